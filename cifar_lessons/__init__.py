@@ -1,0 +1,16 @@
+"""cifar_lessons: the helpers behind the cifar-lessons book.
+
+Transfer learning on CIFAR-10: a pretrained ResNet50 base, frozen, under a two-layer
+dense head (chapters 2-3), then fine-tuned as a whole at a low learning rate (chapter 4),
+evaluated on the untouched test set (chapter 5). Every run writes a record (chapter 6).
+
+Importing this package does not import TensorFlow; the submodules that need it do.
+"""
+
+__version__ = "0.1.0"
+
+from .config import PROFILES, RunConfig, make_config  # noqa: E402
+from .errors import CifarLessonsError, ConfigError, DataError, RecordError, WeightsError  # noqa: E402
+
+__all__ = ["PROFILES", "RunConfig", "make_config", "CifarLessonsError", "ConfigError", "DataError",
+           "RecordError", "WeightsError"]

@@ -1,0 +1,62 @@
+"""Command line: ``python -m cifar_lessons run --profile seed|quick ...``.
+
+Runs the whole recipe with Keras's progress bars, prints the test accuracy and where the
+record went. A user error prints one line and exits with status 2, with no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import datetime
+
+from .config import PROFILES, make_config
+from .errors import CifarLessonsError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m cifar_lessons",
+                                     description="Transfer learning on CIFAR-10, as taught in the cifar-lessons book.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the two-phase recipe end to end and write a run record")
+    run.add_argument("--profile", help=f"one of {', '.join(PROFILES)} (default: $CIFAR_LESSONS_PROFILE or seed)")
+    run.add_argument("--backbone", help="resnet50 (default), efficientnetb0, efficientnet_lite0 ($CIFAR_LESSONS_BACKBONE)")
+    run.add_argument("--data", help="local CIFAR-10 copy: folder or .tar.gz ($CIFAR_LESSONS_DATA; default: Keras download)")
+    run.add_argument("--weights", help="imagenet (default), none, or a weights file ($CIFAR_LESSONS_WEIGHTS)")
+    run.add_argument("--out", help="record folder (default: runs/<profile>-<backbone>-<time>)")
+    run.add_argument("--overwrite", action="store_true", help="replace an existing record folder")
+    run.add_argument("--n", type=int, help="training images to keep (overrides the profile)")
+    run.add_argument("--image-size", type=int, help="resize inside the model to this size (>= 32)")
+    run.add_argument("--head-epochs", type=int, help="phase-1 epochs (overrides the profile)")
+    run.add_argument("--fine-tune-epochs", type=int, help="phase-2 epochs (overrides the profile)")
+    run.add_argument("--batch-size", type=int, help="batch size (default 64)")
+    run.add_argument("--seed", type=int, help="random seed (default 42)")
+    run.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="Keras progress: 1 bar, 2 one line per epoch")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = make_config(
+            args.profile, backbone=args.backbone, data=args.data, weights=args.weights, n=args.n,
+            image_size=args.image_size, head_epochs=args.head_epochs, fine_tune_epochs=args.fine_tune_epochs,
+            batch_size=args.batch_size, seed=args.seed,
+        )
+        out = args.out or f"runs/{config.profile}-{config.backbone}-{datetime.now():%Y%m%d-%H%M%S}"
+        from .recipe import run_recipe  # imports TensorFlow: only once the options are known good
+
+        record = run_recipe(config, out, overwrite=args.overwrite, verbose=args.verbose)
+    except CifarLessonsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; no record was written", file=sys.stderr)
+        return 130
+    m = record.metrics
+    print(f"test accuracy: {m['accuracy']:.4f} (loss {m['loss']:.4f}) on {m['n_test']:,} test images")
+    print(f"weights: {record.weights['description']}")
+    if not record.weights["pretrained"]:
+        print("warning: random weights, not ImageNet: these figures say nothing about transfer learning")
+    print(f"record written to {record.path}")
+    return 0

@@ -1,0 +1,351 @@
+"""Loading CIFAR-10 (and Fashion-MNIST) from Keras's download or from a local copy.
+
+Taught in chapter 1 (the dataset). Images come back as ``uint8`` arrays of shape
+``(N, 32, 32, 3)`` with values 0-255, and labels always as a flat ``int64`` vector of class
+indices, so every model here uses sparse categorical cross-entropy.
+
+Sources, chosen by :func:`load_cifar10`:
+
+* ``None`` (default): ``keras.datasets.cifar10.load_data()``, the official download.
+* The official python-batch folder ``cifar-10-batches-py`` or ``cifar-10-python.tar.gz``.
+* A class-folder tree ``train/<class>/*`` and ``test/<class>/*`` of PNG or JPEG files,
+  or a ``.tar.gz`` of one (such as ``../shared/data/cifar10-jpeg.tar.gz``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import shutil
+import tarfile
+import zlib
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import ENV_DATA
+from .errors import ConfigError, DataError
+
+#: CIFAR-10 class names in Keras's label order 0-9.
+CLASS_NAMES: tuple[str, ...] = (
+    "airplane", "automobile", "bird", "cat", "deer",
+    "dog", "frog", "horse", "ship", "truck",
+)
+
+#: Fashion-MNIST class names in Keras's label order 0-9.
+FASHION_MNIST_CLASS_NAMES: tuple[str, ...] = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)
+
+#: sha256 of the official ``cifar-10-python.tar.gz``; Keras checks it on download.
+OFFICIAL_ARCHIVE_SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+_BATCH_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where a dataset came from, written into every run record and run card."""
+
+    kind: str  # keras-download | python-batches | python-archive | class-folders | class-folders-archive
+    path: str | None
+    sha256: str | None
+    official: bool
+    description: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CifarData:
+    """A loaded dataset: raw ``uint8`` images, flat integer labels and where they came from."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    source: DataSource
+
+
+def sha256_of(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hash a file, so a record says exactly which bytes it was computed from."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def load_cifar10(source: str | os.PathLike | None = None, *, n: int = 10_000, seed: int = 42) -> CifarData:
+    """Load CIFAR-10 and keep the first ``n`` training images; the test set stays whole.
+
+    ``source=None`` reads ``CIFAR_LESSONS_DATA`` and, if that is unset, downloads with Keras.
+    The official archive and batches keep their official order, so the first ``n`` are the
+    same images Keras gives. A class-folder tree is sorted by class on disk, so it is
+    shuffled with ``seed`` *before* the limit: its first ``n`` are a random, roughly
+    balanced sample, and its order differs from the official archive's.
+    """
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n <= 0:
+        raise ConfigError(f"n must be a positive number of training images, got {n!r}")
+    if source is None:
+        source = os.environ.get(ENV_DATA) or None
+    if source is None:
+        (x_tr, y_tr), (x_te, y_te), src = _load_keras_download()
+    else:
+        path = Path(source).expanduser()
+        if not path.exists():
+            raise DataError(f"data path {str(path)!r} does not exist")
+        (x_tr, y_tr), (x_te, y_te), src = _load_local(path, n=n, seed=seed)
+    if n > len(x_tr):
+        raise DataError(f"n={n} but the source holds only {len(x_tr)} training images")
+    return CifarData(
+        x_train=x_tr[:n], y_train=y_tr[:n], x_test=x_te, y_test=y_te,
+        class_names=CLASS_NAMES, source=src,
+    )
+
+
+def split_validation(x: np.ndarray, y: np.ndarray, fraction: float = 0.1):
+    """Hold out the last ``fraction`` of the *training* images for validation.
+
+    The test set is never used during training: choosing epochs or learning rates by test
+    accuracy would make the final test figure optimistic. The training order is already
+    random (official order, or the seeded shuffle), so the tail is a fair sample.
+    """
+    if not 0 < fraction < 1:
+        raise ConfigError(f"validation fraction must be between 0 and 1, got {fraction}")
+    n_val = max(1, int(round(len(x) * fraction)))
+    if n_val >= len(x):
+        raise ConfigError(f"cannot hold out {n_val} validation images from {len(x)} training images")
+    return (x[:-n_val], y[:-n_val]), (x[-n_val:], y[-n_val:])
+
+
+# --------------------------------------------------------------------------- Keras download
+def _load_keras_download():
+    import keras
+
+    try:
+        (x_tr, y_tr), (x_te, y_te) = keras.datasets.cifar10.load_data()
+    except Exception as exc:  # network failures surface as plain Exception from get_file
+        raise DataError(
+            f"could not download CIFAR-10 with Keras ({type(exc).__name__}: {exc}). "
+            "Offline, give a local copy with --data PATH or CIFAR_LESSONS_DATA=PATH "
+            "(the python-batch folder/archive or a class-folder tree/archive)."
+        ) from exc
+    src = DataSource(
+        kind="keras-download", path=None, sha256=OFFICIAL_ARCHIVE_SHA256, official=True,
+        description="official CIFAR-10 archive via keras.datasets.cifar10.load_data() (sha256 checked by Keras)",
+    )
+    return (x_tr, y_tr.reshape(-1).astype(np.int64)), (x_te, y_te.reshape(-1).astype(np.int64)), src
+
+
+# --------------------------------------------------------------------------- local sources
+def _load_local(path: Path, *, n: int, seed: int):
+    if path.is_dir():
+        if (path / "cifar-10-batches-py").is_dir():
+            path = path / "cifar-10-batches-py"
+        if (path / "data_batch_1").exists():
+            train, test = _read_batches(lambda name: (path / name).read_bytes(), str(path))
+            return train, test, DataSource(
+                "python-batches", str(path), None, True,
+                f"official CIFAR-10 python batches in {path}",
+            )
+        root = _class_root([p.relative_to(path).as_posix() for p in path.iterdir()])
+        if root is None:
+            raise DataError(
+                f"{path} is neither a cifar-10-batches-py folder nor a class-folder tree "
+                "with train/<class>/ and test/<class>/"
+            )
+        files = _scan_dir(path)
+        train, test = _read_class_folders(files, lambda rel: (path / rel).read_bytes(), n=n, seed=seed, where=str(path))
+        return train, test, DataSource(
+            "class-folders", str(path), None, False,
+            f"class-folder image tree {path} (shuffled with seed {seed}; not the official archive)",
+        )
+    if path.name.endswith((".tar.gz", ".tgz", ".tar")):
+        return _load_archive(path, n=n, seed=seed)
+    raise DataError(f"{path} is not a folder or a .tar.gz archive")
+
+
+def _load_archive(path: Path, *, n: int, seed: int):
+    digest = sha256_of(path)
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            members = {m.name.lstrip("./"): m for m in tar.getmembers() if m.isfile()}
+
+            def read(name: str) -> bytes:
+                f = tar.extractfile(members[name])
+                return f.read()
+
+            batch = next((name for name in members if name.endswith("data_batch_1")), None)
+            if batch is not None:
+                prefix = batch[: -len("data_batch_1")]
+                train, test = _read_batches(lambda name: read(prefix + name), str(path), names=set(members), prefix=prefix)
+                official = digest == OFFICIAL_ARCHIVE_SHA256
+                return train, test, DataSource(
+                    "python-archive", str(path), digest, official,
+                    "official CIFAR-10 archive cifar-10-python.tar.gz" if official
+                    else f"CIFAR-10 python-batch archive {path.name} (not the official file's hash)",
+                )
+            train, test = _read_class_folders(list(members), read, n=n, seed=seed, where=str(path))
+            return train, test, DataSource(
+                "class-folders-archive", str(path), digest, False,
+                f"class-folder image archive {path.name} (shuffled with seed {seed}; not the official archive)",
+            )
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        raise DataError(f"{path} is truncated or not a valid tar archive ({type(exc).__name__}: {exc})") from exc
+
+
+def _read_batches(read: Callable[[str], bytes], where: str, names: Iterable[str] | None = None, prefix: str = ""):
+    if names is not None:
+        missing = [b for b in _BATCH_FILES if prefix + b not in names]
+    else:
+        missing = [b for b in _BATCH_FILES if not (Path(where) / b).exists()]
+    if missing:
+        raise DataError(f"{where} lacks the CIFAR-10 batch files: {', '.join(missing)}")
+
+    def load(name: str):
+        try:
+            d = pickle.loads(read(name), encoding="bytes")
+            data = np.asarray(d[b"data"], dtype=np.uint8)
+            labels = np.asarray(d[b"labels"], dtype=np.int64)
+            x = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        except Exception as exc:
+            raise DataError(f"batch file {name} in {where} is unreadable ({type(exc).__name__}: {exc})") from exc
+        if len(x) != len(labels):
+            raise DataError(f"batch file {name} in {where} has {len(x)} images but {len(labels)} labels")
+        return x, labels
+
+    parts = [load(b) for b in _BATCH_FILES[:5]]
+    x_tr = np.concatenate([p[0] for p in parts])
+    y_tr = np.concatenate([p[1] for p in parts])
+    return (x_tr, y_tr), load("test_batch")
+
+
+def _scan_dir(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
+
+
+def _class_root(names: Iterable[str]) -> str | None:
+    """Find the prefix under which ``train/`` and ``test/`` sit ('' or one folder deep)."""
+    tops: dict[str, set[str]] = {}
+    for name in names:
+        parts = name.strip("/").split("/")
+        for depth in (0, 1):
+            if len(parts) > depth and parts[depth] in ("train", "test"):
+                prefix = "/".join(parts[:depth])
+                tops.setdefault(prefix, set()).add(parts[depth])
+                break
+    for prefix, splits in sorted(tops.items(), key=lambda kv: len(kv[0])):
+        if splits == {"train", "test"}:
+            return prefix
+    return None
+
+
+def _read_class_folders(names: list[str], read: Callable[[str], bytes], *, n: int, seed: int, where: str):
+    root = _class_root(names)
+    if root is None:
+        raise DataError(f"{where} has no train/<class>/ and test/<class>/ folders")
+    start = len(root) + 1 if root else 0
+    by_split: dict[str, list[tuple[str, str]]] = {"train": [], "test": []}
+    classes_seen: dict[str, set[str]] = {"train": set(), "test": set()}
+    for name in sorted(names):
+        if root and not name.startswith(root + "/"):
+            continue
+        parts = name[start:].split("/")
+        if len(parts) != 3 or parts[0] not in by_split:
+            continue
+        split, cls, fname = parts
+        classes_seen[split].add(cls)
+        if fname.lower().endswith(IMAGE_SUFFIXES):
+            by_split[split].append((cls, name))
+    for split, seen in classes_seen.items():
+        if seen != set(CLASS_NAMES):
+            missing = sorted(set(CLASS_NAMES) - seen)
+            extra = sorted(seen - set(CLASS_NAMES))
+            raise DataError(
+                f"the class folders under {split}/ in {where} do not match the ten CIFAR-10 classes"
+                + (f"; missing: {', '.join(missing)}" if missing else "")
+                + (f"; unexpected: {', '.join(extra)}" if extra else "")
+            )
+    index = {c: i for i, c in enumerate(CLASS_NAMES)}
+    train = by_split["train"]
+    if n > len(train):
+        raise DataError(f"n={n} but {where} holds only {len(train)} training images")
+    order = np.random.default_rng(seed).permutation(len(train))[:n]
+    chosen = [train[i] for i in order]
+
+    def decode(items):
+        x = np.empty((len(items), 32, 32, 3), dtype=np.uint8)
+        for i, (_, name) in enumerate(items):
+            x[i] = _decode_image(read(name), name)
+        y = np.array([index[c] for c, _ in items], dtype=np.int64)
+        return x, y
+
+    return decode(chosen), decode(by_split["test"])
+
+
+def _decode_image(data: bytes, name: str) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.load()
+            arr = np.asarray(img.convert("RGB"))
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise DataError(f"image {name} is unreadable ({type(exc).__name__}: {exc})") from exc
+    if arr.shape != (32, 32, 3):
+        raise DataError(f"image {name} is {arr.shape[1]}x{arr.shape[0]}, but CIFAR-10 images are 32x32")
+    return arr
+
+
+# --------------------------------------------------------------------------- Fashion-MNIST
+def keras_home() -> Path:
+    """Keras's cache folder (``$KERAS_HOME`` or ``~/.keras``), where its downloads live."""
+    from keras.src.backend import config  # no public accessor; get_file uses this same value
+
+    return Path(config.keras_home())
+
+
+#: Where Debian's ``dataset-fashion-mnist`` package puts the original files.
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_FILES = (
+    "train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+)
+
+
+def load_fashion_mnist(*, local_dir: str | os.PathLike | None = None):
+    """Fashion-MNIST through ``keras.datasets.fashion_mnist.load_data()`` (the course's baseline).
+
+    Offline, the four original files (Debian's ``dataset-fashion-mnist`` installs them in
+    ``/usr/share/datasets/fashion-mnist``) are copied into Keras's cache first; Keras does
+    not check a hash for them, so its own loader then reads the real data with no network.
+    Returns ``((x_train, y_train), (x_test, y_test))`` with flat ``int64`` labels.
+    """
+    import keras
+
+    local = Path(local_dir) if local_dir is not None else DEBIAN_FASHION_MNIST
+    cache = keras_home() / "datasets" / "fashion-mnist"
+    if local.is_dir() and not all((cache / f).exists() for f in FASHION_MNIST_FILES):
+        missing = [f for f in FASHION_MNIST_FILES if not (local / f).exists()]
+        if missing:
+            raise DataError(f"{local} lacks the Fashion-MNIST files: {', '.join(missing)}")
+        cache.mkdir(parents=True, exist_ok=True)
+        for f in FASHION_MNIST_FILES:
+            shutil.copyfile(local / f, cache / f)
+    try:
+        (x_tr, y_tr), (x_te, y_te) = keras.datasets.fashion_mnist.load_data()
+    except Exception as exc:
+        raise DataError(
+            f"could not load Fashion-MNIST ({type(exc).__name__}: {exc}). Offline, install Debian's "
+            "dataset-fashion-mnist package or pass local_dir= with the four original .gz files."
+        ) from exc
+    return (x_tr, y_tr.astype(np.int64)), (x_te, y_te.astype(np.int64))

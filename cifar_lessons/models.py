@@ -1,0 +1,176 @@
+"""Backbones and the classifier: a frozen pretrained base under a small dense head.
+
+Taught in chapter 2 (the architecture). Each backbone lives in :data:`BACKBONES` with the
+preprocessing its ImageNet weights were trained with, so the data pipeline and the model
+can never disagree about it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+
+from .errors import ConfigError, WeightsError
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """A pretrained base model and the input preprocessing its weights expect."""
+
+    name: str
+    constructor: Callable[..., keras.Model]
+    preprocess: Callable  # applied to float32 images with values 0-255
+    description: str
+
+
+def _identity(x):
+    return x
+
+
+BACKBONES: dict[str, Backbone] = {
+    "resnet50": Backbone(
+        "resnet50",
+        keras.applications.ResNet50,
+        # caffe mode: RGB->BGR and ImageNet mean subtracted, on 0-255 input (no /255 first).
+        keras.applications.resnet50.preprocess_input,
+        "ResNet50 (He et al. 2015), 23.6 M parameters without its top",
+    ),
+    "efficientnetb0": Backbone(
+        "efficientnetb0",
+        keras.applications.EfficientNetB0,
+        # Keras's EfficientNet rescales and normalises inside the model: feed 0-255 as is.
+        _identity,
+        "EfficientNetB0 (Tan & Le 2019), 4.0 M parameters without its top",
+    ),
+}
+
+
+def get_backbone(name: str) -> Backbone:
+    """Look a backbone up by name, with a clear error for an unknown one."""
+    try:
+        return BACKBONES[name]
+    except KeyError:
+        raise ConfigError(f"unknown backbone {name!r}; choose one of: {', '.join(BACKBONES)}") from None
+
+
+def describe_weights(weights: str | None) -> dict:
+    """What the run records and run cards say about the weights, before they are loaded."""
+    if weights in (None, "none"):
+        return {"weights": "none", "pretrained": False, "description": "random initialisation (no pretrained weights)"}
+    if weights == "imagenet":
+        return {"weights": "imagenet", "pretrained": True, "description": "ImageNet weights downloaded by Keras"}
+    from .data import sha256_of
+
+    return {
+        "weights": "file", "path": str(weights), "sha256": sha256_of(weights), "pretrained": True,
+        "description": f"weights file {Path(weights).name}",
+    }
+
+
+def build_base(backbone: str = "resnet50", weights: str | None = "imagenet", image_size: int = 32) -> keras.Model:
+    """Build the convolutional base without its ImageNet classifier.
+
+    ``weights`` is ``"imagenet"`` (Keras's download), ``None``/``"none"`` (random, only when
+    asked for), or a path to a weights file as Keras's ``load_weights`` reads it. A failed
+    download raises :class:`WeightsError` naming both ways out; it never falls back to random.
+    """
+    spec = get_backbone(backbone)
+    if image_size < 32:
+        raise ConfigError(f"image size must be at least 32 (CIFAR-10 is 32x32), got {image_size}")
+    shape = (image_size, image_size, 3)
+    if weights in (None, "none"):
+        return spec.constructor(include_top=False, weights=None, input_shape=shape)
+    if weights == "imagenet":
+        try:
+            return spec.constructor(include_top=False, weights="imagenet", input_shape=shape)
+        except Exception as exc:
+            raise WeightsError(
+                f"could not download the ImageNet weights for {backbone} ({type(exc).__name__}: {exc}). "
+                "Either pass a local weights file (--weights PATH or CIFAR_LESSONS_WEIGHTS=PATH) "
+                "or ask for random initialisation explicitly (--weights none)."
+            ) from exc
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        raise WeightsError(f"weights file {str(path)!r} does not exist")
+    base = spec.constructor(include_top=False, weights=None, input_shape=shape)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            base.load_weights(str(path))
+    except Exception as exc:
+        raise WeightsError(
+            f"weights file {path.name} does not fit {backbone} without its top "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+        ) from exc
+    # Keras skips parts of a file it cannot match with only a warning; a half-loaded base
+    # would be a silent fall-back to random weights, so treat it as a mismatch.
+    skipped = [str(w.message) for w in caught if "freshly-initialized" in str(w.message)]
+    if skipped:
+        raise WeightsError(f"weights file {path.name} does not fit {backbone}: {skipped[0].splitlines()[0]}")
+    return base
+
+
+def build_classifier(
+    backbone: str = "resnet50",
+    weights: str | None = "imagenet",
+    image_size: int = 32,
+    head: tuple[int, int] = (256, 128),
+    dropout: float = 0.3,
+    num_classes: int = 10,
+) -> keras.Model:
+    """The transfer-learning model: (resize) -> frozen base -> pooling -> two Dense layers -> softmax.
+
+    Input is an already-preprocessed 32x32 batch (see :mod:`cifar_lessons.pipeline`); when
+    ``image_size`` is larger, a ``Resizing`` layer upsamples inside the model. The base is
+    called with ``training=False``, so its BatchNorm layers stay in inference mode in both
+    phases: their moving statistics, learnt on ImageNet, are never overwritten by a few
+    CIFAR batches, even after the base is unfrozen.
+    """
+    if len(head) != 2 or any(k <= 0 or k & (k - 1) for k in head) or head[0] <= head[1]:
+        raise ConfigError(f"head must be two powers of two, the first wider, got {tuple(head)!r}")
+    base = build_base(backbone, weights, image_size)
+    base.trainable = False
+    inputs = keras.Input(shape=(32, 32, 3), name="image")
+    x = inputs
+    if image_size != 32:
+        x = keras.layers.Resizing(image_size, image_size, name="resize")(x)
+    x = base(x, training=False)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
+    for i, width in enumerate(head, start=1):
+        x = keras.layers.Dense(width, activation="relu", name=f"dense_{i}")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name=f"dropout_{i}")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classes")(x)
+    return keras.Model(inputs, outputs, name=f"{backbone}_cifar10")
+
+
+def base_of(model: keras.Model) -> keras.Model:
+    """The pretrained base inside a classifier (its only nested model)."""
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            return layer
+    raise ValueError(f"model {model.name} has no nested base model")
+
+
+def compile_classifier(model: keras.Model, learning_rate: float) -> keras.Model:
+    """Compile with Adam and sparse categorical cross-entropy (labels are class indices).
+
+    Compiling again after changing ``trainable`` is what makes Keras see the change.
+    """
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def trainable_counts(model: keras.Model) -> dict[str, int]:
+    """Trainable and frozen parameter counts, as ``model.summary()`` reports them."""
+    trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
+    frozen = sum(int(w.numpy().size) for w in model.non_trainable_weights)
+    return {"trainable": trainable, "non_trainable": frozen, "total": trainable + frozen}

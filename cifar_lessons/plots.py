@@ -1,0 +1,100 @@
+"""Figures for the book and the slides, drawn with matplotlib and seaborn.
+
+Each function returns a ``matplotlib.figure.Figure`` and never calls ``plt.show()``, so
+notebooks display it and scripts can save it. Taught across chapters 1, 3, 4 and 5.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import seaborn as sns
+from matplotlib.figure import Figure
+
+
+def sample_grid(x: np.ndarray, y: np.ndarray, class_names: Sequence[str], per_class: int = 8,
+                seed: int = 0) -> Figure:
+    """One row per class with ``per_class`` random examples (chapter 1)."""
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(len(class_names), per_class, figsize=(per_class * 0.9, len(class_names) * 0.95))
+    for row, name in enumerate(class_names):
+        idx = np.flatnonzero(y == row)
+        pick = rng.choice(idx, size=min(per_class, len(idx)), replace=False) if len(idx) else []
+        for col in range(per_class):
+            ax = axes[row, col]
+            ax.set_xticks([]), ax.set_yticks([])
+            if col < len(pick):
+                ax.imshow(x[pick[col]], interpolation="nearest")
+            if col == 0:
+                ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle("CIFAR-10: random training images per class (32x32 pixels)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def class_balance(y_train: np.ndarray, y_test: np.ndarray, class_names: Sequence[str]) -> Figure:
+    """Images per class in the training subset and the test set (chapter 1)."""
+    k = len(class_names)
+    counts = np.concatenate([np.bincount(y_train, minlength=k), np.bincount(y_test, minlength=k)])
+    split = [f"train (n={len(y_train):,})"] * k + [f"test (n={len(y_test):,})"] * k
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    sns.barplot(x=list(class_names) * 2, y=counts, hue=split, ax=ax)
+    ax.set_ylabel("images")
+    ax.set_title("Class balance")
+    ax.tick_params(axis="x", rotation=30)
+    fig.tight_layout()
+    return fig
+
+
+def training_curves(history: dict[str, list[float]], phase2_start: int | None = None) -> Figure:
+    """Loss and accuracy, training against validation, with the fine-tuning boundary marked."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    for ax, metric in zip(axes, ("loss", "accuracy")):
+        ax.plot(epochs, history[metric], "o-", label="training")
+        if f"val_{metric}" in history:
+            ax.plot(epochs, history[f"val_{metric}"], "s-", label="validation")
+        if phase2_start is not None and 0 < phase2_start < len(epochs):
+            ax.axvline(phase2_start + 0.5, color="grey", linestyle="--")
+            ax.text(phase2_start + 0.6, ax.get_ylim()[1], " fine-tuning →", va="top", fontsize=8, color="grey")
+            ax.text(phase2_start + 0.4, ax.get_ylim()[1], "← head only ", va="top", ha="right", fontsize=8, color="grey")
+        ax.set_xlabel("epoch")
+        ax.set_title(metric)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def confusion_heatmap(confusion: np.ndarray | list, class_names: Sequence[str], normalize: bool = True) -> Figure:
+    """Confusion matrix as a seaborn heatmap; rows are true classes (chapter 5)."""
+    cm = np.asarray(confusion, dtype=float)
+    if normalize:
+        cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(7, 6))
+    sns.heatmap(cm, annot=True, fmt=".2f" if normalize else ".0f", cmap="Blues", square=True,
+                xticklabels=class_names, yticklabels=class_names, cbar=False, ax=ax, annot_kws={"size": 8})
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title("Confusion matrix" + (" (share of each true class)" if normalize else ""))
+    fig.tight_layout()
+    return fig
+
+
+def mistakes_gallery(x: np.ndarray, y_true: np.ndarray, probabilities: np.ndarray, indices: Sequence[int],
+                     class_names: Sequence[str], columns: int = 8) -> Figure:
+    """The given test images with true class, predicted class and confidence (chapter 5)."""
+    rows = max(1, int(np.ceil(len(indices) / columns)))
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.35, rows * 1.7), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, indices):
+        pred = int(probabilities[i].argmax())
+        ax.imshow(x[i], interpolation="nearest")
+        ax.set_title(f"true: {class_names[int(y_true[i])]}\npred: {class_names[pred]}\n{probabilities[i, pred]:.0%}",
+                     fontsize=7, color="firebrick")
+    fig.suptitle("Most confident mistakes", fontsize=10)
+    fig.tight_layout()
+    return fig

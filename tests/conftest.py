@@ -1,0 +1,99 @@
+"""Small fixtures in the real CIFAR-10 formats, written fresh by each test session.
+
+Every image encodes its class and index in its pixels (class * 20 + 5 in the red channel,
+index in green), so a test can check that labels and images stayed together through
+shuffling, limiting and decoding.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import tarfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from cifar_lessons.data import CLASS_NAMES
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_CIFAR = REPO.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
+
+
+def image_for(label: int, index: int) -> np.ndarray:
+    img = np.zeros((32, 32, 3), dtype=np.uint8)
+    img[..., 0] = label * 20 + 5
+    img[..., 1] = index % 256
+    img[..., 2] = 200
+    return img
+
+
+def label_of(img: np.ndarray) -> int:
+    """Recover the class from an image made by :func:`image_for` (robust to JPEG noise)."""
+    return int(round((float(img[..., 0].mean()) - 5) / 20))
+
+
+def write_class_tree(root: Path, train_per_class: int = 6, test_per_class: int = 2, suffix: str = ".png") -> Path:
+    for split, per_class in (("train", train_per_class), ("test", test_per_class)):
+        for label, name in enumerate(CLASS_NAMES):
+            folder = root / split / name
+            folder.mkdir(parents=True, exist_ok=True)
+            for i in range(per_class):
+                Image.fromarray(image_for(label, i)).save(folder / f"{i:04d}{suffix}")
+    return root
+
+
+def write_batches(root: Path, per_batch: int = 8, test: int = 10) -> tuple[Path, np.ndarray, np.ndarray]:
+    """cifar-10-batches-py with five small data batches; returns (folder, x_train, y_train)."""
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    xs, ys = [], []
+    for b in range(1, 6):
+        labels = rng.integers(0, 10, per_batch).tolist()
+        x = np.stack([image_for(lab, (b - 1) * per_batch + i) for i, lab in enumerate(labels)])
+        xs.append(x)
+        ys.append(np.array(labels))
+        data = x.transpose(0, 3, 1, 2).reshape(per_batch, 3072)
+        (folder / f"data_batch_{b}").write_bytes(pickle.dumps({b"data": data, b"labels": labels}))
+    labels = rng.integers(0, 10, test).tolist()
+    data = np.stack([image_for(lab, i) for i, lab in enumerate(labels)]).transpose(0, 3, 1, 2).reshape(test, 3072)
+    (folder / "test_batch").write_bytes(pickle.dumps({b"data": data, b"labels": labels}))
+    return folder, np.concatenate(xs), np.concatenate(ys)
+
+
+def make_tar(src: Path, archive: Path, arcname: str | None = None) -> Path:
+    with tarfile.open(archive, "w:gz") as tar:
+        if arcname is None:
+            for child in sorted(src.iterdir()):
+                tar.add(child, arcname=child.name)
+        else:
+            tar.add(src, arcname=arcname)
+    return archive
+
+
+@pytest.fixture(scope="session")
+def png_tree(tmp_path_factory) -> Path:
+    return write_class_tree(tmp_path_factory.mktemp("png_tree"))
+
+
+@pytest.fixture(scope="session")
+def jpeg_tree_tar(tmp_path_factory) -> Path:
+    root = write_class_tree(tmp_path_factory.mktemp("jpeg_tree"), suffix=".jpg")
+    return make_tar(root, tmp_path_factory.mktemp("jpeg_tar") / "cifar-jpeg.tar.gz", arcname="cifar10")
+
+
+@pytest.fixture(scope="session")
+def batches(tmp_path_factory):
+    return write_batches(tmp_path_factory.mktemp("batches"))
+
+
+def png_bytes(img: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, format="PNG")
+    return buf.getvalue()

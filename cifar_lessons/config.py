@@ -13,8 +13,9 @@ import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
-from .errors import ConfigError
+from .errors import ConfigError, WeightsError
 
 #: Environment variables read when an option is not given explicitly.
 ENV_PROFILE = "CIFAR_LESSONS_PROFILE"
@@ -102,6 +103,8 @@ def validate(config: RunConfig) -> RunConfig:
         raise ConfigError("epochs cannot be negative")
     if not 0 < config.validation_fraction < 1:
         raise ConfigError(f"validation_fraction must be between 0 and 1, got {config.validation_fraction}")
+    if config.weights not in ("imagenet", "none") and not Path(config.weights).expanduser().is_file():
+        raise WeightsError(f"weights file {config.weights!r} does not exist")
     if not 0 <= config.dropout < 1:
         raise ConfigError(f"dropout must be in [0, 1), got {config.dropout}")
     return config

@@ -126,9 +126,9 @@ def build_classifier(
 
     Input is an already-preprocessed 32x32 batch (see :mod:`cifar_lessons.pipeline`); when
     ``image_size`` is larger, a ``Resizing`` layer upsamples inside the model. The base is
-    called with ``training=False``, so its BatchNorm layers stay in inference mode in both
-    phases: their moving statistics, learnt on ImageNet, are never overwritten by a few
-    CIFAR batches, even after the base is unfrozen.
+    called with ``training=False`` and its BatchNorm layers stay frozen when it is unfrozen
+    (:func:`set_base_trainable`), so they run in inference mode in both phases: their
+    moving statistics, learnt on ImageNet, are never overwritten by a few CIFAR batches.
     """
     if len(head) != 2 or any(k <= 0 or k & (k - 1) for k in head) or head[0] <= head[1]:
         raise ConfigError(f"head must be two powers of two, the first wider, got {tuple(head)!r}")
@@ -156,6 +156,23 @@ def base_of(model: keras.Model) -> keras.Model:
     raise ValueError(f"model {model.name} has no nested base model")
 
 
+def set_base_trainable(model: keras.Model, trainable: bool) -> keras.Model:
+    """Freeze or unfreeze the base; its BatchNormalization layers always stay frozen.
+
+    A frozen BatchNormalization layer runs in inference mode, so its ImageNet moving
+    statistics survive fine-tuning. ``base(x, training=False)`` alone is not enough in
+    Keras 3: ``fit`` passes ``training=True`` down through nested models and overrides it
+    (the tests in ``tests/test_training.py`` catch exactly this).
+    """
+    base = base_of(model)
+    base.trainable = trainable
+    if trainable:
+        for layer in base.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False
+    return model
+
+
 def compile_classifier(model: keras.Model, learning_rate: float) -> keras.Model:
     """Compile with Adam and sparse categorical cross-entropy (labels are class indices).
 
@@ -174,3 +191,23 @@ def trainable_counts(model: keras.Model) -> dict[str, int]:
     trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
     frozen = sum(int(w.numpy().size) for w in model.non_trainable_weights)
     return {"trainable": trainable, "non_trainable": frozen, "total": trainable + frozen}
+
+
+def spatial_sizes(base: keras.Model) -> list[tuple[str, int, int]]:
+    """(layer, side in pixels, channels) wherever the feature map shrinks, and the last one.
+
+    For ResNet50 at 32x32 this shows the map halving five times, down to 1x1: by the end
+    each of the 2048 channels describes the whole image at once.
+    """
+    out, last = [], None
+    for layer in base.layers[1:]:
+        shape = layer.output.shape
+        if len(shape) != 4 or isinstance(layer, keras.layers.ZeroPadding2D):
+            continue
+        side = int(shape[1])
+        if last is not None and side < last[1]:
+            out.append(last)
+        last = (layer.name, side, int(shape[3]))
+    if last is not None:
+        out.append(last)
+    return out

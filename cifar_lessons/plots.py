@@ -1,7 +1,7 @@
 """Figures for the book and the slides, drawn with matplotlib and seaborn.
 
-Each function returns a ``matplotlib.figure.Figure`` and never calls ``plt.show()``, so
-notebooks display it and scripts can save it. Taught across chapters 1, 3, 4 and 5.
+Each function returns a closed ``matplotlib.figure.Figure``: a notebook displays it once
+(as the cell's value), and a script can save it. Taught across chapters 1-5.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ def sample_grid(x: np.ndarray, y: np.ndarray, class_names: Sequence[str], per_cl
                 ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
     fig.suptitle("CIFAR-10: random training images per class (32x32 pixels)", fontsize=10)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -45,6 +46,7 @@ def class_balance(y_train: np.ndarray, y_test: np.ndarray, class_names: Sequence
     ax.set_title("Class balance")
     ax.tick_params(axis="x", rotation=30)
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -65,6 +67,7 @@ def training_curves(history: dict[str, list[float]], phase2_start: int | None = 
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend()
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -80,6 +83,7 @@ def confusion_heatmap(confusion: np.ndarray | list, class_names: Sequence[str], 
     ax.set_ylabel("true class")
     ax.set_title("Confusion matrix" + (" (share of each true class)" if normalize else ""))
     fig.tight_layout()
+    plt.close(fig)
     return fig
 
 
@@ -97,4 +101,17 @@ def mistakes_gallery(x: np.ndarray, y_true: np.ndarray, probabilities: np.ndarra
                      fontsize=7, color="firebrick")
     fig.suptitle("Most confident mistakes", fontsize=10)
     fig.tight_layout()
+    plt.close(fig)
     return fig
+
+
+def model_diagram(model, expand_nested: bool = False, dpi: int = 72):
+    """Keras's own diagram of the model (needs pydot and Graphviz), shown as an image (chapter 2)."""
+    import tempfile
+    from pathlib import Path
+
+    import keras
+
+    path = Path(tempfile.mkdtemp()) / f"{model.name}.png"
+    return keras.utils.plot_model(model, to_file=str(path), show_shapes=True, show_trainable=True,
+                                  show_layer_names=True, expand_nested=expand_nested, dpi=dpi)

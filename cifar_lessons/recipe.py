@@ -1,9 +1,9 @@
 """The whole recipe as a few composable stages, shared by the command line and the book.
 
-Stages: load the data, train the head (phase 1), fine-tune (phase 2), evaluate, save a
-record. Chapters 3-5 each run one stage and share the others through run records: a
-chapter opened alone (in Colab, say) finds the record it needs missing and makes it with
-these same functions.
+Stages: load the data, train the head (phase 1, record ``head``), fine-tune (phase 2,
+record ``tuned``), evaluate (record ``full``). Chapters 3-5 each run one stage and share
+the others through these records: a chapter opened alone (in Colab, say) finds the record
+it needs missing and makes it with these same functions.
 """
 
 from __future__ import annotations
@@ -108,24 +108,37 @@ def stage_dir(config: RunConfig, stage: str, root: str | os.PathLike | None = No
     return Path(root or runs_root()) / config.key / stage
 
 
-def head_stage(config: RunConfig, data: CifarData, verbose: int | str = "auto", root=None):
-    """The phase-1 model and history: loaded from its record, or trained and recorded now."""
-    path = stage_dir(config, "head", root)
+def _model_stage(config: RunConfig, data: CifarData, stage: str, make, root=None):
+    """Load a stage's model and history from its record, or ``make()`` them and record them."""
+    path = stage_dir(config, stage, root)
     if (path / "model.keras").exists():
         rec = load_record(path)
         return rec.load_model(), TwoPhaseHistory.from_dict(rec.history)
-    model, history = run_head(config, data, verbose)
-    save_stage(path, config, data, "head", model, history, overwrite=True)
+    model, history = make()
+    save_stage(path, config, data, stage, model, history, overwrite=True)
     return model, history
 
 
+def head_stage(config: RunConfig, data: CifarData, verbose: int | str = "auto", root=None):
+    """The phase-1 model and history: loaded from its record, or trained and recorded now."""
+    return _model_stage(config, data, "head", lambda: run_head(config, data, verbose), root)
+
+
+def tuned_stage(config: RunConfig, data: CifarData, verbose: int | str = "auto", root=None):
+    """The fine-tuned model and both phases' history: loaded, or made now from the head stage."""
+    def make():
+        model, history = head_stage(config, data, verbose, root)
+        return model, run_fine_tune(config, data, model, history, verbose)
+
+    return _model_stage(config, data, "tuned", make, root)
+
+
 def full_stage(config: RunConfig, data: CifarData, verbose: int | str = "auto", root=None) -> RunRecord:
-    """The finished, evaluated run: loaded from its record, or made now from the head stage."""
+    """The finished, evaluated run: loaded from its record, or made now from the tuned stage."""
     path = stage_dir(config, "full", root)
     if (path / "metrics.json").exists():
         return load_record(path)
-    model, history = head_stage(config, data, verbose, root)
-    run_fine_tune(config, data, model, history, verbose)
+    model, history = tuned_stage(config, data, verbose, root)
     metrics, probs = run_evaluation(config, data, model, verbose)
     return save_stage(path, config, data, "full", model, history, metrics, probs, overwrite=True)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import keras
 import tensorflow as tf
 
-from .models import base_of, compile_classifier
+from .models import compile_classifier, set_base_trainable
 
 
 @dataclass
@@ -74,7 +74,7 @@ def train_head(
     the base stays frozen until the head has learnt something sensible.
     """
     history = history or TwoPhaseHistory()
-    base_of(model).trainable = False
+    set_base_trainable(model, False)
     compile_classifier(model, learning_rate)
     start = time.perf_counter()
     h = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose, shuffle=False,
@@ -97,11 +97,11 @@ def fine_tune(
     """Phase 2: unfreeze the base, recompile with a low learning rate, train the whole model.
 
     Recompiling is required for the new ``trainable`` flags to take effect. BatchNorm
-    layers still run in inference mode because the base was called with ``training=False``.
+    layers stay frozen, so they keep running in inference mode with ImageNet statistics.
     Epoch numbers continue from phase 1, so the progress bar says "Epoch 11/20".
     """
     history = history or TwoPhaseHistory()
-    base_of(model).trainable = True
+    set_base_trainable(model, True)
     compile_classifier(model, learning_rate)
     done = history.epochs
     start = time.perf_counter()

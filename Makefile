@@ -1,0 +1,56 @@
+# cifar-lessons: two commands do everything, set-up included.
+#   make site   build the executed book (and its slides) into _build/html
+#   make test   run the test suite
+# The run the book executes is chosen by the same variables as the command line:
+#   CIFAR_LESSONS_PROFILE (seed|quick), CIFAR_LESSONS_DATA, CIFAR_LESSONS_WEIGHTS, CIFAR_LESSONS_BACKBONE
+# e.g. offline:  make site CIFAR_LESSONS_PROFILE=quick CIFAR_LESSONS_DATA=../shared/data/cifar10-jpeg.tar.gz CIFAR_LESSONS_WEIGHTS=none
+
+SHELL := /bin/bash
+PY := .venv/bin/python
+VENV_STAMP := .venv/.installed
+SYS_STAMP := .venv/.system-deps
+
+# Chapters execute inside book/, so a relative data or weights path is made absolute here.
+ifneq ($(CIFAR_LESSONS_DATA),)
+override CIFAR_LESSONS_DATA := $(abspath $(CIFAR_LESSONS_DATA))
+endif
+ifneq ($(filter-out imagenet none None,$(CIFAR_LESSONS_WEIGHTS)),)
+override CIFAR_LESSONS_WEIGHTS := $(abspath $(CIFAR_LESSONS_WEIGHTS))
+endif
+export CIFAR_LESSONS_PROFILE CIFAR_LESSONS_BACKBONE CIFAR_LESSONS_DATA CIFAR_LESSONS_WEIGHTS
+export CIFAR_LESSONS_RUNS ?= $(CURDIR)/_build/runs
+export CIFAR_LESSONS_BUILD := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export MPLBACKEND := Agg
+
+.PHONY: site test setup sync clean
+
+setup: $(VENV_STAMP) $(SYS_STAMP)
+
+$(VENV_STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+# graphviz draws the model diagram; Debian's chromium runs the browser tests.
+$(SYS_STAMP):
+	@mkdir -p .venv
+	command -v dot >/dev/null && command -v chromium >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz chromium; }
+	touch $@
+
+sync: $(VENV_STAMP)
+	.venv/bin/jupytext --sync book/*.py
+
+site: setup
+	rm -rf _build/html _build/jupyter_execute
+	.venv/bin/jupyter-book build . -W -n --keep-going
+	@echo "site: $(CURDIR)/_build/html/index.html"
+
+test: setup
+	$(PY) -m pytest tests
+
+clean:
+	rm -rf _build

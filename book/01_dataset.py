@@ -1,0 +1,132 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["remove-cell"] slideshow={"slide_type": "skip"}
+# Colab only: install the cifar_lessons helpers from the book's repository.
+# TensorFlow, Keras and NumPy are already in Colab, and are not reinstalled.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cifar-lessons @ git+https://github.com/cifar-lessons/cifar-lessons@main"], check=True)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 1. The dataset
+#
+# CIFAR-10 is 60,000 colour photographs of ten everyday classes, each only **32×32 pixels**.
+# This chapter looks at the images, the subset the recipe trains on, and how the data is split.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Earlier in the course we met Fashion-MNIST: 70,000 grey 28×28 pictures of clothing on a plain
+# background, where a small dense network already reaches about 88% test accuracy. CIFAR-10 looks
+# similar on paper (ten classes, tiny images) but is much harder: the objects are photographed in
+# the wild, in colour, at any position, scale and pose, against cluttered backgrounds. A dense network
+# that flattens the pixels reaches only about 50% here. That gap is why the rest of this book uses a
+# convolutional network, and one that was already trained on millions of photographs.
+
+# %% [markdown]
+# Every chapter starts the same way: it reads which run to show (the profile, the data source and
+# the weights; the defaults are the course recipe with Keras's downloads, as in Colab) and prints a
+# **run card** saying exactly what produced the numbers on the page.
+
+# %% slideshow={"slide_type": "skip"}
+from cifar_lessons import plots
+from cifar_lessons.book import chapter_config, run_card
+from cifar_lessons.data import load_cifar10, split_validation
+
+config = chapter_config()
+data = load_cifar10(config.data, n=config.n, seed=config.seed)
+run_card(config, data.source.to_dict())
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## What the images look like
+#
+# One row per class, eight random training images each, at their real resolution.
+
+# %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
+plots.sample_grid(data.x_train, data.y_train, data.class_names)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Look at how little there is to go on. A cat is a few hundred pixels of fur-coloured texture; a
+# bird may be a dark blob against the sky; automobiles and trucks differ mostly in shape at a scale
+# of a handful of pixels. Colour helps (ships sit on blue water, frogs are green-brown), but it also
+# misleads: a deer on grass and a horse on grass share most of their pixels. Whatever the model
+# learns, it must learn it from shapes and textures only a few pixels across.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The arrays
+#
+# Keras gives images as `uint8` arrays with values 0–255 and labels as class indices. We keep
+# both exactly like that: preprocessing for the model happens later, in the data pipeline.
+
+# %%
+print("training images:", data.x_train.shape, data.x_train.dtype,
+      "values", data.x_train.min(), "to", data.x_train.max())
+print("training labels:", data.y_train.shape, data.y_train.dtype, "e.g.", data.y_train[:10])
+print("test images:    ", data.x_test.shape)
+print("classes:", ", ".join(f"{i}={name}" for i, name in enumerate(data.class_names)))
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The labels are plain integers 0–9 in one flat vector, everywhere in this book. That choice fixes
+# the loss: *sparse* categorical cross-entropy, which takes class indices directly, instead of
+# one-hot vectors and plain categorical cross-entropy. Mixing the two conventions is a classic source
+# of shape errors (or worse, of silently wrong losses), so the helpers never do.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Why only the first 10,000 training images?
+#
+# The full training set has 50,000 images; the recipe keeps the first *n* = 10,000 and all 10,000
+# test images.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Two reasons. The practical one: fine-tuning a ResNet50 on 10,000 images takes about 20–30 minutes
+# on a laptop CPU and a few minutes on Colab's GPU, which fits a class. The teaching one: transfer
+# learning matters most when labelled data is scarce. With a fifth of the data, a network trained
+# from scratch struggles, while one that starts from ImageNet features does well; that contrast is
+# the point of the project.
+#
+# The official archive is already in random order, so its first 10,000 images are a fair sample.
+# A copy stored as class folders is sorted by class, and its first 10,000 would be two classes only,
+# so the loader shuffles such a copy with a fixed seed before it takes the first *n*. The chart
+# below checks the result.
+
+# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
+plots.class_balance(data.y_train, data.y_test, data.class_names)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Validation comes from the training images
+#
+# While training, we need a score on images the model has not seen, to pick epochs and learning
+# rates and to spot overfitting. That score must **not** come from the test set.
+
+# %%
+(x_fit, y_fit), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_fraction)
+print(f"fit on {len(x_fit):,} images, validate on {len(x_val):,}, test once at the end on {len(data.x_test):,}")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Every decision we make while looking at a score (stop here, lower the learning rate, try another
+# head) fits the model a little to the images behind that score. If those were the test images, the
+# final test accuracy would be optimistic: we would have tuned on it. So the last 10% of the training
+# subset is held out for validation, and the test set is touched exactly once, in chapter 5.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Takeaways
+#
+# - 32×32 colour photos in the wild: far harder than Fashion-MNIST.
+# - Train on the first 10,000 images (shuffled first if the copy is sorted); test on all 10,000.
+# - Validation is split from training data; the test set waits for chapter 5.
+#
+# Next: [the architecture](02_architecture.ipynb) that will look at these pixels.

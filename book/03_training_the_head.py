@@ -1,0 +1,114 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["remove-cell"] slideshow={"slide_type": "skip"}
+# Colab only: install the cifar_lessons helpers from the book's repository.
+# TensorFlow, Keras and NumPy are already in Colab, and are not reinstalled.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cifar-lessons @ git+https://github.com/cifar-lessons/cifar-lessons@main"], check=True)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 3. Training the head
+#
+# Phase 1 of the recipe: freeze the pretrained base, and train only the new head for 10 epochs.
+
+# %% slideshow={"slide_type": "skip"}
+from cifar_lessons import plots
+from cifar_lessons.book import chapter_config, progress_verbose, run_card
+from cifar_lessons.models import describe_weights, trainable_counts
+from cifar_lessons.recipe import load_data, new_model, save_stage, stage_dir, training_datasets
+from cifar_lessons.training import train_head
+
+config = chapter_config()
+data = load_data(config)
+run_card(config, data.source.to_dict(), describe_weights(config.weights))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Why freeze first?
+#
+# The new head starts from random weights. Its first gradients are large and meaningless; let
+# them flow into the base and they would scramble the ImageNet filters we came for.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# So phase 1 sets `base.trainable = False`: the optimiser updates only the head. The base becomes a
+# fixed feature extractor, turning each image into 2048 numbers, and the head learns to read the ten
+# classes from them. Freezing also makes each step much cheaper: no gradients are computed for 23.5
+# million base parameters, so phase 1 runs several times faster than phase 2 on a CPU.
+#
+# A frozen BatchNormalization layer also runs in *inference mode*: it normalises with its stored
+# ImageNet statistics instead of the statistics of the current batch, and does not update them.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The data pipeline and the model
+#
+# `tf.data` feeds shuffled, preprocessed batches of 64; validation images come from the training
+# subset. `new_model` sets the random seeds, then builds the classifier from chapter 2.
+
+# %%
+train_ds, val_ds = training_datasets(data, config)
+model = new_model(config)
+print(train_ds.element_spec)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Compile and train
+#
+# `train_head` freezes the base, compiles with Adam (learning rate 10⁻³) and sparse categorical
+# cross-entropy, and calls Keras's `fit`, whose progress you see below.
+
+# %% slideshow={"slide_type": "fragment"}
+history = train_head(model, train_ds, val_ds, epochs=config.head_epochs,
+                     learning_rate=config.head_learning_rate, verbose=progress_verbose())
+print(f"phase 1 took {history.seconds['head']:.0f} s; trainable parameters: {trainable_counts(model)['trainable']:,}")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Each line is one epoch: one pass over the training images, then a pass over the validation
+# images. `loss` and `accuracy` are averaged over the epoch's training batches, with dropout active;
+# `val_loss` and `val_accuracy` are measured afterwards, with dropout off. That is why validation
+# accuracy can be *higher* than training accuracy early on.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Learning curves
+#
+# Training against validation, loss and accuracy, epoch by epoch.
+
+# %% tags=["hide-input"]
+plots.training_curves(history.history)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# How to read the curves: while both losses fall, the head is still learning general patterns. When
+# training loss keeps falling but validation loss flattens or rises, the head has started to memorise
+# the training images (overfitting), and more epochs of phase 1 would not help. With a frozen base the
+# head can only do so much: it is limited by how well ImageNet features at 32×32 separate our classes.
+# Phase 2 lifts that limit.
+
+# %% [markdown]
+# The model and its history are saved as a run record, which the next chapter picks up.
+
+# %% slideshow={"slide_type": "skip"}
+record = save_stage(stage_dir(config, "head"), config, data, "head", model, history, overwrite=True)
+print("saved to", record.path)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Takeaways
+#
+# - Freeze the base, train the head: only ~0.5 M of ~24 M parameters move.
+# - Validate on held-out training images while training.
+# - Phase 1 is limited by the frozen features.
+#
+# Next: [fine-tuning](04_fine_tuning.ipynb) the whole network.

@@ -1,0 +1,120 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["remove-cell"] slideshow={"slide_type": "skip"}
+# Colab only: install the cifar_lessons helpers from the book's repository.
+# TensorFlow, Keras and NumPy are already in Colab, and are not reinstalled.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cifar-lessons @ git+https://github.com/cifar-lessons/cifar-lessons@main"], check=True)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 4. Fine-tuning
+#
+# Phase 2: unfreeze the base and train the whole network for 10 more epochs, gently.
+
+# %% slideshow={"slide_type": "skip"}
+from cifar_lessons import plots
+from cifar_lessons.book import chapter_config, progress_verbose, run_card
+from cifar_lessons.models import base_of, describe_weights, trainable_counts
+from cifar_lessons.recipe import head_stage, load_data, save_stage, stage_dir, training_datasets
+from cifar_lessons.training import fine_tune
+
+config = chapter_config()
+data = load_data(config)
+run_card(config, data.source.to_dict(), describe_weights(config.weights))
+
+# %% [markdown]
+# We continue from the model chapter 3 trained. `head_stage` loads it from its run record; opened on
+# its own (in Colab, say), this chapter finds no record and trains phase 1 first.
+
+# %% slideshow={"slide_type": "skip"}
+model, history = head_stage(config, data, verbose=progress_verbose())
+print(f"phase 1: {history.epochs} epochs, final validation accuracy {history.history['val_accuracy'][-1]:.3f}")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Three rules for fine-tuning
+#
+# 1. **Unfreeze** the base, then **recompile**: Keras reads `trainable` when compiling.
+# 2. Use a **low learning rate** (10⁻⁵, a hundred times lower than phase 1).
+# 3. Keep **BatchNorm in inference mode**, so its ImageNet statistics are not overwritten.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Now that the head gives sensible gradients, the base can adapt its filters to CIFAR-10. But the base
+# is big and the data small: with a normal learning rate, a few epochs would destroy what ImageNet
+# taught it, and the model would overfit our 9,000 training images. A learning rate of 10⁻⁵ lets the
+# filters move only slightly.
+#
+# BatchNorm needs special care. In training mode, a BatchNorm layer normalises with the statistics of
+# the current batch of 64 CIFAR images and updates its running averages with them, replacing the ones
+# computed over ImageNet. The standard remedy is to call the base with `training=False`. In Keras 3
+# that alone is **not enough**: `fit` passes `training=True` down into nested models. The helper
+# therefore also keeps every BatchNormalization layer frozen when it unfreezes the base, and frozen
+# BatchNorm layers always run in inference mode. The package's tests check that no moving statistic
+# changes in either phase.
+
+# %%
+train_ds, val_ds = training_datasets(data, config)
+history = fine_tune(model, train_ds, val_ds, epochs=config.fine_tune_epochs,
+                    learning_rate=config.fine_tune_learning_rate, history=history, verbose=progress_verbose())
+
+# %%
+counts = trainable_counts(model)
+bn_layers = sum(layer.__class__.__name__ == "BatchNormalization" for layer in base_of(model).layers)
+print(f"phase 2 took {history.seconds['fine_tune']:.0f} s; trainable parameters now {counts['trainable']:,} "
+      f"of {counts['total']:,} ({bn_layers} BatchNorm layers kept frozen)")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Both phases together
+#
+# The dashed line marks where the base was unfrozen.
+
+# %% tags=["hide-input"]
+plots.training_curves(history.history, history.phase2_start)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## What changed
+
+# %%
+h, b = history.history, history.phase2_start
+print(f"validation accuracy after phase 1: {h['val_accuracy'][b - 1]:.3f}")
+print(f"validation accuracy after phase 2: {h['val_accuracy'][-1]:.3f}")
+print(f"learning rate: {h['learning_rate'][b - 1]:.0e} -> {h['learning_rate'][-1]:.0e}")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# With ImageNet weights, the jump at the boundary is the payoff of transfer learning: the filters
+# adapt to small, blurry CIFAR objects, and validation accuracy rises well above the frozen-base
+# plateau. Watch the gap between training and validation curves: with 9,000 training images and 24
+# million trainable parameters, the model can memorise quickly, and the gap widens. Ten epochs at 10⁻⁵
+# keep that in check; more data or augmentation would let us train longer (chapter 6).
+#
+# If this page was built with random weights (see the run card), there are no ImageNet features to
+# adapt, and the curves only show the mechanics.
+
+# %% slideshow={"slide_type": "skip"}
+record = save_stage(stage_dir(config, "tuned"), config, data, "tuned", model, history, overwrite=True)
+print("saved to", record.path)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Takeaways
+#
+# - Unfreeze, recompile, learning rate 10⁻⁵.
+# - Keep BatchNorm frozen: in Keras 3, `training=False` alone does not protect it.
+# - The boundary in the curves shows what fine-tuning adds.
+#
+# Next: [evaluation](05_evaluation.ipynb) on the test set, for the first and only time.

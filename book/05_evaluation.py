@@ -1,0 +1,125 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["remove-cell"] slideshow={"slide_type": "skip"}
+# Colab only: install the cifar_lessons helpers from the book's repository.
+# TensorFlow, Keras and NumPy are already in Colab, and are not reinstalled.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cifar-lessons @ git+https://github.com/cifar-lessons/cifar-lessons@main"], check=True)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # 5. Evaluation
+#
+# The test set, untouched until now, tells us how the model does on images it has never seen, and
+# where it goes wrong.
+
+# %% slideshow={"slide_type": "skip"}
+import pandas as pd
+
+from cifar_lessons import plots
+from cifar_lessons.book import chapter_config, progress_verbose, run_card
+from cifar_lessons.evaluate import confident_mistakes, top_confusions
+from cifar_lessons.models import describe_weights
+from cifar_lessons.recipe import load_data, run_evaluation, save_stage, stage_dir, tuned_stage
+
+config = chapter_config()
+data = load_data(config)
+model, history = tuned_stage(config, data, verbose=progress_verbose())
+
+# %% [markdown]
+# `tuned_stage` loads the model chapter 4 fine-tuned (or, opened alone, trains both phases first).
+# Now one pass over all 10,000 test images gives every class probability for every image, and the
+# whole run is saved as the final run record.
+
+# %% slideshow={"slide_type": "skip"}
+metrics, probs = run_evaluation(config, data, model, verbose=progress_verbose())
+record = save_stage(stage_dir(config, "full"), config, data, "full", model, history, metrics, probs, overwrite=True)
+run_card(config, record.data, record.weights, record.record)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Test accuracy
+
+# %%
+print(f"test accuracy: {metrics['accuracy']:.2%}   test loss: {metrics['loss']:.3f}   "
+      f"({metrics['n_test']:,} test images; chance is 10%)")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# This is the number to report, with the run card above it: the same recipe on other data or
+# weights gives a different number. Accuracy alone hides a lot, though. Ten classes with 1,000 test
+# images each can average 80% with some classes at 95% and others at 60%.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Per-class report
+#
+# **Precision**: of the images predicted as this class, the share that were right.
+# **Recall**: of the images of this class, the share that were found. **F1** balances the two.
+
+# %% tags=["hide-input"]
+report = pd.DataFrame(metrics["per_class"]).T.rename(columns={"f1-score": "F1"})
+report["support"] = report["support"].astype(int)
+report.style.format({"precision": "{:.2f}", "recall": "{:.2f}", "F1": "{:.2f}"}).background_gradient(
+    subset=["F1"], cmap="RdYlGn", vmin=0, vmax=1)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Confusion matrix
+#
+# Row: the true class. Column: the prediction. The diagonal is what the model gets right.
+
+# %% tags=["hide-input"]
+plots.confusion_heatmap(metrics["confusion_matrix"], data.class_names)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The five most frequent confusions in this run:
+
+# %% tags=["hide-input"]
+pd.DataFrame(top_confusions(metrics["confusion_matrix"], data.class_names),
+             columns=["true class", "predicted as", "test images"])
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# With ImageNet weights, the off-diagonal mass concentrates in a few familiar places. **Cat and dog**
+# are the classic pair: at 32×32 both are a furry shape with two ears and a face, and the pose and
+# background vary more within each class than between them. **Automobile and truck** share wheels,
+# windows and roads; the difference is proportion and size, which a tiny photo blurs. **Bird,
+# airplane and deer** get mixed through their backgrounds (sky, or green and brown). These errors are
+# not random: they follow the visual similarity of the classes, which is a sign that the features are
+# meaningful. A model with random weights (see the run card) shows no such structure.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The most confident mistakes
+#
+# Wrong predictions, sorted by how sure the model was.
+
+# %% tags=["hide-input"]
+worst = confident_mistakes(probs, data.y_test, k=16)
+plots.mistakes_gallery(data.x_test, data.y_test, probs, worst, data.class_names)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Looking at mistakes is the fastest way to learn what a model does. Some are forgivable (an image
+# that really is ambiguous at this resolution, or one a person would also get wrong); some show a
+# shortcut the model learnt, such as "blue background means ship" or "sky means airplane". When many
+# confident mistakes share a background, augmentation or more varied data is the remedy.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Takeaways
+#
+# - Report test accuracy once, with where it came from.
+# - Per-class scores and the confusion matrix show *which* classes fail.
+# - Confusions follow visual similarity: cat/dog, automobile/truck.
+#
+# Next: [takeaways](06_takeaways.ipynb) and what to do with more time.

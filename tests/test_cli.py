@@ -1,0 +1,105 @@
+import json
+
+import pytest
+
+from cifar_lessons.cli import main
+from cifar_lessons.config import RunConfig, make_config
+from cifar_lessons.errors import ConfigError
+
+
+def test_seed_profile_is_exactly_the_recipe():
+    c = make_config("seed", env={})
+    assert (c.n, c.image_size, c.backbone, c.weights, c.head_epochs, c.fine_tune_epochs) == \
+        (10_000, 32, "resnet50", "imagenet", 10, 10)
+    assert c.head[0] > c.head[1] and c.data is None
+    q = make_config("quick", env={})
+    assert q.n < c.n and q.head_epochs < 10 and q.image_size == 32 and q.backbone == "resnet50"
+
+
+def test_environment_fills_what_options_leave_open():
+    env = {"CIFAR_LESSONS_PROFILE": "quick", "CIFAR_LESSONS_BACKBONE": "efficientnetb0",
+           "CIFAR_LESSONS_DATA": "/data/x.tar.gz", "CIFAR_LESSONS_WEIGHTS": "None"}
+    c = make_config(env=env)
+    assert (c.profile, c.backbone, c.data, c.weights) == ("quick", "efficientnetb0", "/data/x.tar.gz", "none")
+    c = make_config("seed", env=env, backbone="resnet50")
+    assert (c.profile, c.backbone) == ("seed", "resnet50")
+    assert RunConfig.from_dict(c.to_dict()) == c
+    assert c.key != make_config("seed", env=env).key
+
+
+def run_cli(args, capsys):
+    code = main(["run", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_runs_end_to_end_with_random_weights(png_tree, tmp_path, capsys):
+    out_dir = tmp_path / "rec"
+    code, out, err = run_cli(["--profile", "quick", "--data", str(png_tree), "--weights", "none", "--n", "30",
+                              "--head-epochs", "1", "--fine-tune-epochs", "1", "--batch-size", "8",
+                              "--out", str(out_dir), "--verbose", "0"], capsys)
+    assert code == 0, err
+    assert "test accuracy:" in out and f"record written to {out_dir}" in out
+    assert "warning: random weights" in out
+    record = json.loads((out_dir / "record.json").read_text())
+    assert record["config"]["profile"] == "quick" and record["config"]["n"] == 30
+    assert record["data"]["path"] == str(png_tree) and record["weights"]["weights"] == "none"
+    assert set(record["timing"]) == {"head_seconds", "fine_tune_seconds"}
+    metrics = json.loads((out_dir / "metrics.json").read_text())
+    assert metrics["n_test"] == 20 and 0 <= metrics["accuracy"] <= 1
+    assert len(metrics["confusion_matrix"]) == 10 and set(metrics["per_class"]) >= {"cat", "dog"}
+    history = json.loads((out_dir / "history.json").read_text())
+    assert history["phase2_start"] == 1 and len(history["history"]["loss"]) == 2
+    assert (out_dir / "model.keras").stat().st_size > 1_000_000
+
+
+@pytest.fixture
+def truncated(jpeg_tree_tar, tmp_path):
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(jpeg_tree_tar.read_bytes()[:2000])
+    return cut
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--profile", "huge"], "unknown profile 'huge'"),
+        (["--backbone", "vgg16"], "unknown backbone 'vgg16'"),
+        (["--image-size", "16"], "image size must be at least 32"),
+        (["--n", "0"], "n must be a positive number"),
+        (["--n", "61"], "holds only 60 training images"),
+        (["--data", "/no/such/place"], "data path '/no/such/place' does not exist"),
+        (["--data", "TRUNCATED"], "truncated or not a valid tar archive"),
+        (["--weights", "/no/such.weights.h5"], "weights file '/no/such.weights.h5' does not exist"),
+        (["--out", "EXISTING"], "already exists"),
+    ],
+)
+def test_each_bad_input_gets_one_clear_line(args, message, png_tree, truncated, tmp_path, capsys):
+    (tmp_path / "existing").mkdir()
+    args = [{"TRUNCATED": str(truncated), "EXISTING": str(tmp_path / "existing")}.get(a, a) for a in args]
+    base = {"--profile": "quick", "--data": str(png_tree), "--weights": "none", "--n": "20",
+            "--out": str(tmp_path / "new")}
+    for flag, value in base.items():
+        if flag not in args:
+            args += [flag, value]
+    code, out, err = run_cli(args, capsys)
+    assert code == 2
+    assert err.startswith("error: ") and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "new").exists()
+
+
+def test_weights_file_for_another_backbone_is_refused(png_tree, tmp_path, capsys):
+    from cifar_lessons.models import build_base
+
+    path = tmp_path / "b0.weights.h5"
+    build_base("efficientnetb0", weights=None).save_weights(path)
+    code, _, err = run_cli(["--profile", "quick", "--data", str(png_tree), "--weights", str(path),
+                            "--n", "20", "--out", str(tmp_path / "new")], capsys)
+    assert code == 2 and "does not fit resnet50" in err
+    assert not (tmp_path / "new").exists()
+
+
+def test_config_errors_are_value_errors_too():
+    with pytest.raises(ConfigError):
+        make_config("seed", env={}, head=(128, 128))

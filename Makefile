@@ -1,5 +1,5 @@
 # cifar-lessons: two commands do everything, set-up included.
-#   make site   build the executed book (and its slides) into _build/html
+#   make site   build the executed book and its slide decks into _build/html
 #   make test   run the test suite
 # The run the book executes is chosen by the same variables as the command line:
 #   CIFAR_LESSONS_PROFILE (seed|quick), CIFAR_LESSONS_DATA, CIFAR_LESSONS_WEIGHTS, CIFAR_LESSONS_BACKBONE
@@ -21,11 +21,12 @@ export CIFAR_LESSONS_PROFILE CIFAR_LESSONS_BACKBONE CIFAR_LESSONS_DATA CIFAR_LES
 export CIFAR_LESSONS_RUNS ?= $(CURDIR)/_build/runs
 export CIFAR_LESSONS_BUILD := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
-export MPLBACKEND := Agg
 
 .PHONY: site test setup sync clean
 
-setup: $(VENV_STAMP) $(SYS_STAMP)
+NPM_STAMP := node_modules/.installed
+
+setup: $(VENV_STAMP) $(SYS_STAMP) $(NPM_STAMP)
 
 $(VENV_STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || python3 -m venv .venv
@@ -41,12 +42,18 @@ $(SYS_STAMP):
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz chromium; }
 	touch $@
 
+# reveal.js, require.js and jQuery for the slide decks, served from the site (no CDN).
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
 sync: $(VENV_STAMP)
 	.venv/bin/jupytext --sync book/*.py
 
 site: setup
 	rm -rf _build/html _build/jupyter_execute
 	.venv/bin/jupyter-book build . -W -n --keep-going
+	$(PY) scripts/build_slides.py
 	@echo "site: $(CURDIR)/_build/html/index.html"
 
 test: setup

@@ -37,7 +37,7 @@ from cifar_lessons.models import base_of, build_classifier, describe_weights, sp
 
 config = chapter_config()
 data = load_cifar10(config.data, n=config.n, seed=config.seed)
-run_card(config, data.source.to_dict(), describe_weights(config.weights))
+run_card(config, data.source.to_dict(), describe_weights(config.weights, config.backbone))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Convolutions: what they see
@@ -76,7 +76,7 @@ run_card(config, data.source.to_dict(), describe_weights(config.weights))
 #
 # Base (frozen) → global average pooling → Dense 256 → Dense 128 → 10-way softmax.
 
-# %%
+# %% tags=["slides-show-code"]
 model = build_classifier(config.backbone, config.weights, config.image_size, config.head, config.dropout)
 model.summary(expand_nested=False, show_trainable=True)
 

@@ -37,7 +37,7 @@ from cifar_lessons.training import train_head
 
 config = chapter_config()
 data = load_data(config)
-run_card(config, data.source.to_dict(), describe_weights(config.weights))
+run_card(config, data.source.to_dict(), describe_weights(config.weights, config.backbone))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Why freeze first?
@@ -71,7 +71,7 @@ print(train_ds.element_spec)
 # `train_head` freezes the base, compiles with Adam (learning rate 10⁻³) and sparse categorical
 # cross-entropy, and calls Keras's `fit`, whose progress you see below.
 
-# %% slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "fragment"} tags=["slides-show-code"]
 history = train_head(model, train_ds, val_ds, epochs=config.head_epochs,
                      learning_rate=config.head_learning_rate, verbose=progress_verbose())
 print(f"phase 1 took {history.seconds['head']:.0f} s; trainable parameters: {trainable_counts(model)['trainable']:,}")

@@ -37,7 +37,7 @@ from cifar_lessons.training import fine_tune
 
 config = chapter_config()
 data = load_data(config)
-run_card(config, data.source.to_dict(), describe_weights(config.weights))
+run_card(config, data.source.to_dict(), describe_weights(config.weights, config.backbone))
 
 # %% [markdown]
 # We continue from the model chapter 3 trained. `head_stage` loads it from its run record; opened on
@@ -68,7 +68,7 @@ print(f"phase 1: {history.epochs} epochs, final validation accuracy {history.his
 # BatchNorm layers always run in inference mode. The package's tests check that no moving statistic
 # changes in either phase.
 
-# %%
+# %% tags=["slides-show-code"]
 train_ds, val_ds = training_datasets(data, config)
 history = fine_tune(model, train_ds, val_ds, epochs=config.fine_tune_epochs,
                     learning_rate=config.fine_tune_learning_rate, history=history, verbose=progress_verbose())

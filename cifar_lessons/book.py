@@ -37,8 +37,9 @@ def caveats(config: RunConfig, source: dict | None, weights: dict | None) -> lis
                    "The default build (online, as in Colab) uses ImageNet weights.")
     elif weights is not None and (config.backbone != SEED_BACKBONE or weights.get("weights") == "file"):
         out.append(f"<b>Not the seed recipe's weights.</b> This build used {html.escape(weights['description'])} "
-                   f"on the <code>{config.backbone}</code> backbone; the recipe's default is ResNet50 with "
-                   "ImageNet weights downloaded by Keras.")
+                   f"on the <code>{config.backbone}</code> backbone; the recipe's default, which the prose "
+                   "describes, is ResNet50 with ImageNet weights downloaded by Keras. The outputs on this page "
+                   f"come from <code>{config.backbone}</code>.")
     if config.profile != "seed":
         out.append(f"<b>Quick profile.</b> {config.n:,} training images and {config.head_epochs} + "
                    f"{config.fine_tune_epochs} epochs instead of the recipe's 10,000 images and 10 + 10 epochs.")
@@ -61,7 +62,7 @@ def run_card(config: RunConfig, source: dict | None = None, weights: dict | None
     from .models import describe_weights
     from .records import environment
 
-    weights = weights or describe_weights(config.weights)
+    weights = weights or describe_weights(config.weights, config.backbone)
     env = (record or {}).get("environment") or environment()
     rows = [
         ("profile", f"{config.profile}: n = {config.n:,}, {config.image_size}&times;{config.image_size}, "

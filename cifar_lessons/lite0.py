@@ -203,7 +203,8 @@ def EfficientNetLite0(
     :func:`imagenet_weights_path`) and loads them, leaving out the classifier when
     ``include_top=False``; a path loads that file with ``model.load_weights`` (it must have
     been saved from a model built with the same ``include_top``); ``None`` is random init.
-    Layer names are fixed, so any two models built here line up by name.
+    Layer names and weights do not depend on the input size, so weights saved at one size
+    load at any other.
     """
     if not (weights in (None, "imagenet") or Path(weights).is_file()):
         raise ValueError(
@@ -398,6 +399,8 @@ def read_legacy_state_dict(pth_path: str | os.PathLike) -> dict[str, np.ndarray]
             if len(raw) != numel * storage.dtype.itemsize:
                 raise WeightsError(f"{pth_path} is truncated")
             storage.data = np.frombuffer(raw, dtype=storage.dtype)
+    if not all(isinstance(ref, _TensorRef) for ref in state.values()):
+        raise WeightsError(f"{pth_path} is not a plain state dict of tensors")
     return {name: ref.materialize() for name, ref in state.items()}
 
 
@@ -410,7 +413,7 @@ def _bn_weights(sd: dict[str, np.ndarray], prefix: str) -> list[np.ndarray]:
 
 def _conv_kernel(w: np.ndarray) -> np.ndarray:
     """PyTorch (out, in, kh, kw) -> Keras (kh, kw, in, out)."""
-    return w.T
+    return w.transpose(2, 3, 1, 0)
 
 
 def _depthwise_kernel(w: np.ndarray) -> np.ndarray:
@@ -517,8 +520,10 @@ def convert(pth_path: str | os.PathLike, out_path: str | os.PathLike) -> Path:
 
 def default_cache_dir() -> Path:
     """Keras's own cache for application weights (``~/.keras/models`` unless KERAS_HOME)."""
-    from keras.src.backend.config import keras_home
-
+    try:
+        from keras.src.backend.config import keras_home
+    except ImportError:  # private in Keras 3; the same rule, should it move
+        return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
     return Path(keras_home()) / "models"
 
 
@@ -556,9 +561,10 @@ def _layers_with_weights(model: keras.Model) -> Iterator[keras.layers.Layer]:
 def _load_by_layer_name(model: keras.Model, path: Path) -> None:
     """Load the full-model ImageNet file into ``model``, which may lack the classifier.
 
-    Keras's ``load_weights`` wants the file's model and this one to have the same layers;
-    a no-top model does not. Building the full model once and copying by (fixed) layer name
-    is the simple, public-API way round it.
+    A Keras 3 ``.weights.h5`` does not store layers under their names but under names derived
+    from their type and position (``batch_normalization_13``), so loading a full-model file
+    into a no-top model would only line up by luck. Building the full model once and copying
+    by our fixed layer names is explicit and uses public API only.
     """
     full = EfficientNetLite0(include_top=True, weights=None, input_shape=(224, 224, 3))
     full.load_weights(str(path))

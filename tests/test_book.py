@@ -14,6 +14,7 @@ BOOK = REPO / "book"
 CONFIG = yaml.safe_load((REPO / "_config.yml").read_text())
 TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
 CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.py"))
+SOURCES = CHAPTERS + [BOOK / "presentation.py"]  # every paired notebook the TOC builds
 
 
 def toc_files():
@@ -29,7 +30,7 @@ def test_there_are_six_chapters():
     assert len(CHAPTERS) == 6
 
 
-@pytest.mark.parametrize("source", CHAPTERS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_pair_is_in_sync(source):
     ipynb = source.with_suffix(".ipynb")
     assert ipynb.exists(), f"{ipynb.name} missing: run `make sync`"
@@ -43,7 +44,7 @@ def test_toc_lists_every_chapter_as_an_existing_notebook():
     files = toc_files()
     assert all(f.endswith(".ipynb") for f in files), "Colab opens only .ipynb files"
     assert all((REPO / f).exists() for f in files)
-    assert sorted(files) == sorted(f"book/{p.stem}.ipynb" for p in CHAPTERS)
+    assert sorted(files) == sorted(f"book/{p.stem}.ipynb" for p in SOURCES)
 
 
 def test_colab_launch_settings():
@@ -55,7 +56,7 @@ def test_colab_launch_settings():
     assert isinstance(ex["timeout"], int) and ex["timeout"] >= 600
 
 
-@pytest.mark.parametrize("source", CHAPTERS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_first_cell_installs_the_package_in_colab_only(source):
     nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
     first = nb.cells[0]
@@ -66,7 +67,7 @@ def test_first_cell_installs_the_package_in_colab_only(source):
     assert not re.search(r"\b(tensorflow|numpy|keras)\b", first.source.split("check=True")[0].split("pip")[1])
 
 
-@pytest.mark.parametrize("source", CHAPTERS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_chapters_call_the_package_and_define_no_helpers(source):
     nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")

@@ -164,7 +164,8 @@ def _load_local(path: Path, *, n: int, seed: int):
                 "with train/<class>/ and test/<class>/"
             )
         files = _scan_dir(path)
-        train, test = _read_class_folders(files, lambda rel: (path / rel).read_bytes(), n=n, seed=seed, where=str(path))
+        train, test = _read_class_folders(
+            files, lambda names: {rel: (path / rel).read_bytes() for rel in names}, n=n, seed=seed, where=str(path))
         return train, test, DataSource(
             "class-folders", str(path), None, False,
             f"class-folder image tree {path} (shuffled with seed {seed}; not the official archive)",
@@ -181,8 +182,13 @@ def _load_archive(path: Path, *, n: int, seed: int):
             members = {m.name.lstrip("./"): m for m in tar.getmembers() if m.isfile()}
 
             def read(name: str) -> bytes:
-                f = tar.extractfile(members[name])
-                return f.read()
+                return tar.extractfile(members[name]).read()
+
+            def read_many(names) -> dict[str, bytes]:
+                # In archive order: a .tar.gz is one compressed stream, and reading members
+                # out of order would decompress it again from the start for each of them.
+                wanted = sorted(set(names), key=lambda name: members[name].offset)
+                return {name: read(name) for name in wanted}
 
             batch = next((name for name in members if name.endswith("data_batch_1")), None)
             if batch is not None:
@@ -194,7 +200,7 @@ def _load_archive(path: Path, *, n: int, seed: int):
                     "official CIFAR-10 archive cifar-10-python.tar.gz" if official
                     else f"CIFAR-10 python-batch archive {path.name} (not the official file's hash)",
                 )
-            train, test = _read_class_folders(list(members), read, n=n, seed=seed, where=str(path))
+            train, test = _read_class_folders(list(members), read_many, n=n, seed=seed, where=str(path))
             return train, test, DataSource(
                 "class-folders-archive", str(path), digest, False,
                 f"class-folder image archive {path.name} (shuffled with seed {seed}; not the official archive)",
@@ -249,7 +255,8 @@ def _class_root(names: Iterable[str]) -> str | None:
     return None
 
 
-def _read_class_folders(names: list[str], read: Callable[[str], bytes], *, n: int, seed: int, where: str):
+def _read_class_folders(names: list[str], read_many: Callable[[list[str]], dict[str, bytes]], *, n: int,
+                        seed: int, where: str):
     root = _class_root(names)
     if root is None:
         raise DataError(f"{where} has no train/<class>/ and test/<class>/ folders")
@@ -282,10 +289,12 @@ def _read_class_folders(names: list[str], read: Callable[[str], bytes], *, n: in
     order = np.random.default_rng(seed).permutation(len(train))[:n]
     chosen = [train[i] for i in order]
 
+    blobs = read_many([name for _, name in chosen + by_split["test"]])
+
     def decode(items):
         x = np.empty((len(items), 32, 32, 3), dtype=np.uint8)
         for i, (_, name) in enumerate(items):
-            x[i] = _decode_image(read(name), name)
+            x[i] = _decode_image(blobs[name], name)
         y = np.array([index[c] for c, _ in items], dtype=np.int64)
         return x, y
 

@@ -51,7 +51,9 @@ sync: $(VENV_STAMP)
 	.venv/bin/jupytext --sync book/*.py
 
 site: setup
-	rm -rf _build/html _build/jupyter_execute
+	# A fresh build every time: Sphinx would otherwise re-execute only the chapters whose
+	# sources changed, and keep outputs made with another profile, data or weights.
+	rm -rf _build/html _build/jupyter_execute _build/.doctrees
 	.venv/bin/jupyter-book build . -W -n --keep-going
 	$(PY) scripts/build_slides.py
 	@echo "site: $(CURDIR)/_build/html/index.html"

@@ -21,6 +21,7 @@ import sys
 
 if "google.colab" in sys.modules:
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cifar-lessons @ git+https://github.com/cifar-lessons/cifar-lessons@main"], check=True)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # Transfer learning on CIFAR-10

@@ -83,3 +83,11 @@ def test_every_helper_names_the_chapter_that_teaches_it():
     for name in ("data", "pipeline", "models", "training", "evaluate", "plots", "records", "recipe", "config"):
         doc = importlib.import_module(f"cifar_lessons.{name}").__doc__
         assert re.search(r"[Cc]hapters? \d|introduction", doc), f"cifar_lessons.{name} names no chapter"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_every_code_cell_is_valid_python(source):
+    nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            compile(cell.source, f"{source.name} cell {i}", "exec")

@@ -37,12 +37,12 @@ if "google.colab" in sys.modules:
 # that flattens the pixels reaches only about 50% here. That gap is why the rest of this book uses a
 # convolutional network, and one that was already trained on millions of photographs.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Every chapter starts the same way: it reads which run to show (the profile, the data source and
 # the weights; the defaults are the course recipe with Keras's downloads, as in Colab) and prints a
 # **run card** saying exactly what produced the numbers on the page.
 
-# %% slideshow={"slide_type": "skip"}
+# %% slideshow={"slide_type": "subslide"}
 from cifar_lessons import plots
 from cifar_lessons.book import chapter_config, run_card
 from cifar_lessons.data import load_cifar10, split_validation

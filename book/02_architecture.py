@@ -29,7 +29,7 @@ if "google.colab" in sys.modules:
 # A convolutional network pretrained on ImageNet, with its classifier cut off, under a small new
 # head for our ten classes.
 
-# %% slideshow={"slide_type": "skip"}
+# %% slideshow={"slide_type": "subslide"}
 from cifar_lessons import plots
 from cifar_lessons.book import chapter_config, run_card
 from cifar_lessons.data import load_cifar10

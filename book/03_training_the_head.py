@@ -28,7 +28,7 @@ if "google.colab" in sys.modules:
 #
 # Phase 1 of the recipe: freeze the pretrained base, and train only the new head for 10 epochs.
 
-# %% slideshow={"slide_type": "skip"}
+# %% slideshow={"slide_type": "subslide"}
 from cifar_lessons import plots
 from cifar_lessons.book import chapter_config, progress_verbose, run_card
 from cifar_lessons.models import describe_weights, trainable_counts
@@ -97,7 +97,7 @@ plots.training_curves(history.history)
 # head can only do so much: it is limited by how well ImageNet features at 32×32 separate our classes.
 # Phase 2 lifts that limit.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # The model and its history are saved as a run record, which the next chapter picks up.
 
 # %% slideshow={"slide_type": "skip"}

@@ -28,7 +28,7 @@ if "google.colab" in sys.modules:
 #
 # Phase 2: unfreeze the base and train the whole network for 10 more epochs, gently.
 
-# %% slideshow={"slide_type": "skip"}
+# %% slideshow={"slide_type": "subslide"}
 from cifar_lessons import plots
 from cifar_lessons.book import chapter_config, progress_verbose, run_card
 from cifar_lessons.models import base_of, describe_weights, trainable_counts
@@ -39,7 +39,7 @@ config = chapter_config()
 data = load_data(config)
 run_card(config, data.source.to_dict(), describe_weights(config.weights, config.backbone))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # We continue from the model chapter 3 trained. `head_stage` loads it from its run record; opened on
 # its own (in Colab, say), this chapter finds no record and trains phase 1 first.
 

@@ -42,12 +42,12 @@ config = chapter_config()
 data = load_data(config)
 model, history = tuned_stage(config, data, verbose=progress_verbose())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # `tuned_stage` loads the model chapter 4 fine-tuned (or, opened alone, trains both phases first).
 # Now one pass over all 10,000 test images gives every class probability for every image, and the
 # whole run is saved as the final run record.
 
-# %% slideshow={"slide_type": "skip"}
+# %% slideshow={"slide_type": "subslide"}
 metrics, probs = run_evaluation(config, data, model, verbose=progress_verbose())
 record = save_stage(stage_dir(config, "full"), config, data, "full", model, history, metrics, probs, overwrite=True)
 run_card(config, record.data, record.weights, record.record)

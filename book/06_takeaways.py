@@ -28,7 +28,7 @@ if "google.colab" in sys.modules:
 #
 # What the project showed, the decisions behind it, and what to try next.
 
-# %% slideshow={"slide_type": "skip"}
+# %% slideshow={"slide_type": "subslide"}
 from cifar_lessons.book import chapter_config, progress_verbose, results_table, run_card
 from cifar_lessons.recipe import full_stage, load_data, runs_root
 from cifar_lessons.records import find_records

@@ -21,7 +21,7 @@ HTML = REPO / "_build" / "html"
 TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
 CONFIG = yaml.safe_load((REPO / "_config.yml").read_text())
 CHAPTERS = [c["file"] for part in TOC["parts"] for c in part["chapters"]]
-PAGES = ["index.html", "book/intro.html"] + [f.replace(".ipynb", ".html") for f in CHAPTERS]
+PAGES = ["book/intro.html"] + [f.replace(".ipynb", ".html") for f in CHAPTERS]
 CHROMIUM = "/usr/bin/chromium"
 
 pytestmark = pytest.mark.browser
@@ -37,9 +37,12 @@ def _require_site():
 @pytest.fixture(scope="module")
 def server():
     _require_site()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(HTML))
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(HTML))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    handler.log_message = lambda *a: None
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}/"
@@ -78,6 +81,14 @@ def open_page(browser, url):
     resp = page.goto(url, wait_until="load")
     assert resp is not None and resp.status == 200, url
     return page, failed, outside
+
+
+def test_site_root_leads_to_the_landing_page(server, browser):
+    page = browser.new_page()
+    page.goto(server + "index.html")
+    page.wait_for_url("**/book/intro.html")
+    assert "Transfer learning on CIFAR-10" in page.locator("h1").first.inner_text()
+    page.close()
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -1,4 +1,7 @@
-"""Two-phase training on ResNet50 (random weights, a few tiny images): what moves and what not."""
+"""Two-phase training (random weights, a few tiny images): what moves and what does not.
+
+Run on ResNet50, the recipe's backbone, and on EfficientNet-Lite0, the offline one.
+"""
 
 import numpy as np
 import pytest
@@ -23,10 +26,10 @@ def kernels(base):
     return [layer.kernel for layer in base.layers if hasattr(layer, "kernel")]
 
 
-@pytest.fixture(scope="module")
-def trained(png_tree):
+@pytest.fixture(scope="module", params=["resnet50", "efficientnet_lite0"])
+def trained(png_tree, request):
     config = make_config("quick", env={}, data=str(png_tree), weights="none", n=40, batch_size=8,
-                         head_epochs=2, fine_tune_epochs=1, head=(32, 16))
+                         head_epochs=2, fine_tune_epochs=1, head=(32, 16), backbone=request.param)
     data = load_cifar10(config.data, n=config.n, seed=config.seed)
     model = new_model(config)
     base = base_of(model)
@@ -69,14 +72,14 @@ def test_learning_rate_drops_in_phase2(trained):
 
 def test_trainable_counts_per_phase(trained):
     head, fine = trained["counts"]["head"], trained["counts"]["fine"]
-    head_params = (2048 * 32 + 32) + (32 * 16 + 16) + (16 * 10 + 10)
+    features = base_of(trained["model"]).output_shape[-1]  # 2048 for ResNet50, 1280 for Lite0
+    head_params = (features * 32 + 32) + (32 * 16 + 16) + (16 * 10 + 10)
     assert head["trainable"] == head_params
     assert head["total"] == fine["total"]
     bn = sum(int(np.prod(w.shape)) for layer in base_of(trained["model"]).layers
              if layer.__class__.__name__ == "BatchNormalization" for w in layer.weights)
     # everything but the BatchNorm layers (kept frozen, in inference mode) trains in phase 2
     assert fine["trainable"] == fine["total"] - bn
-    assert fine["trainable"] > 20_000_000
 
 
 def test_history_joins_both_phases_with_the_boundary(trained):

@@ -51,6 +51,8 @@ def exporter() -> SlidesExporter:
     c.SlidesExporter.mathjax_url = ""
     c.SlidesExporter.font_awesome_url = ""
     c.SlidesExporter.reveal_scroll = True
+    c.SlidesExporter.exclude_input_prompt = True  # no "In [3]:" / "Out[3]:" in front of an audience
+    c.SlidesExporter.exclude_output_prompt = True
     c.SlidesExporter.reveal_theme = "white"  # its fonts ship with reveal.js ("simple" fetches Google Fonts)
     c.SlidesExporter.extra_template_basedirs = [str(REPO / "slides")]
     c.SlidesExporter.template_name = "cifar_reveal"

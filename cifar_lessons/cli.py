@@ -31,18 +31,25 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--fine-tune-epochs", type=int, help="phase-2 epochs (overrides the profile)")
     run.add_argument("--batch-size", type=int, help="batch size (default 64)")
     run.add_argument("--seed", type=int, help="random seed (default 42)")
+    run.add_argument("--augment", action="store_true", default=None,
+                     help="random flips and crops while training (off in both profiles)")
     run.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="Keras progress: 1 bar, 2 one line per epoch")
     return parser
+
+
+def config_from_args(args: argparse.Namespace):
+    """Options given on the command line override the environment, which overrides the profile."""
+    return make_config(
+        args.profile, backbone=args.backbone, data=args.data, weights=args.weights, n=args.n,
+        image_size=args.image_size, head_epochs=args.head_epochs, fine_tune_epochs=args.fine_tune_epochs,
+        batch_size=args.batch_size, seed=args.seed, augment=args.augment,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        config = make_config(
-            args.profile, backbone=args.backbone, data=args.data, weights=args.weights, n=args.n,
-            image_size=args.image_size, head_epochs=args.head_epochs, fine_tune_epochs=args.fine_tune_epochs,
-            batch_size=args.batch_size, seed=args.seed,
-        )
+        config = config_from_args(args)
         out = args.out or f"runs/{config.profile}-{config.backbone}-{datetime.now():%Y%m%d-%H%M%S}"
         from .recipe import run_recipe  # imports TensorFlow: only once the options are known good
 

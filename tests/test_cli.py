@@ -27,6 +27,17 @@ def test_environment_fills_what_options_leave_open():
     assert c.key != make_config("seed", env=env).key
 
 
+def test_command_line_options_override_environment_and_profile(monkeypatch):
+    from cifar_lessons.cli import build_parser, config_from_args
+
+    monkeypatch.setenv("CIFAR_LESSONS_BACKBONE", "efficientnetb0")
+    monkeypatch.setenv("CIFAR_LESSONS_PROFILE", "quick")
+    c = config_from_args(build_parser().parse_args(["run", "--augment", "--image-size", "96", "--n", "500"]))
+    assert (c.profile, c.backbone, c.augment, c.image_size, c.n) == ("quick", "efficientnetb0", True, 96, 500)
+    c = config_from_args(build_parser().parse_args(["run", "--backbone", "resnet50"]))
+    assert (c.backbone, c.augment, c.n) == ("resnet50", False, 2_000)
+
+
 def run_cli(args, capsys):
     code = main(["run", *args])
     out, err = capsys.readouterr()

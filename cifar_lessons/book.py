@@ -36,7 +36,7 @@ def caveats(config: RunConfig, source: dict | None, weights: dict | None) -> lis
                    "accuracy below shows the pipeline running and says nothing about transfer learning. "
                    "The default build (online, as in Colab) uses ImageNet weights.")
     elif weights is not None and (config.backbone != SEED_BACKBONE or weights.get("weights") == "file"):
-        out.append(f"<b>Not the seed recipe's weights.</b> This build used {html.escape(weights['description'])} "
+        out.append(f"<b>Not the seed recipe's backbone or weights.</b> This build used {html.escape(weights['description'])} "
                    f"on the <code>{config.backbone}</code> backbone; the recipe's default, which the prose "
                    "describes, is ResNet50 with ImageNet weights downloaded by Keras. The outputs on this page "
                    f"come from <code>{config.backbone}</code>.")

@@ -102,7 +102,8 @@ def results_table(records):
         rows.append({
             "profile": c["profile"], "backbone": c["backbone"], "weights": w["weights"],
             "data": d["kind"] + ("" if d.get("official") else " (copy)"), "n train": d["n_train"],
-            "size": c["image_size"], "epochs": f"{c['head_epochs']}+{c['fine_tune_epochs']}",
+            "size": c["image_size"], "augment": bool(c.get("augment")),
+            "epochs": f"{c['head_epochs']}+{c['fine_tune_epochs']}",
             "test accuracy": round(r.metrics["accuracy"], 4), "test loss": round(r.metrics["loss"], 3),
             "train time (s)": round(sum(t.values())), "device": r.record["environment"]["device"],
         })

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from .config import RunConfig, make_config
 
-SEED_BACKBONE = "resnet50"
+SEED_BACKBONE = RunConfig.backbone  # the recipe's default, ResNet50
 
 
 def chapter_config(**overrides) -> RunConfig:

@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = config_from_args(args)
         out = args.out or f"runs/{config.profile}-{config.backbone}-{datetime.now():%Y%m%d-%H%M%S}"
-        from .recipe import run_recipe  # imports TensorFlow: only once the options are known good
+        from .recipe import run_recipe
 
         record = run_recipe(config, out, overwrite=args.overwrite, verbose=args.verbose)
     except CifarLessonsError as exc:

@@ -7,6 +7,7 @@ can never disagree about it.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -202,8 +203,8 @@ def compile_classifier(model: keras.Model, learning_rate: float) -> keras.Model:
 
 def trainable_counts(model: keras.Model) -> dict[str, int]:
     """Trainable and frozen parameter counts, as ``model.summary()`` reports them."""
-    trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
-    frozen = sum(int(w.numpy().size) for w in model.non_trainable_weights)
+    trainable = sum(math.prod(w.shape) for w in model.trainable_weights)  # shapes only: no copies
+    frozen = sum(math.prod(w.shape) for w in model.non_trainable_weights)
     return {"trainable": trainable, "non_trainable": frozen, "total": trainable + frozen}
 
 

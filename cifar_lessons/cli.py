@@ -33,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="random seed (default 42)")
     run.add_argument("--augment", action="store_true", default=None,
                      help="random flips and crops while training (off in both profiles)")
+    run.add_argument("--precision", choices=("float32", "mixed"),
+                     help="mixed: compute in bfloat16 (CPU with AVX-512 BF16/AMX) or float16 (GPU); default float32")
     run.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="Keras progress: 1 bar, 2 one line per epoch")
     return parser
 
@@ -42,7 +44,7 @@ def config_from_args(args: argparse.Namespace):
     return make_config(
         args.profile, backbone=args.backbone, data=args.data, weights=args.weights, n=args.n,
         image_size=args.image_size, head_epochs=args.head_epochs, fine_tune_epochs=args.fine_tune_epochs,
-        batch_size=args.batch_size, seed=args.seed, augment=args.augment,
+        batch_size=args.batch_size, seed=args.seed, augment=args.augment, precision=args.precision,
     )
 
 

@@ -47,6 +47,7 @@ class RunConfig:
     batch_size: int = 64
     validation_fraction: float = 0.1
     augment: bool = False
+    precision: str = "float32"
     seed: int = 42
 
     def to_dict(self) -> dict:
@@ -105,6 +106,8 @@ def validate(config: RunConfig) -> RunConfig:
         raise ConfigError(f"validation_fraction must be between 0 and 1, got {config.validation_fraction}")
     if config.weights not in ("imagenet", "none") and not Path(config.weights).expanduser().is_file():
         raise WeightsError(f"weights file {config.weights!r} does not exist")
+    if config.precision not in ("float32", "mixed"):
+        raise ConfigError(f"precision must be float32 or mixed, got {config.precision!r}")
     if not 0 <= config.dropout < 1:
         raise ConfigError(f"dropout must be in [0, 1), got {config.dropout}")
     return config

@@ -159,7 +159,8 @@ def build_classifier(
         x = keras.layers.Dense(width, activation="relu", name=f"dense_{i}")(x)
         if dropout:
             x = keras.layers.Dropout(dropout, name=f"dropout_{i}")(x)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classes")(x)
+    # float32 even under a mixed-precision policy: the softmax and the loss need the full range.
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classes", dtype="float32")(x)
     return keras.Model(inputs, outputs, name=f"{backbone}_cifar10")
 
 

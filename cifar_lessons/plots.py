@@ -71,14 +71,18 @@ def training_curves(history: dict[str, list[float]], phase2_start: int | None = 
     return fig
 
 
-def confusion_heatmap(confusion: np.ndarray | list, class_names: Sequence[str], normalize: bool = True) -> Figure:
-    """Confusion matrix as a seaborn heatmap; rows are true classes (chapter 5)."""
+def confusion_heatmap(confusion: np.ndarray | list, class_names: Sequence[str], normalize: bool = True,
+                      annot_size: float = 8) -> Figure:
+    """Confusion matrix as a seaborn heatmap; rows are true classes (chapter 5).
+
+    ``annot_size`` is the size of the numbers in the cells (larger for a slide).
+    """
     cm = np.asarray(confusion, dtype=float)
     if normalize:
         cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(7, 6))
     sns.heatmap(cm, annot=True, fmt=".2f" if normalize else ".0f", cmap="Blues", square=True,
-                xticklabels=class_names, yticklabels=class_names, cbar=False, ax=ax, annot_kws={"size": 8})
+                xticklabels=class_names, yticklabels=class_names, cbar=False, ax=ax, annot_kws={"size": annot_size})
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title("Confusion matrix" + (" (share of each true class)" if normalize else ""))
@@ -138,7 +142,7 @@ def model_blocks(model, title: str | None = None) -> Figure:
 
     layers = list(model.layers)
     total = sum(width(layer) for layer in layers) + 0.15 * (len(layers) - 1)
-    fig, ax = plt.subplots(figsize=(1.2 * total, 2.7))
+    fig, ax = plt.subplots(figsize=(1.3 * total, 3.0))
     ax.set_xlim(0, total)
     ax.set_ylim(0, 1)
     ax.axis("off")
@@ -171,7 +175,7 @@ def model_blocks(model, title: str | None = None) -> Figure:
         rows = [(name, 0.82, "bold"), (what, 0.64, "normal"), (shape, 0.46, "normal"),
                 (f"{fmt(n)} params" if n else "", 0.29, "normal"), (status, 0.13, "bold")]
         for text, y, weight in rows:
-            ax.text(x + w / 2, y, text, ha="center", va="center", fontsize=12, fontweight=weight)
+            ax.text(x + w / 2, y, text, ha="center", va="center", fontsize=14, fontweight=weight)
         if i:
             ax.annotate("", xy=(x, 0.5), xytext=(x - 0.15, 0.5), arrowprops={"arrowstyle": "->", "lw": 1.5})
         x += w + 0.15

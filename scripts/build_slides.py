@@ -142,7 +142,7 @@ def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             notes.metadata["slideshow"] = {"slide_type": "notes"}
             notes.metadata["tags"] = [t for t in tags if t not in ("slides-show-code", OUTPUT_TO_NOTES, FIGURE)]
             notes.metadata["tags"] += ["slides-hide-code", SHOW_OUTPUT]
-            notes.pop("id", None)
+            notes["id"] = f"{cell.get('id', 'cell')}-notes"[:64]
             cell.outputs = []
             cells.append(notes)
     nb.cells = cells

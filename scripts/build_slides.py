@@ -46,8 +46,8 @@ ASSETS = {  # source in node_modules -> name under slides/
     "requirejs/require.js": "require.js",
     "jquery/dist/jquery.min.js": "jquery.min.js",
 }
-# The slide canvas reveal.js scales to the screen: at 1280x720 and at 1024x768 it is drawn at
-# 0.94 to 0.99 of its size, so the template's smallest text (18 px) stays above 16 px.
+# The slide canvas reveal.js scales to the screen: at 1280x720 it is drawn at 0.99 of its size, at
+# 1024x768 at 0.94, so the template's smallest text (19 px) renders at 17.8 px or more.
 WIDTH, HEIGHT, MARGIN = 1050, 700, 0.04
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 

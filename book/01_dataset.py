@@ -42,7 +42,7 @@ if "google.colab" in sys.modules:
 # the weights; the defaults are the course recipe with Keras's downloads, as in Colab) and prints a
 # **run card** saying exactly what produced the numbers on the page.
 
-# %% slideshow={"slide_type": "subslide"}
+# %%
 from cifar_lessons import plots
 from cifar_lessons.book import chapter_config, run_card
 from cifar_lessons.data import load_cifar10, split_validation
@@ -72,7 +72,7 @@ plots.sample_grid(data.x_train, data.y_train, data.class_names)
 # Keras gives images as `uint8` arrays with values 0–255 and labels as class indices. We keep
 # both exactly like that: preprocessing for the model happens later, in the data pipeline.
 
-# %%
+# %% tags=["slides-show-output"]
 print("training images:", data.x_train.shape, data.x_train.dtype,
       "values", data.x_train.min(), "to", data.x_train.max())
 print("training labels:", data.y_train.shape, data.y_train.dtype, "e.g.", data.y_train[:10])
@@ -112,7 +112,7 @@ plots.class_balance(data.y_train, data.y_test, data.class_names)
 # While training, we need a score on images the model has not seen, to pick epochs and learning
 # rates and to spot overfitting. That score must **not** come from the test set.
 
-# %%
+# %% tags=["slides-show-output"]
 (x_fit, y_fit), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_fraction)
 print(f"fit on {len(x_fit):,} images, validate on {len(x_val):,}, test once at the end on {len(data.x_test):,}")
 

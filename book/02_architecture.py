@@ -29,9 +29,9 @@ if "google.colab" in sys.modules:
 # A convolutional network pretrained on ImageNet, with its classifier cut off, under a small new
 # head for our ten classes.
 
-# %% slideshow={"slide_type": "subslide"}
+# %%
 from cifar_lessons import plots
-from cifar_lessons.book import chapter_config, run_card
+from cifar_lessons.book import chapter_config, run_card, shown_backbone
 from cifar_lessons.data import load_cifar10
 from cifar_lessons.models import base_of, build_classifier, describe_weights, spatial_sizes, trainable_counts
 
@@ -76,7 +76,7 @@ run_card(config, data.source.to_dict(), describe_weights(config.weights, config.
 #
 # Base (frozen) → global average pooling → Dense 256 → Dense 128 → 10-way softmax.
 
-# %% tags=["slides-show-code"]
+# %% tags=["slides-show-code", "slides-output-to-notes"]
 model = build_classifier(config.backbone, config.weights, config.image_size, config.head, config.dropout)
 model.summary(expand_nested=False, show_trainable=True)
 
@@ -86,7 +86,7 @@ model.summary(expand_nested=False, show_trainable=True)
 # cannot lean on any single feature. The summary shows the key fact of phase 1: of about 24 million
 # parameters, only the head's half a million are trainable. Everything else is frozen.
 
-# %%
+# %% tags=["slides-show-output"]
 counts = trainable_counts(model)
 print(f"trainable: {counts['trainable']:,}   frozen: {counts['non_trainable']:,}   "
       f"({counts['trainable'] / counts['total']:.1%} of the model trains in phase 1)")
@@ -103,7 +103,10 @@ plots.model_diagram(model)
 # ResNet50 was designed for 224×224 images. It halves the feature map five times, so a 32×32 image
 # shrinks to **1×1** by the last block.
 
-# %%
+# %% tags=["hide-input"]
+shown_backbone(config)
+
+# %% tags=["slides-show-output"]
 for name, side, channels in spatial_sizes(base_of(model)):
     print(f"{name:>22}: {side:>2}x{side:<2} x {channels:>4} channels")
 

@@ -28,7 +28,7 @@ if "google.colab" in sys.modules:
 #
 # Phase 1 of the recipe: freeze the pretrained base, and train only the new head for 10 epochs.
 
-# %% slideshow={"slide_type": "subslide"}
+# %%
 from cifar_lessons import plots
 from cifar_lessons.book import chapter_config, progress_verbose, run_card
 from cifar_lessons.models import describe_weights, trainable_counts
@@ -60,7 +60,7 @@ run_card(config, data.source.to_dict(), describe_weights(config.weights, config.
 # `tf.data` feeds shuffled, preprocessed batches of 64; validation images come from the training
 # subset. `new_model` sets the random seeds, then builds the classifier from chapter 2.
 
-# %%
+# %% tags=["slides-show-output"]
 train_ds, val_ds = training_datasets(data, config)
 model = new_model(config)
 print(train_ds.element_spec)
@@ -71,7 +71,7 @@ print(train_ds.element_spec)
 # `train_head` freezes the base, compiles with Adam (learning rate 10⁻³) and sparse categorical
 # cross-entropy, and calls Keras's `fit`, whose progress you see below.
 
-# %% slideshow={"slide_type": "fragment"} tags=["slides-show-code"]
+# %% slideshow={"slide_type": "fragment"} tags=["slides-show-code", "slides-show-output"]
 history = train_head(model, train_ds, val_ds, epochs=config.head_epochs,
                      learning_rate=config.head_learning_rate, verbose=progress_verbose())
 print(f"phase 1 took {history.seconds['head']:.0f} s; trainable parameters: {trainable_counts(model)['trainable']:,}")

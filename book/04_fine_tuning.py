@@ -28,7 +28,7 @@ if "google.colab" in sys.modules:
 #
 # Phase 2: unfreeze the base and train the whole network for 10 more epochs, gently.
 
-# %% slideshow={"slide_type": "subslide"}
+# %%
 from cifar_lessons import plots
 from cifar_lessons.book import chapter_config, progress_verbose, run_card
 from cifar_lessons.models import base_of, describe_weights, trainable_counts
@@ -73,7 +73,7 @@ train_ds, val_ds = training_datasets(data, config)
 history = fine_tune(model, train_ds, val_ds, epochs=config.fine_tune_epochs,
                     learning_rate=config.fine_tune_learning_rate, history=history, verbose=progress_verbose())
 
-# %%
+# %% tags=["slides-show-output"]
 counts = trainable_counts(model)
 bn_layers = sum(layer.__class__.__name__ == "BatchNormalization" for layer in base_of(model).layers)
 print(f"phase 2 took {history.seconds['fine_tune']:.0f} s; trainable parameters now {counts['trainable']:,} "
@@ -90,7 +90,7 @@ plots.training_curves(history.history, history.phase2_start)
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## What changed
 
-# %%
+# %% tags=["slides-show-output"]
 h, b = history.history, history.phase2_start
 print(f"validation accuracy after phase 1: {h['val_accuracy'][b - 1]:.3f}")
 print(f"validation accuracy after phase 2: {h['val_accuracy'][-1]:.3f}")

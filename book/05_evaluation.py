@@ -33,7 +33,7 @@ if "google.colab" in sys.modules:
 import pandas as pd
 
 from cifar_lessons import plots
-from cifar_lessons.book import chapter_config, progress_verbose, run_card
+from cifar_lessons.book import chapter_config, progress_verbose, run_card, show_table
 from cifar_lessons.evaluate import confident_mistakes, top_confusions
 from cifar_lessons.models import describe_weights
 from cifar_lessons.recipe import load_data, run_evaluation, save_stage, stage_dir, tuned_stage
@@ -47,7 +47,7 @@ model, history = tuned_stage(config, data, verbose=progress_verbose())
 # Now one pass over all 10,000 test images gives every class probability for every image, and the
 # whole run is saved as the final run record.
 
-# %% slideshow={"slide_type": "subslide"}
+# %%
 metrics, probs = run_evaluation(config, data, model, verbose=progress_verbose())
 record = save_stage(stage_dir(config, "full"), config, data, "full", model, history, metrics, probs, overwrite=True)
 run_card(config, record.data, record.weights, record.record)
@@ -55,7 +55,7 @@ run_card(config, record.data, record.weights, record.record)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Test accuracy
 
-# %%
+# %% tags=["slides-show-output"]
 print(f"test accuracy: {metrics['accuracy']:.2%}   test loss: {metrics['loss']:.3f}   "
       f"({metrics['n_test']:,} test images; chance is 10%)")
 
@@ -88,8 +88,8 @@ plots.confusion_heatmap(metrics["confusion_matrix"], data.class_names)
 # The five most frequent confusions in this run:
 
 # %% tags=["hide-input"]
-pd.DataFrame(top_confusions(metrics["confusion_matrix"], data.class_names),
-             columns=["true class", "predicted as", "test images"])
+show_table(pd.DataFrame(top_confusions(metrics["confusion_matrix"], data.class_names),
+                        columns=["true class", "predicted as", "test images"]))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # With ImageNet weights, the off-diagonal mass concentrates in a few familiar places. **Cat and dog**

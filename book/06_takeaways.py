@@ -28,8 +28,8 @@ if "google.colab" in sys.modules:
 #
 # What the project showed, the decisions behind it, and what to try next.
 
-# %% slideshow={"slide_type": "subslide"}
-from cifar_lessons.book import chapter_config, progress_verbose, results_table, run_card
+# %%
+from cifar_lessons.book import chapter_config, progress_verbose, run_card, show_results
 from cifar_lessons.recipe import full_stage, load_data, runs_root
 from cifar_lessons.records import find_records
 
@@ -45,7 +45,7 @@ run_card(config, record.data, record.weights, record.record)
 # run card: check the profile, the data and the weights before comparing numbers.
 
 # %% tags=["hide-input"]
-results_table(find_records(runs_root()))
+show_results(find_records(runs_root()))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # `profile` says whether a row is the course recipe (`seed`: 10,000 images, 10 + 10 epochs) or the

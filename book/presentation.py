@@ -26,14 +26,15 @@ if "google.colab" in sys.modules:
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # Transfer learning on CIFAR-10
 #
-# A short presentation of the project, in the three parts the course asks for: the problem and the
-# dataset; the model and how it was trained; the challenges, decisions and takeaways. It reuses the run
-# the chapters made, so every number here matches the book.
+# A pretrained convolutional network adapted to 32×32 photos, in three parts: **1** the problem and
+# the data; **2** the architecture and training; **3** the challenges, decisions and takeaways.
 
 # %% slideshow={"slide_type": "skip"}
+from IPython.display import Markdown
+
 from cifar_lessons import plots
-from cifar_lessons.book import chapter_config, progress_verbose, results_table, run_card
-from cifar_lessons.models import trainable_counts
+from cifar_lessons.book import chapter_config, model_line, progress_verbose, run_card, show_results, training_line
+from cifar_lessons.models import base_of
 from cifar_lessons.recipe import full_stage, load_data, runs_root
 from cifar_lessons.records import find_records
 
@@ -41,19 +42,20 @@ config = chapter_config()
 data = load_data(config)
 record = full_stage(config, data, verbose=progress_verbose())
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# Where these numbers come from:
-
 # %% tags=["hide-input"]
 run_card(config, record.data, record.weights, record.record)
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# This presentation reuses the run the chapters made, so every number here matches the book. The run
+# card above (in full in these notes) says which data, weights and profile produced it.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 1. The problem and the dataset
+# ## 1 · The problem and the data
 #
 # Classify 32×32 colour photos into ten classes, with only 10,000 labelled training images.
 
 # %% tags=["hide-input"]
-plots.sample_grid(data.x_train, data.y_train, data.class_names, per_class=6)
+plots.sample_grid(data.x_train, data.y_train, data.class_names, per_class=14)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # CIFAR-10: 50,000 training and 10,000 test images, ten balanced classes. We train on the first
@@ -62,23 +64,27 @@ plots.sample_grid(data.x_train, data.y_train, data.class_names, per_class=6)
 # here, compared with about 88% on Fashion-MNIST earlier in the course.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 2. The model
-#
-# ResNet50 pretrained on ImageNet, without its classifier, frozen; then pooling, Dense 256,
-# Dense 128 and a 10-way softmax.
+# ## 2 · The architecture
+
+# %% tags=["hide-input"]
+model_line(config, record.weights)
 
 # %% tags=["hide-input"]
 model = record.load_model()
-plots.model_diagram(model)
+base_of(model).trainable = False  # as in phase 1, which the line above describes first
+plots.model_blocks(model)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# The base turns each image into 2048 features; at 32×32 input its last feature map is 1×1. The head
-# has about half a million parameters, against 23.6 million in the base.
+# Each box is one layer of the model this build trained, with its output shape and parameter count;
+# blue is frozen, green trains. The base turns each image into one feature vector (at 32×32 input its
+# last feature map is 1×1). With ResNet50 that vector has 2048 features and the base 23.6 million
+# parameters, against about half a million in the head.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 2. The training process
-#
-# Phase 1: 10 epochs, head only, Adam 10⁻³. Phase 2: 10 epochs, everything but BatchNorm, Adam 10⁻⁵.
+# ## 2 · Training in two phases
+
+# %% tags=["hide-input"]
+training_line(config)
 
 # %% tags=["hide-input"]
 plots.training_curves(record.history["history"], record.history["phase2_start"])
@@ -88,16 +94,32 @@ plots.training_curves(record.history["history"], record.history["phase2_start"])
 # hundred times lower. Validation images come from the training subset; the test set was not used.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 3. Results
+# ## 3 · Results
 
 # %% tags=["hide-input"]
-results_table(find_records(runs_root()))
+Markdown(f"**Test accuracy: {record.metrics['accuracy']:.1%}** on {record.metrics['n_test']:,} test images "
+         "never used in training (chance: 10%).")
 
-# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
-plots.confusion_heatmap(record.metrics["confusion_matrix"], data.class_names)
+# %% tags=["hide-input"]
+show_results(find_records(runs_root()))
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# One row per evaluated run in this build's run folder; the full table, with loss, time and machine,
+# is in the book (chapter 6). Check each row's profile, data and weights before comparing numbers.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ## 3 · Where it goes wrong
+
+# %% tags=["hide-input"]
+plots.confusion_heatmap(record.metrics["confusion_matrix"], data.class_names, annot_size=11)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Rows are the true classes, columns the predictions; each row sums to 1. With ImageNet weights the
+# mistakes follow visual similarity: cat and dog, automobile and truck, and bird, airplane and deer
+# through their backgrounds.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 3. Challenges and decisions
+# ## 3 · Challenges and decisions
 #
 # - **Tiny inputs** for a 224-pixel network: kept 32×32, as the recipe says; the final map is 1×1.
 # - **Protecting pretrained features**: head first on a frozen base, then a low learning rate.
@@ -105,7 +127,7 @@ plots.confusion_heatmap(record.metrics["confusion_matrix"], data.class_names)
 # - **Honest numbers**: validation from training data; the test set used once; every run recorded.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## 3. Takeaways
+# ## 3 · Takeaways
 #
 # - Transfer learning gets far with 10,000 images, if the pretrained features are protected.
 # - Cat/dog and automobile/truck remain the hard pairs at 32×32.

@@ -3,11 +3,17 @@
 Every chapter starts with ``config = chapter_config()`` and shows ``run_card(...)``, so a
 reader always sees which data, weights and profile produced the page, and a page built
 without ImageNet weights, or on a quick profile, says so in a warning no one can miss.
+
+The same outputs become slides (``scripts/build_slides.py``). HTML made here can carry two
+extra parts for them: an element with class ``deck-only`` (hidden by an inline style, so
+the book and Colab never show it; the decks' style sheet shows it), and one with class
+``deck-notes``, which a deck moves into the slide's speaker notes.
 """
 
 from __future__ import annotations
 
 import html
+import math
 import os
 import sys
 from datetime import datetime, timezone
@@ -15,6 +21,15 @@ from datetime import datetime, timezone
 from .config import RunConfig, make_config
 
 SEED_BACKBONE = RunConfig.backbone  # the recipe's default, ResNet50
+BACKBONE_NAMES = {"resnet50": "ResNet50", "efficientnetb0": "EfficientNetB0", "efficientnet_lite0": "EfficientNet-Lite0"}
+DECK_ONLY = "style='display:none'"  # the decks' style sheet overrides it (see the module docstring)
+# The columns of the results table that fit on a slide; the speaker notes get all of them.
+RESULTS_ON_SLIDES = ["backbone", "weights", "profile", "data", "size", "epochs", "test accuracy"]
+
+
+def backbone_name(backbone: str) -> str:
+    """How prose writes a backbone: ``efficientnet_lite0`` -> ``EfficientNet-Lite0``."""
+    return BACKBONE_NAMES.get(backbone, backbone)
 
 
 def chapter_config(**overrides) -> RunConfig:
@@ -88,7 +103,92 @@ def run_card(config: RunConfig, source: dict | None = None, weights: dict | None
             "<div class='admonition warning' style='border-left:4px solid #f0ad4e;background:#fff8e6;"
             "padding:0.4em 1em'><p class='admonition-title'><b>&#9888; Not the real result</b></p>"
             f"{items}</div>")
-    return HTML("".join(parts))
+    line = run_card_line(config, source, weights)
+    return HTML(f"<div class='run-card-line deck-only' {DECK_ONLY}>{line}</div>"
+                f"<div class='deck-notes'>{''.join(parts)}</div>")
+
+
+def run_card_line(config: RunConfig, source: dict | None, weights: dict) -> str:
+    """The run card in one line of HTML, for a slide: profile, backbone, weights, data, warning."""
+    kind = weights.get("weights")
+    weights_text = ({"imagenet": "ImageNet weights", "none": "random weights"}.get(kind)
+                    or html.escape(str(weights.get("description", "weights file"))))
+    items = [f"{config.profile} profile", backbone_name(config.backbone), weights_text]
+    if source is not None:
+        items.append("official CIFAR-10" if source.get("official") else "CIFAR-10 copy")
+    text = "<b>Run:</b> " + " &middot; ".join(items)
+    if caveats(config, source, weights):  # the reasons are the items above; the notes give them in full
+        text += " <span class='run-card-warning'>&#9888; Not the real result</span>"
+    return text
+
+
+def model_line(config: RunConfig, weights: dict | None = None):
+    """The model in one markdown line, naming the backbone this build really used.
+
+    A slide that shows this build's model says which backbone it is, and, when it is not the
+    recipe's ResNet50, says that in the same line.
+    """
+    from IPython.display import Markdown
+
+    from .models import describe_weights
+
+    weights = weights or describe_weights(config.weights, config.backbone)
+    name = f"**{backbone_name(config.backbone)}**"
+    if config.backbone != SEED_BACKBONE:
+        name += f" (this build's stand-in for the recipe's {backbone_name(SEED_BACKBONE)})"
+    start = "pretrained on ImageNet" if weights.get("pretrained") else "with random weights (not pretrained)"
+    return Markdown(f"{name}, {start}, without its classifier: frozen in phase 1, fine-tuned in phase 2. "
+                    f"On top: pooling, Dense {config.head[0]}, Dense {config.head[1]} and a 10-way softmax.")
+
+
+def _power_of_ten(x: float) -> str:
+    exponent = round(math.log10(x))
+    if abs(x - 10.0 ** exponent) > 1e-12 * abs(x):
+        return f"{x:g}"
+    digits = str(exponent).replace("-", "\u207b")
+    return "10" + digits.translate(str.maketrans("0123456789", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"))
+
+
+def training_line(config: RunConfig):
+    """The two training phases in one markdown line, with this build's epochs and learning rates."""
+    from IPython.display import Markdown
+
+    line = (f"Phase 1: {config.head_epochs} epochs, head only, Adam {_power_of_ten(config.head_learning_rate)}. "
+            f"Phase 2: {config.fine_tune_epochs} epochs, everything but BatchNorm, "
+            f"Adam {_power_of_ten(config.fine_tune_learning_rate)}.")
+    if (config.head_epochs, config.fine_tune_epochs) != (RunConfig.head_epochs, RunConfig.fine_tune_epochs):
+        line += f" (The recipe: {RunConfig.head_epochs} + {RunConfig.fine_tune_epochs} epochs.)"
+    return Markdown(line)
+
+
+def shown_backbone(config: RunConfig):
+    """A markdown line saying which backbone the outputs below come from, when it is not ResNet50."""
+    from IPython.display import Markdown
+
+    if config.backbone == SEED_BACKBONE:
+        return None
+    return Markdown(f"Printed below: **{backbone_name(config.backbone)}**, this build's backbone, "
+                    f"not the recipe's {backbone_name(SEED_BACKBONE)}.")
+
+
+def show_table(df, slide_columns: list[str] | None = None):
+    """A DataFrame as an HTML table without pandas' index column.
+
+    With ``slide_columns``, a slide shows only those columns, and its speaker notes the whole
+    table; the book shows the whole table.
+    """
+    from IPython.display import HTML
+
+    full = df.to_html(index=False, border=0, classes="dataframe")
+    if not slide_columns:
+        return HTML(full)
+    short = df[[c for c in slide_columns if c in df.columns]].to_html(index=False, border=0, classes="dataframe")
+    return HTML(f"<div class='deck-only' {DECK_ONLY}>{short}</div><div class='deck-notes'>{full}</div>")
+
+
+def show_results(records):
+    """:func:`results_table` as the book and the slides show it (no index; fewer columns on a slide)."""
+    return show_table(results_table(records), RESULTS_ON_SLIDES)
 
 
 def results_table(records):

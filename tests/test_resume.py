@@ -84,13 +84,13 @@ def test_resume_refuses_a_backup_of_other_options(png_tree, tmp_path, capsys):
 
 def test_a_book_stage_interrupted_inside_fit_resumes(png_tree, tmp_path, monkeypatch):
     config = make_config("quick", env={}, data=str(png_tree), weights="none", n=20, backbone="efficientnet_lite0",
-                         head=(32, 16), batch_size=8, head_epochs=3, fine_tune_epochs=1)
+                         head=(32, 16), batch_size=8, head_epochs=2, fine_tune_epochs=1)
     data = load_cifar10(config.data, n=config.n, seed=config.seed)
     _, reference = recipe.head_stage(config, data, verbose=0, root=tmp_path / "a")
 
     class SessionDies(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
-            if epoch == 1:
+            if epoch == 0:
                 raise KeyboardInterrupt
 
     train_head = recipe.train_head
@@ -107,8 +107,8 @@ def test_a_book_stage_interrupted_inside_fit_resumes(png_tree, tmp_path, monkeyp
     monkeypatch.setattr(recipe, "train_head",
                         lambda *a, callbacks=(), **k: train_head(*a, callbacks=[*(callbacks or []), CountEpochs()], **k))
     _, resumed = recipe.head_stage(config, data, verbose=0, root=tmp_path / "b")
-    assert CountEpochs.ran == 1  # only the third epoch: the first two were restored
-    assert resumed.epochs == 3
+    assert CountEpochs.ran == 1  # only the second epoch: the first was restored
+    assert resumed.epochs == 2
     for key, values in reference.history.items():
         np.testing.assert_allclose(resumed.history[key], values, rtol=1e-5, err_msg=key)
     assert not list((tmp_path / "b").rglob("*.resume"))

@@ -5,6 +5,8 @@ Each test here failed on the code before the issue was fixed (see the issue's no
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
@@ -70,15 +72,18 @@ def test_out_that_is_the_current_folder_or_above_it_is_refused(png_tree, tmp_pat
     assert sorted(os.listdir(tmp_path / "a")) == ["b"] and sorted(os.listdir(work)) == ["notes.txt"]
 
 
-def test_overwrite_replaces_a_record_written_by_this_package(png_tree, tmp_path, capsys):
-    out = tmp_path / "rec"
-    assert run_cli([*TINY, "--data", str(png_tree), "--out", str(out)], capsys)[0] == 0
+def test_overwrite_replaces_a_record_written_by_this_package(tmp_path):
+    import keras
+
+    from cifar_lessons.records import prepare_out, save_record
+
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    out = save_record(tmp_path / "rec", record={"stage": "full"}, history={}, model=model)
     assert json.loads((out / "record.json").read_text())["producer"] == "cifar_lessons"
-    first = (out / "record.json").read_text()
-    code, _, err = run_cli([*TINY, "--data", str(png_tree), "--out", str(out), "--overwrite"], capsys)
-    assert code == 0, err
-    assert (out / "record.json").read_text() != first
-    assert sorted(os.listdir(tmp_path)) == ["rec"]  # no lock, backup or temporary folder left
+    assert prepare_out(out, overwrite=True) == out  # accepted up front, before any work
+    save_record(out, record={"stage": "again"}, history={}, model=model, overwrite=True)
+    assert json.loads((out / "record.json").read_text())["stage"] == "again"
+    assert sorted(os.listdir(tmp_path)) == ["rec"]  # no temporary or old folder left
 
 
 # --- 2. a bad --out is found before any data is loaded ---------------------------------------
@@ -105,7 +110,25 @@ def test_read_only_out_is_refused_before_loading_data(png_tree, tmp_path, capsys
 
 # --- 3. ~ is expanded once, for every path ---------------------------------------------------
 
-def test_tilde_is_expanded_in_options_and_environment(png_tree, tmp_path, capsys, monkeypatch):
+@pytest.fixture(scope="module")
+def home_run(png_tree, tmp_path_factory):
+    """One tiny run with ``--out=~/rec`` under umask 022 (shared: each run costs tens of seconds)."""
+    home = tmp_path_factory.mktemp("home")
+    old_umask = os.umask(0o022)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HOME", str(home))
+        mp.chdir(home)
+        stdout = io.StringIO()
+        try:
+            with contextlib.redirect_stdout(stdout):
+                code = main(["run", *TINY, "--data", str(png_tree), "--out=~/rec"])
+        finally:
+            os.umask(old_umask)
+    assert code == 0
+    return home, stdout.getvalue()
+
+
+def test_tilde_is_expanded_in_options_and_environment(home_run, tmp_path, monkeypatch):
     from cifar_lessons.config import make_config
 
     monkeypatch.setenv("HOME", str(tmp_path))
@@ -115,11 +138,9 @@ def test_tilde_is_expanded_in_options_and_environment(png_tree, tmp_path, capsys
     assert (c.weights, c.data) == (str(tmp_path / "w.weights.h5"), str(tmp_path / "d"))
     c = make_config("quick", env={}, weights="~/w.weights.h5", data="~/d")
     assert (c.weights, c.data) == (str(tmp_path / "w.weights.h5"), str(tmp_path / "d"))
-    monkeypatch.chdir(tmp_path)
-    code, out, err = run_cli([*TINY, "--data", str(png_tree), "--out=~/rec"], capsys)
-    assert code == 0, err
-    assert (tmp_path / "rec" / "record.json").exists() and not (tmp_path / "~").exists()
-    assert f"record written to {tmp_path / 'rec'}" in out
+    home, stdout = home_run
+    assert (home / "rec" / "record.json").exists() and not (home / "~").exists()
+    assert f"record written to {home / 'rec'}" in stdout
 
 
 # --- 4. model.keras holds no optimizer -----------------------------------------------------
@@ -272,7 +293,7 @@ def test_advice_in_a_notebook_says_how_to_set_the_variables(monkeypatch):
     from cifar_lessons.models import build_base
 
     _offline(monkeypatch)
-    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     with pytest.raises(WeightsError) as weights:
         build_base("resnet50", "imagenet")
     assert 'os.environ["CIFAR_LESSONS_BACKBONE"] = "efficientnet_lite0"' in str(weights.value)
@@ -300,10 +321,10 @@ def umask_022():
     os.umask(old)
 
 
-def test_record_folder_respects_the_umask(png_tree, tmp_path, capsys, umask_022):
-    assert run_cli([*TINY, "--data", str(png_tree), "--out", str(tmp_path / "rec")], capsys)[0] == 0
-    assert (tmp_path / "rec").stat().st_mode & 0o777 == 0o755
-    assert (tmp_path / "rec" / "model.keras").stat().st_mode & 0o777 == 0o644
+def test_record_folder_respects_the_umask(home_run):
+    home, _ = home_run
+    assert (home / "rec").stat().st_mode & 0o777 == 0o755
+    assert (home / "rec" / "model.keras").stat().st_mode & 0o777 == 0o644
 
 
 def test_converted_lite0_weights_respect_the_umask(tmp_path, monkeypatch, umask_022):

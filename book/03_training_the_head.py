@@ -32,8 +32,7 @@ if "google.colab" in sys.modules:
 from cifar_lessons import plots
 from cifar_lessons.book import chapter_config, progress_verbose, run_card
 from cifar_lessons.models import describe_weights, trainable_counts
-from cifar_lessons.recipe import load_data, new_model, save_stage, stage_dir, training_datasets
-from cifar_lessons.training import train_head
+from cifar_lessons.recipe import load_data, new_model, save_stage, stage_backup, stage_dir, train_phase1, training_datasets
 
 config = chapter_config()
 data = load_data(config)
@@ -68,12 +67,24 @@ print(train_ds.element_spec)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Compile and train
 #
-# `train_head` freezes the base, compiles with Adam (learning rate 10⁻³) and sparse categorical
-# cross-entropy, and calls Keras's `fit`, whose progress you see below.
+# `train_phase1` freezes the base, compiles the head with Adam (learning rate 10⁻³) and sparse
+# categorical cross-entropy, and calls Keras's `fit`, one line per epoch.
+#
+# One shortcut, worth knowing: a frozen base in inference mode turns each image into the **same**
+# feature vector in every epoch. So the base runs over the training images **once**, its pooled
+# features are kept, and the head trains on them: ten epochs of a small dense network instead of ten
+# passes through the whole base. Same model, same arithmetic (a test checks that the losses match
+# an end-to-end `fit` epoch by epoch), a fraction of the time. With augmentation (random flips and
+# crops, `augment=True`) the base sees different pixels in every epoch, so there is nothing to cache
+# and `train_phase1` trains through the whole network instead.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# `train_phase1` adds two Keras callbacks to `fit`: `BackupAndRestore`, which backs the head up
+# after every epoch (if Colab disconnects mid-training, running this cell again resumes after the last
+# finished epoch), and `TerminateOnNaN`, which stops training as soon as the loss stops being a number.
 
 # %% slideshow={"slide_type": "fragment"} tags=["slides-show-code", "slides-show-output"]
-history = train_head(model, train_ds, val_ds, epochs=config.head_epochs,
-                     learning_rate=config.head_learning_rate, verbose=progress_verbose())
+history = train_phase1(config, data, model, verbose=progress_verbose(), resume=stage_backup(config, "head"))
 print(f"phase 1 took {history.seconds['head']:.0f} s; trainable parameters: {trainable_counts(model)['trainable']:,}")
 
 # %% [markdown] slideshow={"slide_type": "notes"}

@@ -1,7 +1,8 @@
 """Command line: ``python -m cifar_lessons run --profile seed|quick ...``.
 
 Runs the whole recipe with Keras's progress bars, prints the test accuracy and where the
-record went. A user error prints one line and exits with status 2, with no traceback.
+record went. A user error prints one line and exits with status 2, with no traceback. Options
+and the output folder are checked before TensorFlow is imported, so a typo costs no start-up.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import argparse
 import sys
 from datetime import datetime
 
-from .config import PROFILES, make_config
+from .backbones import BACKBONE_NAMES
+from .config import PROFILES, expand_path, make_config
 from .errors import CifarLessonsError
+from .records import prepare_out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,11 +23,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the two-phase recipe end to end and write a run record")
     run.add_argument("--profile", help=f"one of {', '.join(PROFILES)} (default: $CIFAR_LESSONS_PROFILE or seed)")
-    run.add_argument("--backbone", help="resnet50 (default), efficientnetb0, efficientnet_lite0 ($CIFAR_LESSONS_BACKBONE)")
+    run.add_argument("--backbone", help=f"{', '.join(BACKBONE_NAMES)} (default resnet50; $CIFAR_LESSONS_BACKBONE)")
     run.add_argument("--data", help="local CIFAR-10 copy: folder or .tar.gz ($CIFAR_LESSONS_DATA; default: Keras download)")
     run.add_argument("--weights", help="imagenet (default), none, or a weights file ($CIFAR_LESSONS_WEIGHTS)")
-    run.add_argument("--out", help="record folder (default: runs/<profile>-<backbone>-<time>)")
-    run.add_argument("--overwrite", action="store_true", help="replace an existing record folder")
+    run.add_argument("--out", help="record folder (default: runs/<profile>-<backbone>-<time>); a run killed "
+                                    "and started again with the same command resumes from its backup beside it")
+    run.add_argument("--overwrite", action="store_true",
+                     help="replace an existing run record (never a folder that is not one)")
     run.add_argument("--n", type=int, help="training images to keep (overrides the profile)")
     run.add_argument("--image-size", type=int, help="resize inside the model to this size (>= 32)")
     run.add_argument("--head-epochs", type=int, help="phase-1 epochs (overrides the profile)")
@@ -52,8 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = config_from_args(args)
-        out = args.out or f"runs/{config.profile}-{config.backbone}-{datetime.now():%Y%m%d-%H%M%S}"
-        from .recipe import run_recipe
+        out = expand_path(args.out) or f"runs/{config.profile}-{config.backbone}-{datetime.now():%Y%m%d-%H%M%S}"
+        prepare_out(out, args.overwrite)  # before TensorFlow starts and any data is loaded
+        from .recipe import run_recipe  # imports TensorFlow
 
         record = run_recipe(config, out, overwrite=args.overwrite, verbose=args.verbose)
     except CifarLessonsError as exc:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ConfigError, WeightsError
+from .backbones import BACKBONE_NAMES
+from .errors import CifarLessonsError, ConfigError, DataError, WeightsError
 
 #: Environment variables read when an option is not given explicitly.
 ENV_PROFILE = "CIFAR_LESSONS_PROFILE"
@@ -80,60 +82,142 @@ PROFILES: dict[str, dict] = {
 }
 
 
+#: Seeds go to NumPy, which takes 0 to 2**32 - 1; phase 2 uses ``seed + 1``.
+MAX_SEED = 2**32 - 2
+
+
 def _is_power_of_two(k: int) -> bool:
-    return isinstance(k, int) and k > 0 and (k & (k - 1)) == 0
+    return _is_int(k) and k > 0 and (k & (k - 1)) == 0
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _positive_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+
+
+def _problem(field: str, message: str, kind: type[CifarLessonsError] = ConfigError) -> CifarLessonsError:
+    """An error that remembers which option caused it, so it can name the variable that set it."""
+    exc = kind(message)
+    exc.field = field
+    return exc
+
+
+def _numbers_problem(config: RunConfig) -> CifarLessonsError | None:
+    """The first value that is not a usable number, or None."""
+    c = config
+    if not _is_int(c.n) or c.n <= 0:
+        return _problem("n", f"n must be a positive number of training images, got {c.n!r}")
+    if not _is_int(c.image_size) or c.image_size < 32:
+        return _problem("image_size", f"image size must be at least 32 (CIFAR-10 is 32x32), got {c.image_size!r}")
+    for name in ("head_epochs", "fine_tune_epochs"):
+        value = getattr(c, name)
+        if not _is_int(value) or value < 0:
+            return _problem(name, f"epochs cannot be negative ({name.replace('_', '-')} {value!r})")
+    if not _is_int(c.batch_size) or c.batch_size <= 0:
+        return _problem("batch_size", f"batch size must be a positive number of images, got {c.batch_size!r}")
+    if not _is_int(c.seed) or not 0 <= c.seed <= MAX_SEED:
+        return _problem("seed", f"seed must be between 0 and {MAX_SEED:,}, got {c.seed!r}")
+    for name in ("head_learning_rate", "fine_tune_learning_rate"):
+        if not _positive_number(getattr(c, name)):
+            return _problem(name, f"{name.replace('_', ' ')} must be a positive number, got {getattr(c, name)!r}")
+    if len(c.head) != 2 or not all(_is_power_of_two(k) for k in c.head):
+        return _problem("head", f"head must be two powers of two, got {c.head!r}")
+    if c.head[0] <= c.head[1]:
+        return _problem("head", f"the first head layer must be wider than the second, got {c.head!r}")
+    if not isinstance(c.validation_fraction, (int, float)) or not 0 < c.validation_fraction < 1:
+        return _problem("validation_fraction", f"validation_fraction must be between 0 and 1, got {c.validation_fraction}")
+    if not isinstance(c.dropout, (int, float)) or not 0 <= c.dropout < 1:
+        return _problem("dropout", f"dropout must be in [0, 1), got {c.dropout}")
+    if c.precision not in ("float32", "mixed"):
+        return _problem("precision", f"precision must be float32 or mixed, got {c.precision!r}")
+    return None
+
+
+def _path_problems(config: RunConfig) -> list[CifarLessonsError]:
+    """A missing data path and a missing weights file, both, so one run reports them together."""
+    problems = []
+    if config.data is not None:
+        if not str(config.data).strip():
+            problems.append(_problem("data", "--data is empty; give a folder or archive, or leave it out "
+                                             "for Keras's download"))
+        elif not Path(config.data).exists():
+            problems.append(_problem("data", f"data path {config.data!r} does not exist", DataError))
+    if config.weights not in ("imagenet", "none") and not Path(config.weights).is_file():
+        problems.append(_problem("weights", f"weights file {config.weights!r} does not exist", WeightsError))
+    return problems
 
 
 def validate(config: RunConfig) -> RunConfig:
-    """Raise :class:`ConfigError` with a clear message for any value the recipe cannot use."""
-    from .models import BACKBONES  # late import: models imports keras
+    """Raise a one-line error for any value the recipe cannot use, before anything slow starts.
 
+    Needs neither TensorFlow nor the data: the command line calls it first, so a typo costs
+    no start-up time (chapter 1 shows the options).
+    """
     if config.profile not in PROFILES:
-        raise ConfigError(f"unknown profile {config.profile!r}; choose one of: {', '.join(PROFILES)}")
-    if config.backbone not in BACKBONES:
-        raise ConfigError(f"unknown backbone {config.backbone!r}; choose one of: {', '.join(BACKBONES)}")
-    if not isinstance(config.n, int) or config.n <= 0:
-        raise ConfigError(f"n must be a positive number of training images, got {config.n!r}")
-    if config.image_size < 32:
-        raise ConfigError(f"image size must be at least 32 (CIFAR-10 is 32x32), got {config.image_size}")
-    if len(config.head) != 2 or not all(_is_power_of_two(k) for k in config.head):
-        raise ConfigError(f"head must be two powers of two, got {config.head!r}")
-    if config.head[0] <= config.head[1]:
-        raise ConfigError(f"the first head layer must be wider than the second, got {config.head!r}")
-    if config.head_epochs < 0 or config.fine_tune_epochs < 0:
-        raise ConfigError("epochs cannot be negative")
-    if not 0 < config.validation_fraction < 1:
-        raise ConfigError(f"validation_fraction must be between 0 and 1, got {config.validation_fraction}")
-    if config.weights not in ("imagenet", "none") and not Path(config.weights).expanduser().is_file():
-        raise WeightsError(f"weights file {config.weights!r} does not exist")
-    if config.precision not in ("float32", "mixed"):
-        raise ConfigError(f"precision must be float32 or mixed, got {config.precision!r}")
-    if not 0 <= config.dropout < 1:
-        raise ConfigError(f"dropout must be in [0, 1), got {config.dropout}")
+        raise _problem("profile", f"unknown profile {config.profile!r}; choose one of: {', '.join(PROFILES)}")
+    if config.backbone not in BACKBONE_NAMES:
+        raise _problem("backbone", f"unknown backbone {config.backbone!r}; choose one of: {', '.join(BACKBONE_NAMES)}")
+    problem = _numbers_problem(config)
+    if problem is not None:
+        raise problem
+    problems = _path_problems(config)
+    if problems:
+        first = problems[0]
+        combined = type(first)("; ".join(str(p) for p in problems))
+        combined.field = first.field
+        raise combined
     return config
+
+
+def expand_path(value: str | None) -> str | None:
+    """``~`` expanded, once, where an option or variable is read; everything after sees real paths."""
+    return os.path.expanduser(value) if isinstance(value, str) and value.startswith("~") else value
 
 
 def make_config(profile: str | None = None, *, env: Mapping[str, str] | None = None, **overrides) -> RunConfig:
     """Build a validated configuration: profile defaults, then environment, then explicit options.
 
     An option passed as ``None`` falls back to its environment variable
-    (``CIFAR_LESSONS_PROFILE``, ``_BACKBONE``, ``_DATA``, ``_WEIGHTS``), then to the profile.
+    (``CIFAR_LESSONS_PROFILE``, ``_BACKBONE``, ``_DATA``, ``_WEIGHTS``), then to the profile. An
+    error caused by a variable's value names the variable, since the user may have forgotten it.
     """
     env = os.environ if env is None else env
+    from_env: dict[str, str] = {}
+    if not profile and env.get(ENV_PROFILE):
+        from_env["profile"] = ENV_PROFILE
     profile = profile or env.get(ENV_PROFILE) or "seed"
     if profile not in PROFILES:
-        raise ConfigError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
+        raise _named(_problem("profile", f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}"), from_env)
     values: dict = {"profile": profile, **PROFILES[profile]}
     for field, var in (("backbone", ENV_BACKBONE), ("data", ENV_DATA), ("weights", ENV_WEIGHTS)):
-        if env.get(var):
+        if env.get(var) and overrides.get(field) is None:
             values[field] = env[var]
+            from_env[field] = var
     values.update({k: v for k, v in overrides.items() if v is not None})
     if isinstance(values.get("weights"), str) and values["weights"].lower() in ("none", "random"):
         values["weights"] = "none"
+    for field in ("data", "weights"):
+        values[field] = expand_path(values.get(field, getattr(RunConfig, field)))
     if "head" in values:
         values["head"] = tuple(values["head"])
     try:
         config = RunConfig(**values)
     except TypeError as exc:
         raise ConfigError(str(exc)) from None
-    return validate(config)
+    try:
+        return validate(config)
+    except CifarLessonsError as exc:
+        raise _named(exc, from_env) from None
+
+
+def _named(exc: CifarLessonsError, from_env: Mapping[str, str]) -> CifarLessonsError:
+    """Add the environment variable that set the offending value, if one did."""
+    var = from_env.get(getattr(exc, "field", None))
+    if var is None:
+        return exc
+    named = type(exc)(f"{exc} (set by the environment variable {var})")
+    named.field = exc.field
+    return named

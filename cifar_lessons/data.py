@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import ENV_DATA
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, how_to_set
 
 #: CIFAR-10 class names in Keras's label order 0-9.
 CLASS_NAMES: tuple[str, ...] = (
@@ -45,8 +45,22 @@ FASHION_MNIST_CLASS_NAMES: tuple[str, ...] = (
 #: sha256 of the official ``cifar-10-python.tar.gz``; Keras checks it on download.
 OFFICIAL_ARCHIVE_SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
 
+#: sha256 of each batch file in the official archive. Not published by the dataset's authors (they
+#: give the archive's MD5 only); these are the digests that several independent projects pin for the
+#: files of ``cifar-10-python.tar.gz`` (sha256 6d958be0... above), and they agree with one another.
+#: A folder is called official only if all six files match.
+OFFICIAL_BATCH_SHA256 = {
+    "data_batch_1": "54636561a3ce25bd3e19253c6b0d8538147b0ae398331ac4a2d86c6d987368cd",
+    "data_batch_2": "766b2cef9fbc745cf056b3152224f7cf77163b330ea9a15f9392beb8b89bc5a8",
+    "data_batch_3": "0f00d98ebfb30b3ec0ad19f9756dc2630b89003e10525f5e148445e82aa6a1f9",
+    "data_batch_4": "3f7bb240661948b8f4d53e36ec720d8306f5668bd0071dcb4e6c947f78e9682b",
+    "data_batch_5": "d91802434d8376bbaeeadf58a737e3a1b12ac839077e931237e0dcd43adcb154",
+    "test_batch": "f53d8d457504f7cff4ea9e021afcf0e0ad8e24a91f3fc42091b8adef61157831",
+}
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-_BATCH_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+BATCH_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+_BATCH_FILES = BATCH_FILES
 
 
 @dataclass(frozen=True)
@@ -82,6 +96,17 @@ def sha256_of(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def listing_sha256(root: str | os.PathLike, names: Iterable[str]) -> str:
+    """One hash for a set of files in a folder: the sha256 of their ``sha256sum`` listing.
+
+    The listing is one ``<sha256>  <relative path>`` line per file, sorted by path, so anyone can
+    check it: ``(cd DIR && find . -type f -printf '%P\\n' | LC_ALL=C sort | xargs -d '\\n' sha256sum) | sha256sum``.
+    """
+    root = Path(root)
+    lines = "".join(f"{sha256_of(root / name)}  {name}\n" for name in sorted(names))
+    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 def load_cifar10(source: str | os.PathLike | None = None, *, n: int = 10_000, seed: int = 42) -> CifarData:
@@ -135,9 +160,9 @@ def _load_keras_download():
         (x_tr, y_tr), (x_te, y_te) = keras.datasets.cifar10.load_data()
     except Exception as exc:  # network failures surface as plain Exception from get_file
         raise DataError(
-            f"could not download CIFAR-10 with Keras ({type(exc).__name__}: {exc}). "
-            "Offline, give a local copy with --data PATH or CIFAR_LESSONS_DATA=PATH "
-            "(the python-batch folder/archive or a class-folder tree/archive)."
+            f"could not download CIFAR-10 with Keras ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
+            f"Offline, give a local copy with {how_to_set('data', 'PATH')} "
+            "(the python-batch folder/archive or a class-folder tree/archive)"
         ) from exc
     src = DataSource(
         kind="keras-download", path=None, sha256=OFFICIAL_ARCHIVE_SHA256, official=True,
@@ -153,9 +178,11 @@ def _load_local(path: Path, *, n: int, seed: int):
             path = path / "cifar-10-batches-py"
         if (path / "data_batch_1").exists():
             train, test = _read_batches(lambda name: (path / name).read_bytes(), str(path))
+            official = all(sha256_of(path / name) == digest for name, digest in OFFICIAL_BATCH_SHA256.items())
             return train, test, DataSource(
-                "python-batches", str(path), None, True,
-                f"official CIFAR-10 python batches in {path}",
+                "python-batches", str(path), listing_sha256(path, BATCH_FILES), official,
+                f"official CIFAR-10 python batches in {path}" if official
+                else f"CIFAR-10 python batches in {path} (not the official files' hashes)",
             )
         root = _class_root([p.relative_to(path).as_posix() for p in path.iterdir()])
         if root is None:
@@ -167,7 +194,7 @@ def _load_local(path: Path, *, n: int, seed: int):
         train, test = _read_class_folders(
             files, lambda names: {rel: (path / rel).read_bytes() for rel in names}, n=n, seed=seed, where=str(path))
         return train, test, DataSource(
-            "class-folders", str(path), None, False,
+            "class-folders", str(path), listing_sha256(path, files), False,
             f"class-folder image tree {path} (shuffled with seed {seed}; not the official archive)",
         )
     if path.name.endswith((".tar.gz", ".tgz", ".tar")):
@@ -239,8 +266,8 @@ def _scan_dir(root: Path) -> list[str]:
     return sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file())
 
 
-def _class_root(names: Iterable[str]) -> str | None:
-    """Find the prefix under which ``train/`` and ``test/`` sit ('' or one folder deep)."""
+def _splits(names: Iterable[str]) -> dict[str, set[str]]:
+    """For each prefix ('' or one folder deep), which of ``train/`` and ``test/`` sit under it."""
     tops: dict[str, set[str]] = {}
     for name in names:
         parts = name.strip("/").split("/")
@@ -249,7 +276,12 @@ def _class_root(names: Iterable[str]) -> str | None:
                 prefix = "/".join(parts[:depth])
                 tops.setdefault(prefix, set()).add(parts[depth])
                 break
-    for prefix, splits in sorted(tops.items(), key=lambda kv: len(kv[0])):
+    return tops
+
+
+def _class_root(names: Iterable[str]) -> str | None:
+    """Find the prefix under which ``train/`` and ``test/`` sit ('' or one folder deep)."""
+    for prefix, splits in sorted(_splits(names).items(), key=lambda kv: len(kv[0])):
         if splits == {"train", "test"}:
             return prefix
     return None
@@ -259,6 +291,11 @@ def _read_class_folders(names: list[str], read_many: Callable[[list[str]], dict[
                         seed: int, where: str):
     root = _class_root(names)
     if root is None:
+        found = sorted(_splits(names).items(), key=lambda kv: len(kv[0]))
+        if found:  # the folders exist, but one split holds no file (e.g. empty test/<class>/ folders)
+            prefix, splits = found[0]
+            missing = ({"train", "test"} - splits).pop()
+            raise DataError(f"{where} has no images under {prefix + '/' if prefix else ''}{missing}/")
         raise DataError(f"{where} has no train/<class>/ and test/<class>/ folders")
     start = len(root) + 1 if root else 0
     by_split: dict[str, list[tuple[str, str]]] = {"train": [], "test": []}
@@ -308,7 +345,9 @@ def _decode_image(data: bytes, name: str) -> np.ndarray:
         with Image.open(io.BytesIO(data)) as img:
             img.load()
             arr = np.asarray(img.convert("RGB"))
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except UnidentifiedImageError as exc:
+        raise DataError(f"image {name} is unreadable (not an image file PIL can decode)") from exc
+    except (OSError, ValueError) as exc:
         raise DataError(f"image {name} is unreadable ({type(exc).__name__}: {exc})") from exc
     if arr.shape != (32, 32, 3):
         raise DataError(f"image {name} is {arr.shape[1]}x{arr.shape[0]}, but CIFAR-10 images are 32x32")

@@ -70,37 +70,47 @@ def feature_dataset(features: np.ndarray, y: np.ndarray, *, batch_size: int, shu
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
-def train_head_on_features(
+def feature_datasets(
     model: keras.Model,
     train: tuple[np.ndarray, np.ndarray],
     val: tuple[np.ndarray, np.ndarray],
     *,
     backbone: str,
-    epochs: int = 10,
-    learning_rate: float = 1e-3,
     batch_size: int = 64,
     seed: int = 42,
+) -> tuple[tf.data.Dataset, tf.data.Dataset]:
+    """Run the frozen base once over raw ``(images, labels)``; return the head's training and
+    validation datasets of ``(features, label)``, batched and shuffled as the recipe's are."""
+    set_base_trainable(model, False)
+    (x_tr, y_tr), (x_val, y_val) = train, val
+    f_tr = extract_features(model, x_tr, backbone=backbone)
+    f_val = extract_features(model, x_val, backbone=backbone)
+    return (feature_dataset(f_tr, y_tr, batch_size=batch_size, shuffle=True, seed=seed),
+            feature_dataset(f_val, y_val, batch_size=batch_size))
+
+
+def train_head_on_features(
+    model: keras.Model,
+    train_ds: tf.data.Dataset,
+    val_ds: tf.data.Dataset,
+    *,
+    epochs: int = 10,
+    learning_rate: float = 1e-3,
     history: TwoPhaseHistory | None = None,
     callbacks: list | None = None,
     verbose: int | str = "auto",
 ) -> TwoPhaseHistory:
-    """Phase 1 as :func:`cifar_lessons.training.train_head` does it, on cached base features.
+    """Phase 1 as :func:`cifar_lessons.training.train_head` does it, on :func:`feature_datasets`.
 
-    ``train`` and ``val`` are raw ``(images, labels)``. The base is frozen, the features are
-    computed once (their time counts towards phase 1), and the head is trained on them with
-    the same optimiser, learning rate, batch size, shuffling and epochs.
+    The same optimiser, learning rate and epochs; the layers trained are the classifier's own
+    head layers, so ``model`` holds the trained head afterwards.
     """
     history = history or TwoPhaseHistory()
     set_base_trainable(model, False)
-    start = time.perf_counter()
-    (x_tr, y_tr), (x_val, y_val) = train, val
-    f_tr = extract_features(model, x_tr, backbone=backbone)
-    f_val = extract_features(model, x_val, backbone=backbone)
     head = head_of(model)
     compile_classifier(head, learning_rate)
-    h = head.fit(feature_dataset(f_tr, y_tr, batch_size=batch_size, shuffle=True, seed=seed),
-                 validation_data=feature_dataset(f_val, y_val, batch_size=batch_size),
-                 epochs=epochs, verbose=verbose, shuffle=False,
+    start = time.perf_counter()
+    h = head.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose, shuffle=False,
                  callbacks=[log_learning_rate(head), *(callbacks or [])])
     history.append(h, "head", time.perf_counter() - start)
     return history

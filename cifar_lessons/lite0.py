@@ -511,11 +511,19 @@ def convert(pth_path: str | os.PathLike, out_path: str | os.PathLike) -> Path:
     os.close(fd)
     try:
         model.save_weights(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file 0600; a cache file is the user's as usual
         os.replace(tmp, out_path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
     return out_path
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it, so it is set straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def default_cache_dir() -> Path:

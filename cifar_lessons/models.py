@@ -16,7 +16,8 @@ from pathlib import Path
 import keras
 
 from . import lite0
-from .errors import ConfigError, WeightsError
+from .backbones import BACKBONE_DESCRIPTIONS, BACKBONE_NAMES, OFFLINE_BACKBONE
+from .errors import ConfigError, WeightsError, how_to_set
 
 
 @dataclass(frozen=True)
@@ -33,29 +34,18 @@ def _identity(x):
     return x
 
 
+_KERAS_PARTS: dict[str, tuple[Callable[..., keras.Model], Callable]] = {
+    # caffe mode: RGB->BGR and ImageNet mean subtracted, on 0-255 input (no /255 first).
+    "resnet50": (keras.applications.ResNet50, keras.applications.resnet50.preprocess_input),
+    # Keras's EfficientNet rescales and normalises inside the model: feed 0-255 as is.
+    "efficientnetb0": (keras.applications.EfficientNetB0, _identity),
+    # (x - 127) / 128, as the reference EfficientNet-Lite defines it.
+    "efficientnet_lite0": (lite0.EfficientNetLite0, lite0.preprocess_input),
+}
+assert set(_KERAS_PARTS) == set(BACKBONE_NAMES)
+
 BACKBONES: dict[str, Backbone] = {
-    "resnet50": Backbone(
-        "resnet50",
-        keras.applications.ResNet50,
-        # caffe mode: RGB->BGR and ImageNet mean subtracted, on 0-255 input (no /255 first).
-        keras.applications.resnet50.preprocess_input,
-        "ResNet50 (He et al. 2015), 23.6 M parameters without its top",
-    ),
-    "efficientnetb0": Backbone(
-        "efficientnetb0",
-        keras.applications.EfficientNetB0,
-        # Keras's EfficientNet rescales and normalises inside the model: feed 0-255 as is.
-        _identity,
-        "EfficientNetB0 (Tan & Le 2019), 4.0 M parameters without its top",
-    ),
-    "efficientnet_lite0": Backbone(
-        "efficientnet_lite0",
-        lite0.EfficientNetLite0,
-        # (x - 127) / 128, as the reference EfficientNet-Lite defines it.
-        lite0.preprocess_input,
-        "EfficientNet-Lite0 (no squeeze-and-excitation, ReLU6), 3.4 M parameters without its top; "
-        "its ImageNet weights come from a pip package, so they work offline",
-    ),
+    name: Backbone(name, *_KERAS_PARTS[name], BACKBONE_DESCRIPTIONS[name]) for name in BACKBONE_NAMES
 }
 
 
@@ -104,9 +94,10 @@ def build_base(backbone: str = "resnet50", weights: str | None = "imagenet", ima
             raise
         except Exception as exc:
             raise WeightsError(
-                f"could not download the ImageNet weights for {backbone} ({type(exc).__name__}: {exc}). "
-                "Either pass a local weights file (--weights PATH or CIFAR_LESSONS_WEIGHTS=PATH) "
-                "or ask for random initialisation explicitly (--weights none)."
+                f"could not download the ImageNet weights for {backbone} ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''}). Offline, real ImageNet weights come with "
+                f"{how_to_set('backbone', OFFLINE_BACKBONE)}; or pass a weights file with "
+                f"{how_to_set('weights', 'PATH')}, or ask for random initialisation with {how_to_set('weights', 'none')}"
             ) from exc
     path = Path(weights).expanduser()
     if not path.is_file():

@@ -4,11 +4,19 @@ Stages: load the data, train the head (phase 1, record ``head``), fine-tune (pha
 record ``tuned``), evaluate (record ``full``). Chapters 3-5 each run one stage and share
 the others through these records: a chapter opened alone (in Colab, say) finds the record
 it needs missing and makes it with these same functions.
+
+Each phase backs itself up after every epoch in a folder beside its record
+(``.<record>.resume/<phase>/``, see :mod:`cifar_lessons.resume`): a run or a chapter killed
+mid-phase and started again resumes after its last finished epoch. Writing the record removes
+the backup.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import time
 from pathlib import Path
 
 import keras
@@ -17,11 +25,13 @@ import numpy as np
 from .config import RunConfig
 from .data import CifarData, load_cifar10, split_validation
 from .evaluate import compute_metrics, predict_probabilities
-from .features import can_cache_features, train_head_on_features
-from .models import build_classifier, describe_weights
+from .errors import CifarLessonsError, DataError, RecordError, TrainingError, WeightsError
+from .features import can_cache_features, feature_datasets, train_head_on_features
+from .models import build_base, build_classifier, describe_weights
 from .pipeline import make_dataset
 from .precision import policy_name, set_precision
-from .records import RunRecord, check_free, environment, load_record, save_record
+from .records import RunRecord, environment, load_record, out_lock, prepare_out, save_record
+from .resume import finished_epochs, resume_callbacks
 from .training import TwoPhaseHistory, fine_tune, train_head
 
 #: Default folder for records shared between chapters (the book build sets it under _build).
@@ -75,32 +85,53 @@ def record_header(config: RunConfig, data: CifarData, stage: str) -> dict:
 
 
 def train_phase1(config: RunConfig, data: CifarData, model: keras.Model, verbose: int | str = "auto",
-                 callbacks: list | None = None) -> TwoPhaseHistory:
-    """Phase 1 on ``model``: on cached base features when it can be (the same result, computed
-    once instead of once an epoch), end to end through the frozen base when augmenting."""
-    common = dict(epochs=config.head_epochs, learning_rate=config.head_learning_rate, verbose=verbose,
-                  callbacks=callbacks)
+                 resume: Path | None = None) -> TwoPhaseHistory:
+    """Phase 1 on ``model``: on cached base features when it can be (the same result, with the
+    base run once instead of once an epoch), end to end through the frozen base when augmenting.
+
+    With ``resume`` (a phase's backup folder) it resumes after the last epoch backed up there;
+    the cached features are simply computed again.
+    """
+    common = dict(epochs=config.head_epochs, learning_rate=config.head_learning_rate, verbose=verbose)
     if can_cache_features(config.augment):
-        train, val = split_validation(data.x_train, data.y_train, config.validation_fraction)
-        return train_head_on_features(model, train, val, backbone=config.backbone, batch_size=config.batch_size,
-                                      seed=config.seed, **common)
-    train, val = training_datasets(data, config)
-    return train_head(model, train, val, **common)
+        start = time.perf_counter()
+        train, val = feature_datasets(model, *split_validation(data.x_train, data.y_train, config.validation_fraction),
+                                      backbone=config.backbone, batch_size=config.batch_size, seed=config.seed)
+        extraction = time.perf_counter() - start
+        callbacks = resume_callbacks(resume, train) if resume else None
+        history = train_head_on_features(model, train, val, callbacks=callbacks, **common)
+        history.seconds["head"] = round(history.seconds["head"] + extraction, 2)  # the features are phase 1's work
+    else:
+        train, val = training_datasets(data, config)
+        callbacks = resume_callbacks(resume, train) if resume else None
+        history = train_head(model, train, val, callbacks=callbacks, **common)
+    _add_restored_time(history, "head", callbacks)
+    return history
 
 
-def run_head(config: RunConfig, data: CifarData, verbose: int | str = "auto"):
-    """Phase 1 from scratch: a new model, its head trained on the frozen base."""
+def run_head(config: RunConfig, data: CifarData, verbose: int | str = "auto", resume: Path | None = None):
+    """Phase 1 from scratch: a new model, its head trained on the frozen base (resumably)."""
     model = new_model(config)
-    return model, train_phase1(config, data, model, verbose)
+    return model, train_phase1(config, data, model, verbose, resume)
 
 
 def run_fine_tune(config: RunConfig, data: CifarData, model: keras.Model, history: TwoPhaseHistory,
-                  verbose: int | str = "auto") -> TwoPhaseHistory:
-    """Phase 2 on a model whose head is trained; extends ``history``."""
+                  verbose: int | str = "auto", resume: Path | None = None) -> TwoPhaseHistory:
+    """Phase 2 on a model whose head is trained; extends ``history`` (resumes as :func:`run_head`)."""
     keras.utils.set_random_seed(config.seed + 1)
     train, val = training_datasets(data, config)
-    return fine_tune(model, train, val, epochs=config.fine_tune_epochs,
-                     learning_rate=config.fine_tune_learning_rate, history=history, verbose=verbose)
+    callbacks = resume_callbacks(resume, train) if resume else None
+    fine_tune(model, train, val, epochs=config.fine_tune_epochs, learning_rate=config.fine_tune_learning_rate,
+              history=history, callbacks=callbacks, verbose=verbose)
+    _add_restored_time(history, "fine_tune", callbacks)
+    return history
+
+
+def _add_restored_time(history: TwoPhaseHistory, phase: str, callbacks) -> None:
+    """A resumed phase's time includes the epochs the killed process had finished."""
+    restored = sum(getattr(cb, "restored_seconds", 0.0) for cb in callbacks or [])
+    if restored:
+        history.seconds[phase] = round(history.seconds.get(phase, 0.0) + restored, 2)
 
 
 def run_evaluation(config: RunConfig, data: CifarData, model: keras.Model, verbose: int | str = "auto"):
@@ -109,14 +140,21 @@ def run_evaluation(config: RunConfig, data: CifarData, model: keras.Model, verbo
     return compute_metrics(probs, data.y_test, data.class_names), probs
 
 
+def resume_dir(out: str | os.PathLike) -> Path:
+    """The backups of a record's phases, beside it: ``.<name>.resume/`` (one subfolder per phase)."""
+    out = Path(out)
+    return out.parent / f".{out.name}.resume"
+
+
 def save_stage(out: str | os.PathLike, config: RunConfig, data: CifarData, stage: str, model: keras.Model,
                history: TwoPhaseHistory, metrics: dict | None = None, probabilities: np.ndarray | None = None,
                overwrite: bool = False) -> RunRecord:
-    """Write a record for a finished stage and return it loaded back."""
+    """Write a record for a finished stage, remove its phases' backup, and return it loaded back."""
     header = record_header(config, data, stage)
     header["timing"] = {f"{k}_seconds": v for k, v in history.seconds.items()}
     path = save_record(out, record=header, history=history.to_dict(), model=model, metrics=metrics,
                        probabilities=probabilities, overwrite=overwrite)
+    shutil.rmtree(resume_dir(path), ignore_errors=True)
     return load_record(path)
 
 
@@ -129,27 +167,45 @@ def stage_dir(config: RunConfig, stage: str, root: str | os.PathLike | None = No
     return Path(root or runs_root()) / config.key / stage
 
 
+def stage_callbacks(config: RunConfig, stage: str, train_ds, root=None) -> list:
+    """Callbacks for a chapter's own ``fit`` of ``stage`` ("head" or "tuned"): stop on NaN, resume.
+
+    Chapters 3 and 4 pass them to ``train_head``/``fine_tune``, so a Colab session that dies in
+    the training cell resumes after its last finished epoch when the cell is run again.
+    """
+    return resume_callbacks(stage_backup(config, stage, root), train_ds)
+
+
+def stage_backup(config: RunConfig, stage: str, root=None) -> Path:
+    """Where a chapter's ``stage`` ("head" or "tuned") backs up its epochs (see :func:`train_phase1`)."""
+    return _phase_backup(stage_dir(config, stage, root), stage)
+
+
+def _phase_backup(out: Path, stage: str) -> Path:
+    return resume_dir(out) / ("head" if stage == "head" else "fine_tune")
+
+
 def _model_stage(config: RunConfig, data: CifarData, stage: str, make, root=None):
     """Load a stage's model and history from its record, or ``make()`` them and record them."""
     path = stage_dir(config, stage, root)
     if (path / "model.keras").exists():
         rec = load_record(path)
         return rec.load_model(), TwoPhaseHistory.from_dict(rec.history)
-    model, history = make()
+    model, history = make(_phase_backup(path, stage))
     save_stage(path, config, data, stage, model, history, overwrite=True)
     return model, history
 
 
 def head_stage(config: RunConfig, data: CifarData, verbose: int | str = "auto", root=None):
-    """The phase-1 model and history: loaded from its record, or trained and recorded now."""
-    return _model_stage(config, data, "head", lambda: run_head(config, data, verbose), root)
+    """The phase-1 model and history: loaded from its record, or trained (resumably) and recorded now."""
+    return _model_stage(config, data, "head", lambda backup: run_head(config, data, verbose, backup), root)
 
 
 def tuned_stage(config: RunConfig, data: CifarData, verbose: int | str = "auto", root=None):
     """The fine-tuned model and both phases' history: loaded, or made now from the head stage."""
-    def make():
+    def make(backup):
         model, history = head_stage(config, data, verbose, root)
-        return model, run_fine_tune(config, data, model, history, verbose)
+        return model, run_fine_tune(config, data, model, history, verbose, backup)
 
     return _model_stage(config, data, "tuned", make, root)
 
@@ -164,18 +220,87 @@ def full_stage(config: RunConfig, data: CifarData, verbose: int | str = "auto", 
     return save_stage(path, config, data, "full", model, history, metrics, probs, overwrite=True)
 
 
+def load_inputs(config: RunConfig) -> CifarData:
+    """Check the weights, then load the data; report the problems of both together, in one line.
+
+    The weights come first (downloaded, converted or read now, then cached), so a weights file that
+    does not fit is reported before any data is loaded; the data is still tried, so that offline a
+    user learns about both missing downloads at once.
+    """
+    problems: list[CifarLessonsError] = []
+    data = None
+    if config.weights != "none":
+        try:
+            build_base(config.backbone, config.weights, config.image_size)
+        except WeightsError as exc:
+            problems.append(exc)
+    try:
+        data = load_data(config)
+    except DataError as exc:
+        problems.append(exc)
+    if problems:
+        raise type(problems[0])("; also: ".join(str(p) for p in problems))
+    return data
+
+
+def _start_backup(folder: Path, config: RunConfig) -> None:
+    """Create the run's backup folder, or accept the one left by the same command, killed earlier."""
+    meta = folder / "config.json"
+    if meta.exists():
+        try:
+            saved = json.loads(meta.read_text())
+        except ValueError:
+            saved = None
+        if saved != config.to_dict():
+            changed = sorted(k for k in config.to_dict() if (saved or {}).get(k) != config.to_dict()[k])
+            raise RecordError(f"{folder} holds an interrupted run with other options ({', '.join(changed)}); "
+                              "run that command again to resume it, or delete the folder to start over")
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    meta.write_text(json.dumps(config.to_dict(), indent=2))
+
+
+def _phase_note(backup: Path, phase: int, epochs: int, first: int) -> str | None:
+    done = finished_epochs(backup)
+    if done is None:
+        return None
+    if done - first >= epochs:
+        return f"phase {phase}: already finished, restored from {backup}"
+    return f"resuming phase {phase} after epoch {done} (backed up in {backup})"
+
+
 def run_recipe(config: RunConfig, out: str | os.PathLike, *, overwrite: bool = False,
                verbose: int | str = "auto", log=print) -> RunRecord:
-    """The whole recipe end to end, as the command line runs it. Refuses ``out`` up front."""
-    check_free(out, overwrite)
-    data = load_data(config)
-    log(f"data: {data.source.description}; {len(data.x_train):,} training images, {len(data.x_test):,} test images")
-    log(f"weights: {describe_weights(config.weights, config.backbone)['description']}; backbone: {config.backbone}")
-    log(f"phase 1: training the head for {config.head_epochs} epochs on the frozen base ({phase1_method(config)}; "
-        f"precision {policy_name(config.precision)})")
-    model, history = run_head(config, data, verbose)
-    log(f"phase 2: fine-tuning the whole model for {config.fine_tune_epochs} epochs")
-    run_fine_tune(config, data, model, history, verbose)
-    log("evaluating on the test set")
-    metrics, probs = run_evaluation(config, data, model, verbose)
-    return save_stage(out, config, data, "full", model, history, metrics, probs, overwrite=overwrite)
+    """The whole recipe end to end, as the command line runs it.
+
+    ``out`` is checked (and locked against a second run) before anything is loaded; a killed run
+    started again with the same command resumes from the backup beside ``out``. A NaN loss ends
+    the run with :class:`TrainingError` and removes the backup: the diverged model is no result.
+    """
+    out = prepare_out(out, overwrite)
+    with out_lock(out):
+        backup = resume_dir(out)
+        _start_backup(backup, config)
+        try:
+            data = load_inputs(config)
+            log(f"data: {data.source.description}; {len(data.x_train):,} training images, "
+                f"{len(data.x_test):,} test images")
+            log(f"weights: {describe_weights(config.weights, config.backbone)['description']}; "
+                f"backbone: {config.backbone}")
+            log(_phase_note(backup / "head", 1, config.head_epochs, 0)
+                or f"phase 1: training the head for {config.head_epochs} epochs on the frozen base "
+                   f"({phase1_method(config)}; precision {policy_name(config.precision)})")
+            model, history = run_head(config, data, verbose, backup / "head")
+            log(_phase_note(backup / "fine_tune", 2, config.fine_tune_epochs, config.head_epochs)
+                or f"phase 2: fine-tuning the whole model for {config.fine_tune_epochs} epochs")
+            run_fine_tune(config, data, model, history, verbose, backup / "fine_tune")
+        except TrainingError:
+            shutil.rmtree(backup, ignore_errors=True)
+            raise
+        except CifarLessonsError:
+            if not any(p.name != "config.json" for p in backup.iterdir()):
+                shutil.rmtree(backup, ignore_errors=True)  # nothing trained yet: leave nothing behind
+            raise
+        log("evaluating on the test set")
+        metrics, probs = run_evaluation(config, data, model, verbose)
+        return save_stage(out, config, data, "full", model, history, metrics, probs, overwrite=overwrite)

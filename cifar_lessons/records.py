@@ -5,15 +5,23 @@ Taught in chapter 6 (takeaways), and used by chapters 3-5 to share one run. A re
 ``history.json``, ``metrics.json`` (once evaluated), ``model.keras`` and, once evaluated,
 ``predictions.npz``. A record is written into a temporary sibling folder and renamed into
 place, so a crash never leaves a half-written record where a reader would find it.
+
+An existing folder is replaced only when asked (``--overwrite``) and only if it is a record this
+package wrote: ``record.json`` carries ``"producer": "cifar_lessons"``. Anything else a user keeps
+there is refused, never deleted. A run holds a lock beside its folder, so two runs never write
+the same one.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import platform
+import secrets
 import shutil
-import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
@@ -24,6 +32,9 @@ import numpy as np
 from .errors import RecordError
 
 RECORD_FILES = ("record.json", "history.json", "model.keras")
+
+#: Written into every record.json: ``--overwrite`` replaces only folders that carry it.
+PRODUCER = "cifar_lessons"
 
 
 def environment() -> dict:
@@ -80,14 +91,129 @@ class RunRecord:
             return f["probabilities"]
 
 
+def is_record(path: str | os.PathLike) -> bool:
+    """True if ``path`` is a run record this package wrote, the only kind ``--overwrite`` replaces.
+
+    Records written before the ``producer`` field existed are recognised by what only this package
+    writes: a ``record.json`` whose environment lists the ``cifar-lessons`` package.
+    """
+    try:
+        record = json.loads((Path(path) / "record.json").read_text())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(record, dict):
+        return False
+    legacy = "cifar-lessons" in ((record.get("environment") or {}).get("packages") or {})
+    return record.get("producer") == PRODUCER or legacy
+
+
+def _is_cwd_or_above(path: Path) -> bool:
+    cwd = Path.cwd().resolve()
+    target = path.resolve()
+    return target == cwd or target in cwd.parents
+
+
 def check_free(out: str | os.PathLike, overwrite: bool = False) -> Path:
-    """Refuse an existing output folder unless ``overwrite``; call this before a long run."""
+    """Refuse an output folder that exists, unless ``overwrite`` and it is a record; call this first.
+
+    Never the current folder or one above it: replacing it would pull the ground from under the
+    run (and, with ``--out .``, failed with "Device or resource busy" after the whole run).
+    """
     out = Path(out)
-    if out.exists() and not overwrite:
-        raise RecordError(f"output folder {out} already exists; choose another or pass --overwrite")
-    if out.exists() and not out.is_dir():
-        raise RecordError(f"output path {out} exists and is not a folder")
+    if str(out).strip() in ("", ".") or _is_cwd_or_above(out):
+        raise RecordError(f"output folder {out} is the current folder or contains it; choose a new folder for the record")
+    if out.exists() or out.is_symlink():
+        if not out.is_dir():
+            raise RecordError(f"output path {out} exists and is not a folder")
+        if not overwrite:
+            raise RecordError(f"output folder {out} already exists; choose another or pass --overwrite")
+        if not is_record(out):
+            raise RecordError(f"output folder {out} is not a run record written by cifar_lessons; "
+                              "--overwrite replaces only those, so nothing was deleted")
     return out
+
+
+def prepare_out(out: str | os.PathLike, overwrite: bool = False) -> Path:
+    """Check, before any data is loaded, that the record can be written there at the end.
+
+    Creates the parent folder and writes and removes a probe file in it, where the record's
+    temporary folder will go, so a read-only or impossible path costs seconds, not a run.
+    """
+    out = check_free(out, overwrite)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        probe = out.parent / f".{out.name}.probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise RecordError(f"cannot write the record folder {out}: {exc.strerror or exc}") from None
+    return out
+
+
+@contextlib.contextmanager
+def out_lock(out: str | os.PathLike) -> Iterator[Path]:
+    """Hold an exclusive lock on ``out`` for a whole run; a second run on it is refused at once.
+
+    The lock is ``fcntl.flock`` on ``.<name>.lock`` beside the folder, so the kernel releases it
+    even when the run is killed. The file is removed on release; a run that opened a file another
+    one has just removed retries on the new one.
+    """
+    out = Path(out)
+    path = out.parent / f".{out.name}.lock"
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RecordError(f"another run is writing {out} (it holds {path}); wait for it or choose another --out") from None
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            break
+        os.close(fd)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        os.close(fd)
+
+
+def _make_private_dir(parent: Path, prefix: str) -> Path:
+    """A new, uniquely named folder that follows the umask (``tempfile.mkdtemp`` makes them 0700).
+
+    Its name carries this process's id, so a folder left by a killed save can be recognised
+    and removed by the next one (:func:`_remove_stale`).
+    """
+    while True:
+        path = parent / f"{prefix}{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            path.mkdir(mode=0o777)
+            return path
+        except FileExistsError:
+            continue
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale(parent: Path, name: str) -> None:
+    """Remove the temporary folders of saves into ``name`` whose process is gone (killed mid-save)."""
+    for kind in ("tmp", "old"):
+        for path in parent.glob(f".{name}.{kind}-*"):
+            pid = path.name[len(f".{name}.{kind}-"):].split("-")[0]
+            if path.is_dir() and pid.isdigit() and not _pid_alive(int(pid)):
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def save_record(
@@ -103,8 +229,9 @@ def save_record(
     """Write a record atomically: into a temporary sibling folder, then renamed into place."""
     out = check_free(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
-    record = {**record, "written": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    _remove_stale(out.parent, out.name)
+    record = {"producer": PRODUCER, **record, "written": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    tmp = _make_private_dir(out.parent, f".{out.name}.tmp-")
     try:
         (tmp / "record.json").write_text(json.dumps(record, indent=2))
         (tmp / "history.json").write_text(json.dumps(history, indent=2))
@@ -114,7 +241,7 @@ def save_record(
             np.savez_compressed(tmp / "predictions.npz", probabilities=probabilities.astype(np.float32))
         _save_without_optimizer(model, tmp / "model.keras")
         if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+            old = _make_private_dir(out.parent, f".{out.name}.old-")
             os.replace(out, old / out.name)
             os.replace(tmp, out)
             shutil.rmtree(old, ignore_errors=True)
@@ -128,12 +255,14 @@ def save_record(
 
 def _save_without_optimizer(model, path: Path) -> None:
     """Save architecture and weights only: Adam's two moment copies would triple the file
-    (about 290 MB instead of 95 MB for ResNet50), and every phase recompiles anyway."""
-    import keras
+    (about 290 MB instead of 95 MB for ResNet50), and every phase recompiles anyway.
 
-    clone = keras.models.clone_model(model)
-    clone.set_weights(model.get_weights())
-    clone.save(path)
+    The copy is rebuilt from the model's config, which carries no compile state: in Keras 3.15
+    ``clone_model`` of a compiled model comes back compiled, and saving it stored the optimizer.
+    """
+    copy = model.__class__.from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    copy.save(path)
 
 
 def load_record(path: str | os.PathLike) -> RunRecord:

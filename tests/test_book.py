@@ -80,7 +80,8 @@ def test_chapters_call_the_package_and_define_no_helpers(source):
 
 def test_every_helper_names_the_chapter_that_teaches_it():
     import importlib
-    for name in ("data", "pipeline", "models", "training", "evaluate", "plots", "records", "recipe", "config"):
+    for name in ("data", "pipeline", "models", "training", "evaluate", "plots", "records", "recipe", "config",
+                 "backbones", "resume"):
         doc = importlib.import_module(f"cifar_lessons.{name}").__doc__
         assert re.search(r"[Cc]hapters? \d|introduction", doc), f"cifar_lessons.{name} names no chapter"
 

@@ -16,11 +16,12 @@ def test_seed_profile_is_exactly_the_recipe():
     assert q.n < c.n and q.head_epochs < 10 and q.image_size == 32 and q.backbone == "resnet50"
 
 
-def test_environment_fills_what_options_leave_open():
+def test_environment_fills_what_options_leave_open(tmp_path):
+    (tmp_path / "x.tar.gz").write_bytes(b"")  # the data path must exist: it is checked with the options
     env = {"CIFAR_LESSONS_PROFILE": "quick", "CIFAR_LESSONS_BACKBONE": "efficientnetb0",
-           "CIFAR_LESSONS_DATA": "/data/x.tar.gz", "CIFAR_LESSONS_WEIGHTS": "None"}
+           "CIFAR_LESSONS_DATA": str(tmp_path / "x.tar.gz"), "CIFAR_LESSONS_WEIGHTS": "None"}
     c = make_config(env=env)
-    assert (c.profile, c.backbone, c.data, c.weights) == ("quick", "efficientnetb0", "/data/x.tar.gz", "none")
+    assert (c.profile, c.backbone, c.data, c.weights) == ("quick", "efficientnetb0", str(tmp_path / "x.tar.gz"), "none")
     c = make_config("seed", env=env, backbone="resnet50")
     assert (c.profile, c.backbone) == ("seed", "resnet50")
     assert RunConfig.from_dict(c.to_dict()) == c

@@ -9,7 +9,7 @@ import pytest
 
 from cifar_lessons.config import make_config
 from cifar_lessons.data import load_cifar10
-from cifar_lessons.features import can_cache_features, head_of, train_head_on_features
+from cifar_lessons.features import can_cache_features, feature_datasets, head_of, train_head_on_features
 from cifar_lessons.models import base_of, build_classifier
 from cifar_lessons.pipeline import make_dataset
 from cifar_lessons.precision import cpu_has_bfloat16, policy_name
@@ -36,8 +36,8 @@ def test_cached_features_train_the_same_head_as_the_whole_network(backbone):
     h1 = train_head(through, make_dataset(x_tr, y_tr, backbone=backbone, batch_size=16, shuffle=True, seed=3),
                     make_dataset(x_val, y_val, backbone=backbone, batch_size=16), epochs=3, verbose=0)
     cached = build()
-    h2 = train_head_on_features(cached, (x_tr, y_tr), (x_val, y_val), backbone=backbone, epochs=3,
-                                batch_size=16, seed=3, verbose=0)
+    h2 = train_head_on_features(cached, *feature_datasets(cached, (x_tr, y_tr), (x_val, y_val), backbone=backbone,
+                                                          batch_size=16, seed=3), epochs=3, verbose=0)
     # Same shuffling, same dropout masks, same arithmetic: the same losses epoch by epoch ...
     for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
         np.testing.assert_allclose(h2.history[key], h1.history[key], rtol=1e-5, err_msg=key)

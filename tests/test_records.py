@@ -47,27 +47,25 @@ def test_existing_folder_is_refused_unless_overwrite(small, tmp_path):
     (tmp_path / "run" / "keep.txt").write_text("mine")
     with pytest.raises(RecordError, match="already exists"):
         save_stage(tmp_path / "run", config, data, "head", model, TwoPhaseHistory())
+    with pytest.raises(RecordError, match="not a run record"):  # a user's folder is never replaced
+        save_stage(tmp_path / "run", config, data, "head", model, TwoPhaseHistory(), overwrite=True)
     assert (tmp_path / "run" / "keep.txt").exists()
-    save_stage(tmp_path / "run", config, data, "head", model, TwoPhaseHistory(), overwrite=True)
-    assert not (tmp_path / "run" / "keep.txt").exists()
-    assert sorted(os.listdir(tmp_path)) == ["run"]
+    (tmp_path / "run" / "keep.txt").unlink()
+    save_stage(tmp_path / "other", config, data, "head", model, TwoPhaseHistory())
+    save_stage(tmp_path / "other", config, data, "head", model, TwoPhaseHistory(), overwrite=True)  # a record is
+    assert sorted(os.listdir(tmp_path)) == ["other", "run"]
 
 
 def test_failed_write_leaves_nothing_behind(small, tmp_path, monkeypatch):
     _, _, model = small
+    from cifar_lessons import records
 
-    class FullDisk:
-        """A clone whose save fails after record.json and history.json are already written."""
+    def full_disk(model, path):
+        """The model's save fails after record.json and history.json are already written."""
+        assert (path.parent / "record.json").exists()
+        raise OSError("disk full")
 
-        def set_weights(self, weights):
-            pass
-
-        def save(self, path):
-            raise OSError("disk full")
-
-    import keras
-
-    monkeypatch.setattr(keras.models, "clone_model", lambda m: FullDisk())
+    monkeypatch.setattr(records, "_save_without_optimizer", full_disk)
     with pytest.raises(OSError, match="disk full"):
         save_record(tmp_path / "run", record={}, history={}, model=model)
     assert os.listdir(tmp_path) == []

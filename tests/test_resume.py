@@ -1,0 +1,142 @@
+"""Issue 8: a killed run resumes where it stopped; a NaN fails loudly; two runs never share a folder.
+
+Tiny runs (EfficientNet-Lite0 on random weights, 20 images, batches of 8) in subprocesses where a
+process must die: ``CIFAR_LESSONS_TEST_KILL_AFTER_EPOCH=k`` makes the run SIGKILL itself right
+after epoch ``k`` is finished and backed up, so the kill lands at the same place every time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from cifar_lessons import cli, recipe
+from cifar_lessons.config import make_config
+from cifar_lessons.data import load_cifar10
+from conftest import REPO
+
+ARGS = ["run", "--profile", "quick", "--weights", "none", "--backbone", "efficientnet_lite0", "--n", "20",
+        "--batch-size", "8", "--head-epochs", "1", "--fine-tune-epochs", "2", "--verbose", "0"]
+
+
+def cli_process(args, **env) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "cifar_lessons", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "3", **env})
+
+
+def history(folder):
+    return json.loads((folder / "history.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(png_tree, tmp_path_factory):
+    """The reference: the same command run once, without interruption (in this process)."""
+    out = tmp_path_factory.mktemp("reference") / "rec"
+    assert cli.main([*ARGS, "--data", str(png_tree), "--out", str(out)]) == 0
+    return history(out)
+
+
+def test_run_killed_in_phase_2_resumes_from_its_last_epoch(png_tree, tmp_path, uninterrupted):
+    out = tmp_path / "rec"
+    args = [*ARGS, "--data", str(png_tree), "--out", str(out)]
+    killed = cli_process(args, CIFAR_LESSONS_TEST_KILL_AFTER_EPOCH="2")  # epoch 2 = phase 2's first
+    _, err = killed.communicate(timeout=300)
+    assert killed.returncode == -signal.SIGKILL, err
+    assert not out.exists() and (tmp_path / ".rec.resume").is_dir()
+
+    resumed = cli_process(args)
+    stdout, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    assert "phase 1: already finished" in stdout and "resuming phase 2 after epoch 2" in stdout
+    again = history(out)
+    assert again["phase2_start"] == uninterrupted["phase2_start"] == 1
+    assert set(again["history"]) == set(uninterrupted["history"])
+    for key, values in uninterrupted["history"].items():
+        assert len(again["history"][key]) == 3, key  # no epoch lost, none counted twice
+        np.testing.assert_allclose(again["history"][key], values, rtol=1e-5, err_msg=key)
+    assert sorted(os.listdir(tmp_path)) == ["rec"]  # backup and lock removed once the record is written
+
+
+def test_resume_refuses_a_backup_of_other_options(png_tree, tmp_path, capsys):
+    out = tmp_path / "rec"
+    args = [*ARGS, "--data", str(png_tree), "--out", str(out)]
+    backup = tmp_path / ".rec.resume"
+    backup.mkdir()
+    config = cli.config_from_args(cli.build_parser().parse_args(args))
+    (backup / "config.json").write_text(json.dumps({**config.to_dict(), "seed": 7}))  # a killed run's, --seed 7
+    (backup / "head").mkdir()
+    code = cli.main(args)
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
+    assert "interrupted run with other options (seed)" in err and ".rec.resume" in err
+    assert (backup / "head").is_dir() and not out.exists()  # its finished epochs are kept
+
+
+def test_a_book_stage_interrupted_inside_fit_resumes(png_tree, tmp_path, monkeypatch):
+    config = make_config("quick", env={}, data=str(png_tree), weights="none", n=20, backbone="efficientnet_lite0",
+                         head=(32, 16), batch_size=8, head_epochs=2, fine_tune_epochs=1)
+    data = load_cifar10(config.data, n=config.n, seed=config.seed)
+    _, reference = recipe.head_stage(config, data, verbose=0, root=tmp_path / "a")
+
+    class SessionDies(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                raise KeyboardInterrupt
+
+    train_head = recipe.train_head
+    monkeypatch.setattr(recipe, "train_head",
+                        lambda *a, callbacks=(), **k: train_head(*a, callbacks=[*(callbacks or []), SessionDies()], **k))
+    with pytest.raises(KeyboardInterrupt):
+        recipe.head_stage(config, data, verbose=0, root=tmp_path / "b")
+    class CountEpochs(keras.callbacks.Callback):
+        ran = 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            CountEpochs.ran += 1
+
+    monkeypatch.setattr(recipe, "train_head",
+                        lambda *a, callbacks=(), **k: train_head(*a, callbacks=[*(callbacks or []), CountEpochs()], **k))
+    _, resumed = recipe.head_stage(config, data, verbose=0, root=tmp_path / "b")
+    assert CountEpochs.ran == 1  # only the second epoch: the first was restored
+    assert resumed.epochs == 2
+    for key, values in reference.history.items():
+        np.testing.assert_allclose(resumed.history[key], values, rtol=1e-5, err_msg=key)
+    assert not list((tmp_path / "b").rglob("*.resume"))
+
+
+def test_a_nan_loss_fails_with_one_line_and_no_record(png_tree, tmp_path, capsys, monkeypatch):
+    config_from_args = cli.config_from_args
+    monkeypatch.setattr(cli, "config_from_args",
+                        lambda args: dataclasses.replace(config_from_args(args), head_learning_rate=1e12))
+    out = tmp_path / "rec"
+    code = cli.main([*ARGS, "--data", str(png_tree), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.startswith("error: ") and "NaN" in err and err.count("\n") == 1
+    assert os.listdir(tmp_path) == []  # no record, no backup of a diverged model
+
+
+def test_a_second_run_on_the_same_out_is_refused(png_tree, tmp_path, capsys):
+    out = tmp_path / "rec"
+    first = cli_process([*ARGS, "--data", str(png_tree), "--out", str(out)])
+    deadline = time.monotonic() + 120
+    while not (tmp_path / ".rec.resume").exists():  # made under the lock, once training starts
+        assert first.poll() is None and time.monotonic() < deadline, first.stderr.read() if first.poll() else "timeout"
+        time.sleep(0.2)
+    code = cli.main([*ARGS, "--data", str(png_tree), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and err.count("\n") == 1
+    assert "another run is writing" in err
+    assert first.poll() is None  # the first run goes on undisturbed
+    first.kill()
+    first.communicate()

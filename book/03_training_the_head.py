@@ -56,8 +56,10 @@ run_card(config, data.source.to_dict(), describe_weights(config.weights, config.
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The data pipeline and the model
 #
-# `tf.data` feeds shuffled, preprocessed batches of 64; validation images come from the training
-# subset. `new_model` sets the random seeds, then builds the classifier from chapter 2.
+# `tf.data` turns the images into shuffled, preprocessed batches of 64; validation images come from
+# the training subset. Phase 2 (chapter 4) trains on exactly these batches; phase 1 needs each image
+# only once, as the next slide shows. `new_model` sets the random seeds, then builds the classifier
+# from chapter 2.
 
 # %% tags=["slides-show-output"]
 train_ds, val_ds = training_datasets(data, config)

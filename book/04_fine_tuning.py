@@ -32,8 +32,7 @@ if "google.colab" in sys.modules:
 from cifar_lessons import plots
 from cifar_lessons.book import chapter_config, progress_verbose, run_card
 from cifar_lessons.models import base_of, describe_weights, trainable_counts
-from cifar_lessons.recipe import head_stage, load_data, save_stage, stage_callbacks, stage_dir, training_datasets
-from cifar_lessons.training import fine_tune
+from cifar_lessons.recipe import head_stage, load_data, run_fine_tune, save_stage, stage_backup, stage_dir
 
 config = chapter_config()
 data = load_data(config)
@@ -69,10 +68,10 @@ print(f"phase 1: {history.epochs} epochs, final validation accuracy {history.his
 # changes in either phase.
 
 # %% tags=["slides-show-code"]
-train_ds, val_ds = training_datasets(data, config)
-history = fine_tune(model, train_ds, val_ds, epochs=config.fine_tune_epochs,
-                    learning_rate=config.fine_tune_learning_rate, history=history,
-                    callbacks=stage_callbacks(config, "tuned", train_ds), verbose=progress_verbose())
+# Unfreeze (BatchNorm stays frozen), recompile with Adam at 1e-5, train 10 more epochs.
+# Backed up after every epoch: if the session dies, running this cell again resumes.
+history = run_fine_tune(config, data, model, history, verbose=progress_verbose(),
+                        resume=stage_backup(config, "tuned"))
 
 # %% tags=["slides-show-output"]
 counts = trainable_counts(model)

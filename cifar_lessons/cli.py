@@ -8,12 +8,15 @@ and the output folder are checked before TensorFlow is imported, so a typo costs
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from datetime import datetime
+from pathlib import Path
 
 from .backbones import BACKBONE_NAMES
 from .config import PROFILES, expand_path, make_config
 from .errors import CifarLessonsError
+from .precision import PRECISIONS
 from .records import prepare_out
 
 
@@ -38,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, help="random seed (default 42)")
     run.add_argument("--augment", action="store_true", default=None,
                      help="random flips and crops while training (off in both profiles)")
-    run.add_argument("--precision", choices=("float32", "mixed"),
+    run.add_argument("--precision", choices=PRECISIONS,
                      help="mixed: compute in bfloat16 (CPU with AVX-512 BF16/AMX) or float16 (GPU); default float32")
     run.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="Keras progress: 1 bar, 2 one line per epoch")
     return parser
@@ -53,11 +56,26 @@ def config_from_args(args: argparse.Namespace):
     )
 
 
+def default_out(config, root: str = "runs") -> str:
+    """``runs/<profile>-<backbone>-<time>``, unless an interrupted run of this very configuration
+    left its backup there: then its folder, so that the same command, run again, resumes it."""
+    prefix = f"{config.profile}-{config.backbone}-"
+    for backup in sorted(Path(root).glob(f".{prefix}*.resume"), reverse=True):
+        try:
+            saved = json.loads((backup / "config.json").read_text())
+        except (OSError, ValueError):
+            continue
+        if saved == config.to_dict():
+            return str(Path(root) / backup.name[1:-len(".resume")])
+    return str(Path(root) / f"{prefix}{datetime.now():%Y%m%d-%H%M%S}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    out = None
     try:
         config = config_from_args(args)
-        out = expand_path(args.out) or f"runs/{config.profile}-{config.backbone}-{datetime.now():%Y%m%d-%H%M%S}"
+        out = expand_path(args.out) or default_out(config)
         prepare_out(out, args.overwrite)  # before TensorFlow starts and any data is loaded
         from .recipe import run_recipe  # imports TensorFlow
 
@@ -66,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted; no record was written", file=sys.stderr)
+        resume = f"; finished epochs are kept: run the same command (or add --out {out}) to resume" if out else ""
+        print(f"interrupted; no record was written{resume}", file=sys.stderr)
         return 130
     m = record.metrics
     print(f"test accuracy: {m['accuracy']:.4f} (loss {m['loss']:.4f}) on {m['n_test']:,} test images")

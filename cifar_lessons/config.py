@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .backbones import BACKBONE_NAMES
 from .errors import CifarLessonsError, ConfigError, DataError, WeightsError
+from .precision import PRECISIONS
 
 #: Environment variables read when an option is not given explicitly.
 ENV_PROFILE = "CIFAR_LESSONS_PROFILE"
@@ -131,8 +132,8 @@ def _numbers_problem(config: RunConfig) -> CifarLessonsError | None:
         return _problem("validation_fraction", f"validation_fraction must be between 0 and 1, got {c.validation_fraction}")
     if not isinstance(c.dropout, (int, float)) or not 0 <= c.dropout < 1:
         return _problem("dropout", f"dropout must be in [0, 1), got {c.dropout}")
-    if c.precision not in ("float32", "mixed"):
-        return _problem("precision", f"precision must be float32 or mixed, got {c.precision!r}")
+    if c.precision not in PRECISIONS:
+        return _problem("precision", f"precision must be one of {', '.join(PRECISIONS)}, got {c.precision!r}")
     return None
 
 

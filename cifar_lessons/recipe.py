@@ -160,24 +160,17 @@ def save_stage(out: str | os.PathLike, config: RunConfig, data: CifarData, stage
 
 def runs_root() -> Path:
     """Where chapters keep their shared records (``CIFAR_LESSONS_RUNS``, default ``runs/``)."""
-    return Path(os.environ.get(ENV_RUNS, "runs"))
+    return Path(os.path.expanduser(os.environ.get(ENV_RUNS, "runs")))
 
 
 def stage_dir(config: RunConfig, stage: str, root: str | os.PathLike | None = None) -> Path:
     return Path(root or runs_root()) / config.key / stage
 
 
-def stage_callbacks(config: RunConfig, stage: str, train_ds, root=None) -> list:
-    """Callbacks for a chapter's own ``fit`` of ``stage`` ("head" or "tuned"): stop on NaN, resume.
-
-    Chapters 3 and 4 pass them to ``train_head``/``fine_tune``, so a Colab session that dies in
-    the training cell resumes after its last finished epoch when the cell is run again.
-    """
-    return resume_callbacks(stage_backup(config, stage, root), train_ds)
-
-
 def stage_backup(config: RunConfig, stage: str, root=None) -> Path:
-    """Where a chapter's ``stage`` ("head" or "tuned") backs up its epochs (see :func:`train_phase1`)."""
+    """Where a chapter's ``stage`` ("head" or "tuned") backs up its epochs, for the ``resume`` of
+    :func:`train_phase1` (chapter 3) and :func:`run_fine_tune` (chapter 4): a Colab session that dies
+    in the training cell resumes after its last finished epoch when the cell is run again."""
     return _phase_backup(stage_dir(config, stage, root), stage)
 
 
@@ -251,11 +244,12 @@ def _start_backup(folder: Path, config: RunConfig) -> None:
             saved = json.loads(meta.read_text())
         except ValueError:
             saved = None
-        if saved != config.to_dict():
+        if saved != config.to_dict() and any(p.name != "config.json" for p in folder.iterdir()):
             changed = sorted(k for k in config.to_dict() if (saved or {}).get(k) != config.to_dict()[k])
             raise RecordError(f"{folder} holds an interrupted run with other options ({', '.join(changed)}); "
                               "run that command again to resume it, or delete the folder to start over")
-        return
+        if saved == config.to_dict():
+            return  # the same command, killed earlier: resume it
     folder.mkdir(parents=True, exist_ok=True)
     meta.write_text(json.dumps(config.to_dict(), indent=2))
 

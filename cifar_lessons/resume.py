@@ -87,7 +87,10 @@ class BackupAndResume(keras.callbacks.BackupAndRestore):
 
     def on_train_begin(self, logs=None):
         self.model._initial_epoch = None  # Keras never resets it; a stale one would skip epochs
-        super().on_train_begin(logs)  # weights, optimizer and epoch number, if backed up
+        try:
+            super().on_train_begin(logs)  # weights, optimizer and epoch number, if backed up
+        except ValueError:  # a file cut short by a kill mid-write (JSON, or weights that do not load)
+            raise RecordError(f"the backup in {self.folder} is incomplete; delete it to start this phase over") from None
         done = self.model._initial_epoch
         if done is None:
             return

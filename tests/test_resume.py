@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -22,6 +23,7 @@ import pytest
 from cifar_lessons import cli, recipe
 from cifar_lessons.config import make_config
 from cifar_lessons.data import load_cifar10
+from cifar_lessons.errors import RecordError
 from conftest import REPO
 
 ARGS = ["run", "--profile", "quick", "--weights", "none", "--backbone", "efficientnet_lite0", "--n", "20",
@@ -93,9 +95,14 @@ def test_a_book_stage_interrupted_inside_fit_resumes(png_tree, tmp_path, monkeyp
             if epoch == 0:
                 raise KeyboardInterrupt
 
-    train_head = recipe.train_head
-    monkeypatch.setattr(recipe, "train_head",
-                        lambda *a, callbacks=(), **k: train_head(*a, callbacks=[*(callbacks or []), SessionDies()], **k))
+    def add_callback(callback):  # to phase 1's fit, on cached features (this config) or end to end
+        for name in ("train_head", "train_head_on_features"):
+            fit = getattr(recipe, name)
+            monkeypatch.setattr(recipe, name, lambda *a, callbacks=(), _fit=fit, **k:
+                                _fit(*a, callbacks=[*(callbacks or []), callback], **k))
+
+    originals = {name: getattr(recipe, name) for name in ("train_head", "train_head_on_features")}
+    add_callback(SessionDies())
     with pytest.raises(KeyboardInterrupt):
         recipe.head_stage(config, data, verbose=0, root=tmp_path / "b")
     class CountEpochs(keras.callbacks.Callback):
@@ -104,8 +111,9 @@ def test_a_book_stage_interrupted_inside_fit_resumes(png_tree, tmp_path, monkeyp
         def on_epoch_begin(self, epoch, logs=None):
             CountEpochs.ran += 1
 
-    monkeypatch.setattr(recipe, "train_head",
-                        lambda *a, callbacks=(), **k: train_head(*a, callbacks=[*(callbacks or []), CountEpochs()], **k))
+    for name, fit in originals.items():
+        monkeypatch.setattr(recipe, name, fit)
+    add_callback(CountEpochs())
     _, resumed = recipe.head_stage(config, data, verbose=0, root=tmp_path / "b")
     assert CountEpochs.ran == 1  # only the second epoch: the first was restored
     assert resumed.epochs == 2
@@ -140,3 +148,30 @@ def test_a_second_run_on_the_same_out_is_refused(png_tree, tmp_path, capsys):
     assert first.poll() is None  # the first run goes on undisturbed
     first.kill()
     first.communicate()
+
+
+def test_the_same_command_without_out_finds_its_interrupted_run(tmp_path):
+    config = make_config("quick", env={}, weights="none")
+    first = cli.default_out(config, root=str(tmp_path))
+    assert Path(first).parent == tmp_path and Path(first).name.startswith("quick-resnet50-")
+    backup = tmp_path / f".{Path(first).name}.resume"
+    backup.mkdir()
+    (backup / "config.json").write_text(json.dumps(config.to_dict()))
+    other = tmp_path / ".quick-resnet50-29991231-235959.resume"  # a later run with other options
+    other.mkdir()
+    (other / "config.json").write_text(json.dumps({**config.to_dict(), "seed": 7}))
+    assert cli.default_out(config, root=str(tmp_path)) == first
+    assert cli.default_out(dataclasses.replace(config, seed=7), root=str(tmp_path)) == str(tmp_path / "quick-resnet50-29991231-235959")
+    assert cli.default_out(dataclasses.replace(config, seed=8), root=str(tmp_path)) not in (first, str(other))
+
+
+def test_a_backup_with_nothing_trained_yields_to_other_options(tmp_path):
+    config = make_config("quick", env={}, weights="none")
+    backup = tmp_path / ".rec.resume"
+    backup.mkdir()
+    (backup / "config.json").write_text(json.dumps({**config.to_dict(), "seed": 7}))  # killed while loading data
+    recipe._start_backup(backup, config)
+    assert json.loads((backup / "config.json").read_text()) == config.to_dict()
+    (backup / "head").mkdir()  # once an epoch is backed up, other options are refused
+    with pytest.raises(RecordError, match="other options"):
+        recipe._start_backup(backup, dataclasses.replace(config, seed=9))

@@ -70,23 +70,26 @@ print(train_ds.element_spec)
 # ## Compile and train
 #
 # `train_phase1` freezes the base, compiles the head with Adam (learning rate 10⁻³) and sparse
-# categorical cross-entropy, and calls Keras's `fit`, one line per epoch.
-#
-# One shortcut, worth knowing: a frozen base in inference mode turns each image into the **same**
-# feature vector in every epoch. So the base runs over the training images **once**, its pooled
-# features are kept, and the head trains on them: ten epochs of a small dense network instead of ten
-# passes through the whole base. Same model, same arithmetic (a test checks that the losses match
-# an end-to-end `fit` epoch by epoch), a fraction of the time. With augmentation (random flips and
-# crops, `augment=True`) the base sees different pixels in every epoch, so there is nothing to cache
-# and `train_phase1` trains through the whole network instead.
+# categorical cross-entropy, and calls Keras's `fit`, one line per epoch. **A shortcut:** the frozen
+# base runs over the images only once, and the head trains on the features it produced.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# `train_phase1` adds two Keras callbacks to `fit`: `BackupAndRestore`, which backs the head up
+# Why the shortcut is allowed: a frozen base in inference mode turns each image into the **same**
+# feature vector in every epoch. So the base runs over the training images once, its pooled features
+# are kept, and the head trains on them: ten epochs of a small dense network instead of ten passes
+# through the whole base. Same model, same arithmetic (a test checks that the losses match an
+# end-to-end `fit` epoch by epoch), a fraction of the time. With augmentation (random flips and crops,
+# `augment=True`) the base sees different pixels in every epoch, so there is nothing to cache and
+# `train_phase1` trains through the whole network instead.
+#
+# `train_phase1` also adds two Keras callbacks to `fit`: `BackupAndRestore`, which backs the head up
 # after every epoch (if Colab disconnects mid-training, running this cell again resumes after the last
 # finished epoch), and `TerminateOnNaN`, which stops training as soon as the loss stops being a number.
 
-# %% slideshow={"slide_type": "fragment"} tags=["slides-show-code", "slides-show-output"]
+# %% slideshow={"slide_type": "fragment"} tags=["slides-show-code"]
 history = train_phase1(config, data, model, verbose=progress_verbose(), resume=stage_backup(config, "head"))
+
+# %% tags=["slides-show-output"]
 print(f"phase 1 took {history.seconds['head']:.0f} s; trainable parameters: {trainable_counts(model)['trainable']:,}")
 
 # %% [markdown] slideshow={"slide_type": "notes"}

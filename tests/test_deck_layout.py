@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from test_site import CHAPTERS, HTML, browser, server  # noqa: F401  (fixtures)
 
@@ -93,6 +94,15 @@ def measure_deck(browser, server, stem, width, height):  # noqa: F811
     report = {}
     for h, v, fragments in slides:
         page.evaluate("([h, v, f]) => Reveal.slide(h, v, f)", [h, v, fragments - 1 if fragments else -1])
+        # Wait (a few seconds at most) for the slide's images to be decoded, as an audience would, and
+        # let reveal size them: on a busy machine the first slide's figure can still be loading here.
+        # An image that never loads is then reported by MEASURE.
+        try:
+            page.wait_for_function("() => Array.from(Reveal.getCurrentSlide().querySelectorAll('img'))"
+                                   ".every(i => i.complete && i.naturalWidth > 0)", timeout=5_000)
+        except PlaywrightTimeout:
+            pass
+        page.evaluate("() => Reveal.layout()")
         page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         report[(h, v)] = page.evaluate(MEASURE, {"minText": MIN_TEXT_PX, "minImage": MIN_IMAGE_PX})
     page.close()

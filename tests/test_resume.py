@@ -152,17 +152,17 @@ def test_a_second_run_on_the_same_out_is_refused(png_tree, tmp_path, capsys):
 
 def test_the_same_command_without_out_finds_its_interrupted_run(tmp_path):
     config = make_config("quick", env={}, weights="none")
-    first = cli.default_out(config, root=str(tmp_path))
-    assert Path(first).parent == tmp_path and Path(first).name.startswith("quick-resnet50-")
-    backup = tmp_path / f".{Path(first).name}.resume"
-    backup.mkdir()
-    (backup / "config.json").write_text(json.dumps(config.to_dict()))
-    other = tmp_path / ".quick-resnet50-29991231-235959.resume"  # a later run with other options
-    other.mkdir()
-    (other / "config.json").write_text(json.dumps({**config.to_dict(), "seed": 7}))
-    assert cli.default_out(config, root=str(tmp_path)) == first
-    assert cli.default_out(dataclasses.replace(config, seed=7), root=str(tmp_path)) == str(tmp_path / "quick-resnet50-29991231-235959")
-    assert cli.default_out(dataclasses.replace(config, seed=8), root=str(tmp_path)) not in (first, str(other))
+    fresh = cli.default_out(config, root=str(tmp_path))  # nothing interrupted: a new, time-stamped folder
+    assert Path(fresh).parent == tmp_path and Path(fresh).name.startswith("quick-resnet50-")
+    for name, options in (("quick-resnet50-20000101-000000", config.to_dict()),  # this command, killed
+                          ("quick-resnet50-29991231-235959", {**config.to_dict(), "seed": 7})):  # another
+        (tmp_path / f".{name}.resume").mkdir()
+        (tmp_path / f".{name}.resume" / "config.json").write_text(json.dumps(options))
+    assert cli.default_out(config, root=str(tmp_path)) == str(tmp_path / "quick-resnet50-20000101-000000")
+    assert cli.default_out(dataclasses.replace(config, seed=7), root=str(tmp_path)) == \
+        str(tmp_path / "quick-resnet50-29991231-235959")
+    assert Path(cli.default_out(dataclasses.replace(config, seed=8), root=str(tmp_path))).name not in (
+        "quick-resnet50-20000101-000000", "quick-resnet50-29991231-235959")
 
 
 def test_a_backup_with_nothing_trained_yields_to_other_options(tmp_path):

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from datetime import datetime
 from pathlib import Path
 
 from .backbones import BACKBONE_NAMES
-from .config import PROFILES, expand_path, make_config
+from .config import PROFILES, SCHEDULES, expand_path, make_config
 from .errors import CifarLessonsError
 from .precision import PRECISIONS
 from .records import prepare_out
@@ -37,10 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--image-size", type=int, help="resize inside the model to this size (>= 32)")
     run.add_argument("--head-epochs", type=int, help="phase-1 epochs (overrides the profile)")
     run.add_argument("--fine-tune-epochs", type=int, help="phase-2 epochs (overrides the profile)")
+    run.add_argument("--fine-tune-lr", type=float, help="phase-2 learning rate (seed 1e-5; better 1e-4)")
+    run.add_argument("--schedule", choices=SCHEDULES,
+                     help="phase-2 learning rate: constant (seed) or cosine decay to zero (better)")
     run.add_argument("--batch-size", type=int, help="batch size (default 64)")
     run.add_argument("--seed", type=int, help="random seed (default 42)")
     run.add_argument("--augment", action="store_true", default=None,
-                     help="random flips and crops while training (off in both profiles)")
+                     help="random flips and crops while training (off in seed and quick)")
+    run.add_argument("--flip-test", action="store_true", default=None,
+                     help="average each test prediction with its mirror image's (off in seed and quick)")
     run.add_argument("--precision", choices=PRECISIONS,
                      help="mixed: compute in bfloat16 (CPU with AVX-512 BF16/AMX) or float16 (GPU); default float32")
     run.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="Keras progress: 1 bar, 2 one line per epoch")
@@ -53,6 +59,7 @@ def config_from_args(args: argparse.Namespace):
         args.profile, backbone=args.backbone, data=args.data, weights=args.weights, n=args.n,
         image_size=args.image_size, head_epochs=args.head_epochs, fine_tune_epochs=args.fine_tune_epochs,
         batch_size=args.batch_size, seed=args.seed, augment=args.augment, precision=args.precision,
+        fine_tune_learning_rate=args.fine_tune_lr, fine_tune_schedule=args.schedule, flip_test=args.flip_test,
     )
 
 
@@ -79,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         prepare_out(out, args.overwrite)  # before TensorFlow starts and any data is loaded
         from .recipe import run_recipe  # imports TensorFlow
 
-        record = run_recipe(config, out, overwrite=args.overwrite, verbose=args.verbose)
+        command = "python -m cifar_lessons " + shlex.join(sys.argv[1:] if argv is None else argv)
+        record = run_recipe(config, out, overwrite=args.overwrite, verbose=args.verbose, command=command)
     except CifarLessonsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -89,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     m = record.metrics
     print(f"test accuracy: {m['accuracy']:.4f} (loss {m['loss']:.4f}) on {m['n_test']:,} test images")
+    if "without_flip_test" in m:
+        print(f"  without the mirrored test images: {m['without_flip_test']['accuracy']:.4f}")
     print(f"weights: {record.weights['description']}")
     if not record.weights["pretrained"]:
         print("warning: random weights, not ImageNet: these figures say nothing about transfer learning")

@@ -19,6 +19,7 @@ import fcntl
 import json
 import os
 import platform
+import subprocess
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -35,6 +36,20 @@ RECORD_FILES = ("record.json", "history.json", "model.keras")
 
 #: Written into every record.json: ``--overwrite`` replaces only folders that carry it.
 PRODUCER = "cifar_lessons"
+
+
+def source_commit() -> str | None:
+    """The git commit of the package's source, with ``+changes`` when its tracked files differ from
+    it; ``None`` outside a git checkout (a pip install). Records carry it so a figure can be remade."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("+changes" if dirty else "")
 
 
 def environment() -> dict:

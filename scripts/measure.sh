@@ -18,7 +18,6 @@ declare -A RUNS=(
   [lite0-32-seed]="--profile seed ${lite0[*]}"
   [lite0-32-cosine]="--profile seed ${lite0[*]} --fine-tune-lr 1e-4 --schedule cosine"
   [lite0-32-head3]="--profile seed ${lite0[*]} --fine-tune-lr 1e-4 --schedule cosine --head-epochs 3"
-  [lite0-32-augment]="--profile seed ${lite0[*]} --fine-tune-lr 1e-4 --schedule cosine --head-epochs 3 --augment"
   [lite0-32-better]="--profile better ${lite0[*]} --image-size 32"
   [lite0-96-seed]="--profile seed ${lite0[*]} --image-size 96"
   [lite0-96-better]="--profile better ${lite0[*]} --image-size 96"
@@ -26,7 +25,7 @@ declare -A RUNS=(
   # Mechanics only (random weights): the recipe's own backbone, timed.
   [resnet50-32-seed-random]="--profile seed --backbone resnet50 --weights none"
 )
-ORDER=(lite0-32-seed lite0-32-cosine lite0-32-head3 lite0-32-augment lite0-32-better
+ORDER=(lite0-32-seed lite0-32-cosine lite0-32-head3 lite0-32-better
        lite0-96-seed lite0-96-better lite0-128-better resnet50-32-seed-random)
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${ORDER[@]}")

@@ -68,6 +68,11 @@ def phase1_method(config: RunConfig) -> str:
     return "cached features" if can_cache_features(config.augment) else "end to end"
 
 
+#: The source commit, read when this module is imported: a run's record names the code that ran,
+#: even if the working tree changes while it trains.
+SOURCE_COMMIT = source_commit()
+
+
 def record_header(config: RunConfig, data: CifarData, stage: str, command: str | None = None) -> dict:
     """What every record says about itself: configuration, data source, weights, machine, and what
     made it (the source commit and the command, or the book's chapters)."""
@@ -82,7 +87,7 @@ def record_header(config: RunConfig, data: CifarData, stage: str, command: str |
         "compute": {"phase1": phase1_method(config), "precision": policy_name(config.precision),
                     "batch_size": config.batch_size},
         "environment": environment(),
-        "made_by": {"commit": source_commit(),
+        "made_by": {"commit": SOURCE_COMMIT,
                     "command": command or "the book's chapters (cifar_lessons.recipe stages)"},
     }
 

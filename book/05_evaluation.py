@@ -33,10 +33,11 @@ if "google.colab" in sys.modules:
 import pandas as pd
 
 from cifar_lessons import plots
-from cifar_lessons.book import chapter_config, progress_verbose, run_card, show_table
+from cifar_lessons.book import chapter_config, progress_verbose, record_card, run_card, show_table
 from cifar_lessons.evaluate import confident_mistakes, top_confusions
 from cifar_lessons.models import describe_weights
 from cifar_lessons.recipe import load_data, run_evaluation, save_stage, stage_dir, tuned_stage
+from cifar_lessons.results import committed
 
 config = chapter_config()
 data = load_data(config)
@@ -58,6 +59,13 @@ run_card(config, record.data, record.weights, record.record)
 # %% tags=["slides-show-output"]
 print(f"test accuracy: {metrics['accuracy']:.2%}   test loss: {metrics['loss']:.3f}   "
       f"({metrics['n_test']:,} test images; chance is 10%)")
+
+# %% tags=["slides-show-output"]
+full_size = committed("lite0-32-seed")
+print(f"the seed recipe at full size (committed record lite0-32-seed): {full_size.metrics['accuracy']:.2%}")
+
+# %% tags=["hide-input"]
+record_card(full_size)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # This is the number to report, with the run card above it: the same recipe on other data or
@@ -122,4 +130,4 @@ plots.mistakes_gallery(data.x_test, data.y_test, probs, worst, data.class_names)
 # - Per-class scores and the confusion matrix show *which* classes fail.
 # - Confusions follow visual similarity: cat/dog, automobile/truck.
 #
-# Next: [takeaways](06_takeaways.ipynb) and what to do with more time.
+# Next: [doing better](06_doing_better.ipynb), one measured change at a time.

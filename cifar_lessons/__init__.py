@@ -2,7 +2,7 @@
 
 Transfer learning on CIFAR-10: a pretrained ResNet50 base, frozen, under a two-layer
 dense head (chapters 2-3), then fine-tuned as a whole at a low learning rate (chapter 4),
-evaluated on the untouched test set (chapter 5). Every run writes a record (chapter 6).
+evaluated on the untouched test set (chapter 5). Every run writes a record (chapter 7); chapter 6 measures how to do better.
 
 Importing this package does not import TensorFlow; the submodules that need it do.
 """

@@ -55,13 +55,46 @@ def caveats(config: RunConfig, source: dict | None, weights: dict | None) -> lis
                    f"on the <code>{config.backbone}</code> backbone; the recipe's default, which the prose "
                    "describes, is ResNet50 with ImageNet weights downloaded by Keras. The outputs on this page "
                    f"come from <code>{config.backbone}</code>.")
-    if config.profile != "seed":
+    if config.profile == "quick":
         out.append(f"<b>Quick profile.</b> {config.n:,} training images and {config.head_epochs} + "
                    f"{config.fine_tune_epochs} epochs instead of the recipe's 10,000 images and 10 + 10 epochs.")
+    elif config.profile != "seed" or recipe_changes(config):
+        out.append(f"<b>Not the seed recipe.</b> {html.escape(', '.join(recipe_changes(config)) or config.profile)} "
+                   "(chapter 6, doing better); the course recipe is the seed profile.")
     if source is not None and not source.get("official"):
         out.append(f"<b>Data:</b> {html.escape(source['description'])}. These are real CIFAR-10 images, but "
                    "not the official archive, so the figures are not bit-identical to a run on Keras's download.")
     return out
+
+
+def recipe_changes(config: RunConfig) -> list[str]:
+    """How a configuration's training differs from the seed recipe, in words (sizes and epochs aside)."""
+    seed = RunConfig()
+    out = []
+    if config.fine_tune_learning_rate != seed.fine_tune_learning_rate or config.fine_tune_schedule != "constant":
+        out.append(f"fine-tuning at {config.fine_tune_learning_rate:g}"
+                   + (" with a cosine decay" if config.fine_tune_schedule == "cosine" else ""))
+    if config.augment:
+        out.append("random flips and crops")
+    if config.flip_test:
+        out.append("mirrored test images")
+    if config.image_size != seed.image_size:
+        out.append(f"{config.image_size}-pixel input")
+    if config.head_epochs != seed.head_epochs and config.profile != "quick":
+        out.append(f"{config.head_epochs}-epoch head phase")
+    return out
+
+
+def record_card(record):
+    """The run card of a run record read from disk (a committed one, say), headed by its name."""
+    from IPython.display import HTML
+
+    config = RunConfig.from_dict(record.config)
+    card = run_card(config, record.data, record.weights, record.record)
+    name = html.escape(record.path.name)
+    return HTML(card.data.replace("<b>Run:</b>", f"<b>Committed record {name}:</b>", 1)
+                .replace("<div class='deck-notes'>", f"<div class='deck-notes'><p class='record-name'>committed record "
+                                                     f"<b>{name}</b></p>", 1))
 
 
 def run_card(config: RunConfig, source: dict | None = None, weights: dict | None = None,
@@ -83,6 +116,7 @@ def run_card(config: RunConfig, source: dict | None = None, weights: dict | None
         ("profile", f"{config.profile}: n = {config.n:,}, {config.image_size}&times;{config.image_size}, "
                     f"{config.head_epochs} + {config.fine_tune_epochs} epochs, seed {config.seed}"),
         ("backbone", f"{config.backbone}, head {config.head[0]} &rarr; {config.head[1]}"),
+        ("recipe", html.escape("; ".join(recipe_changes(config)) or "seed: Adam 1e-3 for the head, 1e-5 to fine-tune")),
         ("weights", html.escape(weights["description"])),
     ]
     if source is not None:
@@ -91,8 +125,10 @@ def run_card(config: RunConfig, source: dict | None = None, weights: dict | None
     rows.append(("hardware", html.escape(env["device"])))
     timing = (record or {}).get("timing")
     when = (record or {}).get("written") or datetime.now(timezone.utc).isoformat(timespec="seconds")
-    times = ", ".join(f"{k.replace('_seconds', '').replace('_', '-')} {v:.0f} s" for k, v in (timing or {}).items())
-    rows.append(("time", (f"training: {times}; " if times else "") + f"recorded {when}"))
+    names = {"run_seconds": "whole run"}
+    times = ", ".join(f"{names.get(k, k.replace('_seconds', '').replace('_', '-'))} {v:.0f} s"
+                      for k, v in (timing or {}).items())
+    rows.append(("time", (f"{times}; " if times else "") + f"recorded {when}"))
     table = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{k}</th><td style='text-align:left'>{v}</td></tr>"
                     for k, v in rows)
     parts = [f"<div class='run-card'><table>{table}</table></div>"]
@@ -205,6 +241,7 @@ def results_table(records):
             "size": c["image_size"], "augment": bool(c.get("augment")),
             "epochs": f"{c['head_epochs']}+{c['fine_tune_epochs']}",
             "test accuracy": round(r.metrics["accuracy"], 4), "test loss": round(r.metrics["loss"], 3),
-            "train time (s)": round(sum(t.values())), "device": r.record["environment"]["device"],
+            "train time (s)": round(t.get("head_seconds", 0) + t.get("fine_tune_seconds", 0)),
+            "device": r.record["environment"]["device"],
         })
     return pd.DataFrame(rows)

@@ -184,3 +184,52 @@ def model_blocks(model, title: str | None = None) -> Figure:
     fig.tight_layout(pad=0.2)
     plt.close(fig)
     return fig
+
+
+def curves_side_by_side(histories: Sequence[dict], titles: Sequence[str], ncols: int = 3) -> Figure:
+    """Training and validation accuracy of several runs, one panel each, on one shared scale.
+
+    ``histories`` are run records' ``history.json`` contents (``history`` and ``phase2_start``).
+    The same y axis in every panel makes the runs comparable at a glance; the dashed line marks
+    where fine-tuning starts (chapter 6, doing better).
+    """
+    n = len(histories)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.5 * nrows), sharey=True, squeeze=False)
+    for ax, h, title in zip(axes.flat, histories, titles):
+        hist = h["history"]
+        epochs = np.arange(1, len(hist["accuracy"]) + 1)
+        ax.plot(epochs, np.array(hist["accuracy"]) * 100, "-", color="tab:blue", label="training")
+        ax.plot(epochs, np.array(hist["val_accuracy"]) * 100, "-", color="tab:orange", lw=2, label="validation")
+        if h.get("phase2_start"):
+            ax.axvline(h["phase2_start"] + 0.5, color="grey", linestyle="--", lw=1)
+        ax.set_title(title, fontsize=9)
+        ax.set_xlabel("epoch", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("accuracy (%)", fontsize=8)
+    axes.flat[0].legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def accuracy_against_time(minutes: Sequence[float], accuracy: Sequence[float], labels: Sequence[str],
+                          title: str = "Test accuracy against wall time (2 CPU cores)") -> Figure:
+    """One point per measured run: what each recipe costs and what it gives (chapter 6)."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    ax.scatter(minutes, np.array(accuracy) * 100, s=45, color="tab:blue", zorder=3)
+    for x, y, label in zip(minutes, accuracy, labels):
+        ax.annotate(label, (x, y * 100), xytext=(6, -3), textcoords="offset points", fontsize=8)
+    ax.set_xlabel("wall time of the whole run (minutes)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_xlim(0, max(minutes) * 1.35)
+    ax.grid(alpha=0.3)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -1,6 +1,6 @@
 """Run records: one folder per run that says exactly what was computed, from what, and how.
 
-Taught in chapter 6 (takeaways), and used by chapters 3-5 to share one run. A record holds
+Taught in chapter 7 (takeaways), and used by chapters 3-5 to share one run. A record holds
 ``record.json`` (configuration, data source and its sha256, weights, environment, timing),
 ``history.json``, ``metrics.json`` (once evaluated), ``model.keras`` and, once evaluated,
 ``predictions.npz``. A record is written into a temporary sibling folder and renamed into

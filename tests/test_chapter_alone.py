@@ -22,7 +22,7 @@ def test_takeaways_chapter_runs_alone_and_makes_its_records(tmp_path, monkeypatc
                        "CIFAR_LESSONS_BACKBONE": "efficientnet_lite0", "CIFAR_LESSONS_WEIGHTS": "imagenet",
                        "CIFAR_LESSONS_RUNS": str(runs), "CIFAR_LESSONS_BUILD": "1"}.items():
         monkeypatch.setenv(key, value)
-    nb = nbformat.read(REPO / "book" / "06_takeaways.ipynb", as_version=4)
+    nb = nbformat.read(REPO / "book" / "07_takeaways.ipynb", as_version=4)
     NotebookClient(nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     stages = sorted(p.parent.name for p in runs.rglob("record.json"))
     assert stages == ["full", "head", "tuned"]

@@ -56,7 +56,12 @@ def test_cli_runs_end_to_end_with_random_weights(png_tree, tmp_path, capsys):
     record = json.loads((out_dir / "record.json").read_text())
     assert record["config"]["profile"] == "quick" and record["config"]["n"] == 30
     assert record["data"]["path"] == str(png_tree) and record["weights"]["weights"] == "none"
-    assert set(record["timing"]) == {"head_seconds", "fine_tune_seconds"}
+    assert set(record["timing"]) == {"head_seconds", "fine_tune_seconds", "evaluate_seconds", "run_seconds"}
+    assert record["timing"]["run_seconds"] >= sum(v for k, v in record["timing"].items() if k != "run_seconds")
+    # which code and which command made it, so a committed figure can be made again
+    assert record["made_by"]["command"].startswith("python -m cifar_lessons run --profile quick --data ")
+    assert f"--out {out_dir}" in record["made_by"]["command"]
+    assert len(record["made_by"]["commit"].split("+")[0]) == 40
     metrics = json.loads((out_dir / "metrics.json").read_text())
     assert metrics["n_test"] == 20 and 0 <= metrics["accuracy"] <= 1
     assert len(metrics["confusion_matrix"]) == 10 and set(metrics["per_class"]) >= {"cat", "dog"}
@@ -84,6 +89,8 @@ def truncated(jpeg_tree_tar, tmp_path):
         (["--data", "TRUNCATED"], "truncated or not a valid tar archive"),
         (["--weights", "/no/such.weights.h5"], "weights file '/no/such.weights.h5' does not exist"),
         (["--out", "EXISTING"], "already exists"),
+        (["--fine-tune-lr", "0"], "fine tune learning rate must be a positive number"),
+        (["--fine-tune-lr", "nan"], "fine tune learning rate must be a positive number"),
     ],
 )
 def test_each_bad_input_gets_one_clear_line(args, message, png_tree, truncated, tmp_path, capsys):
@@ -115,3 +122,24 @@ def test_weights_file_for_another_backbone_is_refused(png_tree, tmp_path, capsys
 def test_config_errors_are_value_errors_too():
     with pytest.raises(ConfigError):
         make_config("seed", env={}, head=(128, 128))
+
+
+def test_better_profile_is_the_measured_winner_and_seed_is_untouched():
+    better = make_config("better", env={})
+    assert (better.head_epochs, better.fine_tune_epochs, better.fine_tune_learning_rate, better.fine_tune_schedule,
+            better.augment, better.image_size, better.flip_test) == (3, 10, 1e-4, "cosine", True, 128, True)
+    assert (better.n, better.backbone, better.head, better.dropout) == (10_000, "resnet50", (256, 128), 0.3)
+    seed = make_config("seed", env={})
+    assert (seed.fine_tune_learning_rate, seed.fine_tune_schedule, seed.augment, seed.flip_test) == \
+        (1e-5, "constant", False, False)
+    # every option the ladder of chapter 6 uses can be set on its own
+    from cifar_lessons.cli import build_parser, config_from_args
+
+    c = config_from_args(build_parser().parse_args(
+        ["run", "--profile", "seed", "--fine-tune-lr", "1e-4", "--schedule", "cosine", "--flip-test"]))
+    assert (c.fine_tune_learning_rate, c.fine_tune_schedule, c.flip_test, c.augment) == (1e-4, "cosine", True, False)
+
+
+def test_a_bad_schedule_in_a_config_gets_one_line():
+    with pytest.raises(ConfigError, match="schedule must be one of constant, cosine"):
+        make_config("seed", env={}, fine_tune_schedule="step")

@@ -111,7 +111,7 @@ def test_chapter_has_outputs_figures_run_card_and_colab_link(chapter, server, br
     if "random initialisation" in card or "quick:" in card:
         assert page.locator(".admonition.warning").count() >= 1, "offline or quick build without its warning"
         assert "Not the real result" in page.content()
-    if chapter.rsplit("/", 1)[-1] not in ("06_takeaways.ipynb",):
+    if chapter.rsplit("/", 1)[-1] not in ("07_takeaways.ipynb",):
         assert page.locator(".cell_output img").count() >= 1, "chapter shows no figure"
     hrefs = page.eval_on_selector_all("a[href*='colab.research.google.com']", "els => els.map(e => e.href)")
     assert hrefs, "no Colab launch button"
@@ -141,3 +141,29 @@ def test_no_internal_link_is_broken(server, browser):
                 broken.append(f"{path} -> {rel}")
     assert len(seen) > len(PAGES)
     assert broken == [], broken
+
+
+@pytest.mark.parametrize("path", ["book/06_doing_better.html", "book/07_takeaways.html"])
+def test_measured_tables_show_the_committed_records(path, server, browser):
+    """What a reader sees in the ladder table is what results/ holds, row by row."""
+    from cifar_lessons.results import ladder_rows
+
+    page, _, _ = open_page(browser, server + path)
+    tables = page.locator("table.dataframe")
+    seen = None
+    for i in range(tables.count()):
+        table = tables.nth(i)
+        if not table.is_visible():
+            continue
+        head = [th.inner_text().strip() for th in table.locator("thead th").all()]
+        if "test accuracy" in head and "record" in head:
+            seen = [dict(zip(head, [td.inner_text().strip() for td in tr.locator("td").all()]))
+                    for tr in table.locator("tbody tr").all()]
+            break
+    assert seen, f"no visible table of committed results on {path}"
+    expected = ladder_rows()
+    assert [r["record"] for r in seen] == [r["record"] for r in expected]
+    assert [r["test accuracy"] for r in seen] == [r["test accuracy"] for r in expected]
+    assert [r["wall time"] for r in seen] == [r["wall time"] for r in expected]
+    assert page.locator(".cell_output img").count() >= 1  # the accuracy-against-time figure
+    page.close()

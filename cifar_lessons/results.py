@@ -1,0 +1,170 @@
+"""The committed full-size results: run records measured once, kept in the repository, shown by every build.
+
+Taught in chapter 6 (doing better) and used by the takeaways and the presentation. A build on a
+quick profile cannot afford full-size runs, so ``scripts/measure.sh`` made them once on the
+2-core machine and ``results/<name>/`` keeps each one's ``record.json`` (configuration, data,
+weights, machine, timing, and the commit and command that made it), ``history.json`` and
+``metrics.json``: no model and no predictions, so they stay small. The wheel ships the same
+folder as ``cifar_lessons.measured``, so a chapter opened in Colab finds it too.
+
+:data:`LADDER` is the chapter's argument in data: starting from the seed recipe, one change at a
+time, each step a record (or, for mirrored test images, the same record's two evaluations).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import RecordError
+from .records import RunRecord, load_record
+
+#: Overrides where the committed results are read from (a folder of record folders).
+ENV_RESULTS = "CIFAR_LESSONS_RESULTS"
+
+
+@dataclass(frozen=True)
+class Step:
+    """One rung of the ladder: what changed, the record that measured it, and which evaluation.
+
+    ``single_pass`` reads the accuracy measured without mirrored test images, which a record made
+    with ``flip_test`` keeps beside its main figure: the step before "mirrored test images" is the
+    same run, evaluated once.
+    """
+
+    change: str
+    record: str
+    single_pass: bool = False
+
+
+LADDER: tuple[Step, ...] = (
+    Step("the seed recipe (10 + 10 epochs, Adam 10⁻⁵)", "lite0-32-seed"),
+    Step("fine-tune at 10⁻⁴ with a cosine decay", "lite0-32-cosine"),
+    Step("a 3-epoch head phase", "lite0-32-head3"),
+    Step("random flips and crops", "lite0-32-better", single_pass=True),
+    Step("mirrored test images", "lite0-32-better"),
+    Step("96-pixel input", "lite0-96-better"),
+    Step("128-pixel input (profile better)", "lite0-128-better"),
+)
+
+#: Records shown beside the ladder: the seed recipe at 96 pixels, the input size alone.
+EXTRA: tuple[Step, ...] = (Step("the seed recipe at 96 pixels", "lite0-96-seed"),)
+
+#: Files a committed record must have, and files it must not (they are large and rebuildable).
+COMMITTED_FILES = ("record.json", "history.json", "metrics.json")
+NOT_COMMITTED = ("model.keras", "predictions.npz")
+
+
+def results_root() -> Path:
+    """Where the committed records are: ``$CIFAR_LESSONS_RESULTS``, the checkout's ``results/``,
+    or, in an installed package (Colab), its copy ``cifar_lessons.measured``."""
+    if os.environ.get(ENV_RESULTS):
+        return Path(os.path.expanduser(os.environ[ENV_RESULTS]))
+    checkout = Path(__file__).resolve().parent.parent / "results"
+    if checkout.is_dir():
+        return checkout
+    from importlib import resources
+
+    try:
+        return Path(str(resources.files("cifar_lessons.measured")))
+    except ModuleNotFoundError:
+        raise RecordError("the committed results are missing: no results/ beside the package and no "
+                          f"cifar_lessons.measured; set {ENV_RESULTS} to a folder of run records") from None
+
+
+def committed(name: str, root: Path | None = None) -> RunRecord:
+    """One committed record by name, checked complete (see :func:`check_committed`)."""
+    record = load_record((root or results_root()) / name)
+    check_committed(record)
+    return record
+
+
+def check_committed(record: RunRecord) -> None:
+    """Raise :class:`RecordError` unless the record says what made it and holds a whole run."""
+    missing = [f for f in COMMITTED_FILES if not (record.path / f).exists()]
+    extra = [f for f in NOT_COMMITTED if (record.path / f).exists()]
+    made_by = record.record.get("made_by") or {}
+    problems = [f"missing {', '.join(missing)}"] if missing else []
+    problems += [f"holds {', '.join(extra)}, which is not committed"] if extra else []
+    if not made_by.get("commit") or not str(made_by.get("command", "")).startswith("python -m cifar_lessons"):
+        problems.append("does not say which commit and command made it")
+    if record.metrics is None or record.record.get("stage") != "full":
+        problems.append("is not an evaluated run")
+    else:
+        c = record.config
+        epochs = c["head_epochs"] + c["fine_tune_epochs"]
+        if len(record.history.get("history", {}).get("val_accuracy", [])) != epochs:
+            problems.append(f"has a history shorter than its {epochs} epochs")
+        if sum(map(sum, record.metrics["confusion_matrix"])) != record.data["n_test"]:
+            problems.append("has a confusion matrix that does not add up to its test images")
+        if "run_seconds" not in record.record.get("timing", {}):
+            problems.append("has no wall time")
+    if problems:
+        raise RecordError(f"committed record {record.path.name} " + "; ".join(problems))
+
+
+def step_accuracy(step: Step, record: RunRecord) -> float:
+    """The test accuracy a step stands for (the single-pass one when the step says so)."""
+    return record.metrics["without_flip_test"]["accuracy"] if step.single_pass else record.metrics["accuracy"]
+
+
+def wall_minutes(record: RunRecord) -> float:
+    """The whole run's wall time on its machine, start-up and data loading included."""
+    return record.record["timing"]["run_seconds"] / 60
+
+
+def ladder_rows(steps=LADDER, root: Path | None = None) -> list[dict]:
+    """One row per step, every figure read from its committed record."""
+    rows, previous = [], None
+    for step in steps:
+        rec = committed(step.record, root)
+        c = rec.config
+        acc = step_accuracy(step, rec)
+        rows.append({
+            "change": step.change,
+            "input": f"{c['image_size']} px",
+            "epochs": f"{c['head_epochs']} + {c['fine_tune_epochs']}",
+            "test accuracy": f"{acc:.1%}",
+            "gain": "" if previous is None else f"{(acc - previous) * 100:+.1f}",
+            "wall time": f"{wall_minutes(rec):.1f} min",
+            "record": step.record,
+        })
+        previous = acc
+    return rows
+
+
+def provenance_rows(names, root: Path | None = None) -> list[dict]:
+    """Where each record came from: its command, commit, machine and date."""
+    rows = []
+    for name in dict.fromkeys(names):
+        rec = committed(name, root)
+        made_by = rec.record["made_by"]
+        rows.append({"record": name, "command": made_by["command"].replace(" --data ../shared/data/cifar10-jpeg.tar.gz", "")
+                     .replace(f" --out runs/measured/{name} --overwrite --verbose 2", ""),
+                     "commit": made_by["commit"][:10], "device": rec.record["environment"]["device"],
+                     "written": rec.record.get("written", "")[:10], "data": rec.data.get("description", rec.data["kind"])})
+    return rows
+
+
+def ladder_table(steps=LADDER, root: Path | None = None):
+    """:func:`ladder_rows` as a DataFrame, for the book, the takeaways and the presentation."""
+    import pandas as pd
+
+    return pd.DataFrame(ladder_rows(steps, root))
+
+
+def accuracy_time_figure(steps=LADDER + EXTRA, root: Path | None = None):
+    """Test accuracy against wall time, one point per measured run (single-pass steps left out:
+    their run is the same as the next step's)."""
+    from .plots import accuracy_against_time
+
+    points = []
+    for step in steps:
+        if step.single_pass:
+            continue
+        rec = committed(step.record, root)
+        points.append((wall_minutes(rec), step_accuracy(step, rec), f"{step.record} ({step_accuracy(step, rec):.1%})"))
+    minutes, accuracy, labels = zip(*points)
+    return accuracy_against_time(minutes, accuracy, labels,
+                                 title="Committed runs: test accuracy against wall time (EfficientNet-Lite0, 2 CPU cores)")

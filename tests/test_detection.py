@@ -170,10 +170,10 @@ GT = [truth([[0, 0, 10, 10]], [0]), truth([[20, 20, 30, 30]], [0])]
 
 def test_ap_worked_by_hand_tp_fp_tp():
     detections = [
-        image([[0, 0, 10, 10], [50, 50, 60, 60]], [0.9, 0.8], [0, 0]),  # a hit (0.9), a miss (0.8)
+        image([[50, 50, 60, 60], [0, 0, 10, 10]], [0.8, 0.9], [0, 0]),  # a miss (0.8), a hit (0.9)
         image([[21, 20, 31, 30]], [0.7], [0]),  # overlap 9*10 = 90, union 110: IoU 0.82, a hit
     ]
-    # Ranked: 0.9 TP, 0.8 FP, 0.7 TP; 2 ground-truth boxes.
+    # Ranked by score over both images: 0.9 TP, 0.8 FP, 0.7 TP; 2 ground-truth boxes.
     #   after 1: precision 1/1, recall 1/2
     #   after 2: precision 1/2, recall 1/2
     #   after 3: precision 2/3, recall 2/2
@@ -255,6 +255,8 @@ def test_two_classes_are_averaged():
     ap = average_precision_per_class(detections, gt, num_classes=2)
     np.testing.assert_allclose(ap, [5 / 6, 1 / 2])
     assert mean_average_precision(detections, gt, num_classes=2) == pytest.approx(2 / 3)
+    # A third class with no ground truth is left out: still 2/3 (counted as 0 it would be 4/9).
+    assert mean_average_precision(detections, gt, num_classes=3) == pytest.approx(2 / 3)
 
 
 def test_iou_threshold_is_inclusive_for_matching():

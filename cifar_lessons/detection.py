@@ -19,6 +19,9 @@ per image, in the same order (the shape torchvision's detectors return and torch
     ground_truths = [{"boxes": (m, 4) floats, "labels": (m,) ints}, ...]
 
 Labels are class indices ``0 .. num_classes - 1``. An image with nothing in it has empty arrays.
+(torchvision's detectors keep label 0 for the background and number classes from 1; pass
+``num_classes`` = largest label + 1 and class 0, having no ground truth, is left out of the mean.
+torchmetrics reads the same lists, but its default number is COCO's AP, not this module's.)
 There are no "difficult" or "crowd" flags: every ground-truth box must be found.
 """
 

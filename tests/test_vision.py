@@ -104,8 +104,9 @@ def test_bundled_photos_load_without_the_network():
         vision.photo_path("not-a-photo")
 
 
-def test_importing_vision_imports_no_tensorflow_or_keras():
-    code = ("import sys; import cifar_lessons.vision, cifar_lessons.plots, cifar_lessons.book; "
+def test_vision_and_an_images_only_run_card_import_no_tensorflow_or_keras():
+    code = ("import sys; import cifar_lessons.vision, cifar_lessons.plots, cifar_lessons.book as b, cifar_lessons.config as c; "
+            "b.run_card(c.make_config(env={}), None, trains=False); "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(REPO)})

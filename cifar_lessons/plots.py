@@ -2,7 +2,7 @@
 
 Each function returns a closed ``matplotlib.figure.Figure``: a notebook displays it once
 (as the cell's value), and a script can save it. Taught across chapters 1-5; the image
-figures at the end (:func:`image_row`, :func:`image_grid`, :func:`histogram`, :func:`kernels`)
+figures at the end (:func:`image_panels`, :func:`image_grid`, :func:`histogram`, :func:`kernels`)
 in the chapter Seeing images.
 """
 
@@ -209,22 +209,30 @@ def _show(ax, image: np.ndarray, title: str | None = None, cmap: str = "gray") -
     ax.imshow(image, cmap=cmap if image.ndim == 2 else None, interpolation=interpolation, **scale)
     ax.set_xticks([]), ax.set_yticks([])
     if title:
-        ax.set_title(title, fontsize=11)
+        ax.set_title(title, fontsize=14)
 
 
-def image_row(images: Mapping[str, np.ndarray], title: str | None = None, height: float = 3.2,
-              cmap: str = "gray") -> Figure:
-    """Images side by side, each under its name (the chapter Seeing images).
+def image_panels(images: Mapping[str, np.ndarray], columns: int | None = None, height: float = 3.2,
+                 cmap: str = "gray", title: str | None = None) -> Figure:
+    """Images side by side, each under its name, in rows of ``columns`` (the chapter Seeing images).
 
-    Every panel gets the same height; widths follow each image's aspect ratio.
+    Every panel gets the same height. In one row, widths follow each image's aspect ratio; in
+    several, every cell is as wide as the widest image needs. More than three or four panels in
+    one row are too small on a slide: wrap them with ``columns``.
     """
-    ratios = [im.shape[1] / im.shape[0] for im in images.values()]
-    fig, axes = plt.subplots(1, len(images), figsize=(height * sum(ratios) + 0.3 * len(images), height + 0.5),
+    items = list(images.items())
+    columns = min(columns or len(items), len(items))
+    rows = -(-len(items) // columns)
+    ratios = [im.shape[1] / im.shape[0] for _, im in items]
+    ratios = ratios if rows == 1 else [max(ratios)] * columns
+    fig, axes = plt.subplots(rows, columns, figsize=(height * sum(ratios) + 0.3 * columns, (height + 0.5) * rows),
                              gridspec_kw={"width_ratios": ratios}, squeeze=False)
-    for ax, (name, image) in zip(axes[0], images.items()):
+    for ax in axes.flat[len(items):]:
+        ax.set_visible(False)
+    for ax, (name, image) in zip(axes.flat, items):
         _show(ax, image, name, cmap)
     if title:
-        fig.suptitle(title, fontsize=12)
+        fig.suptitle(title, fontsize=15)
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -242,7 +250,7 @@ def image_grid(rows: Mapping[str, Sequence[np.ndarray]], columns: Sequence[str] 
                 _show(ax, images[c], columns[c] if columns and r == 0 else None, cmap)
             else:
                 ax.axis("off")
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=11)
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=14)
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -258,10 +266,10 @@ def histogram(grey: np.ndarray, levels: Mapping[str, float] | None = None, title
     if levels:
         ax.legend(fontsize=11)
     ax.set_xlim(-1, 256)
-    ax.set_xlabel("brightness (0 = black, 255 = white)")
-    ax.set_ylabel("pixels")
+    ax.set_xlabel("brightness (0 = black, 255 = white)", fontsize=12)
+    ax.set_ylabel("pixels", fontsize=12)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, fontsize=13)
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -275,7 +283,7 @@ def kernels(named: Mapping[str, np.ndarray], size: float = 2.2) -> Figure:
         sns.heatmap(k, annot=True, fmt=".2g", cmap="RdBu_r", vmin=-limit, vmax=limit, cbar=False, square=True,
                     linewidths=1, linecolor="white", xticklabels=False, yticklabels=False, ax=ax,
                     annot_kws={"size": 13})
-        ax.set_title(name, fontsize=12)
+        ax.set_title(name, fontsize=14)
     fig.tight_layout()
     plt.close(fig)
     return fig

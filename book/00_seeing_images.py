@@ -102,7 +102,7 @@ plots.image_panels({"cv2.imread, shown as it is": bgr, "after cv2.cvtColor": rgb
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Colour spaces: grey and HSV
 
-# %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "fragment"}
 astronaut = photos["astronaut"]
 grey = cv2.cvtColor(astronaut, cv2.COLOR_RGB2GRAY)  # RGB2..., not BGR2...: scikit-image gives RGB
 hsv = cv2.cvtColor(astronaut, cv2.COLOR_RGB2HSV)
@@ -128,7 +128,7 @@ plots.image_panels({"photo": astronaut, "grey": grey, "hue (as colour)": hue, "s
 #
 # The project's model can upsample CIFAR-10 inside itself (`--image-size 96`). More pixels, no more detail:
 
-# %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "fragment"}
 picks = [int(np.flatnonzero(cifar.y_train == c)[0]) for c in (3, 1, 8)]  # a cat, a car, a ship
 rows = {cifar.class_names[cifar.y_train[i]]: [
     *vision.resize_all(cifar.x_train[i], 96).values(),
@@ -149,7 +149,7 @@ plots.image_grid(rows, ["nearest, 96", "bilinear, 96", "bicubic, 96", "bilinear,
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Histograms and thresholds
 
-# %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "fragment"}
 coins = photos["coins"]
 levels = vision.thresholds(coins, level=128)  # {name: (threshold, black-and-white mask)}
 plots.histogram(coins, {name: t for name, (t, _) in levels.items()},
@@ -208,7 +208,7 @@ for name, kernel in vision.KERNELS.items():
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Blur, sharpen, edges
 
-# %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "fragment"}
 face = camera[60:220, 190:350]  # the cameraman's head and camera, large enough to see pixels
 filtered = {name: vision.convolve2d(face, k) for name, k in vision.KERNELS.items()}
 for name in ("box blur", "sharpen"):  # back to 0-255 pixels; Sobel's signed values stay float
@@ -247,7 +247,7 @@ print("convolution == -correlation:", np.allclose(convolution, -correlation, ato
 #
 # A CNN's first layer is this same operation, with kernels it **learns** from data.
 
-# %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
+# %% slideshow={"slide_type": "fragment"}
 some = cifar.x_train[:6]
 edges = [vision.sobel_magnitude(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY)) for x in some]
 plots.image_grid({"photo": list(some), "edges": edges},

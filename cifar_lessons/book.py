@@ -42,8 +42,11 @@ def progress_verbose() -> int:
     return 2 if os.environ.get("CIFAR_LESSONS_BUILD") and "google.colab" not in sys.modules else 1
 
 
-def caveats(config: RunConfig, source: dict | None, weights: dict | None) -> list[str]:
-    """Every way this run differs from the real result a reader might take it for."""
+def caveats(config: RunConfig, source: dict | None, weights: dict | None, trains: bool = True) -> list[str]:
+    """Every way this run differs from the real result a reader might take it for.
+
+    ``trains=False`` (a chapter that only looks at images) leaves out the profile: it trains nothing.
+    """
     out = []
     if weights is not None and not weights.get("pretrained"):
         out.append("<b>Random weights, not ImageNet.</b> This page was built with "
@@ -55,10 +58,10 @@ def caveats(config: RunConfig, source: dict | None, weights: dict | None) -> lis
                    f"on the <code>{config.backbone}</code> backbone; the recipe's default, which the prose "
                    "describes, is ResNet50 with ImageNet weights downloaded by Keras. The outputs on this page "
                    f"come from <code>{config.backbone}</code>.")
-    if config.profile == "quick":
+    if trains and config.profile == "quick":
         out.append(f"<b>Quick profile.</b> {config.n:,} training images and {config.head_epochs} + "
                    f"{config.fine_tune_epochs} epochs instead of the recipe's 10,000 images and 10 + 10 epochs.")
-    elif config.profile != "seed" or recipe_changes(config):
+    elif trains and (config.profile != "seed" or recipe_changes(config)):
         out.append(f"<b>Not the seed recipe.</b> {html.escape(', '.join(recipe_changes(config)) or config.profile)} "
                    "(chapter 6, doing better); the course recipe is the seed profile.")
     if source is not None and not source.get("official"):
@@ -98,15 +101,20 @@ def record_card(record):
 
 
 def run_card(config: RunConfig, source: dict | None = None, weights: dict | None = None,
-             record: dict | None = None):
+             record: dict | None = None, *, trains: bool = True):
     """An HTML card: profile, data, weights, hardware and time, with a warning when it matters.
 
     ``source`` is ``data.source.to_dict()``; ``weights`` is
     :func:`cifar_lessons.models.describe_weights` or a record's ``weights``; ``record`` (a
     record's ``record.json``) adds the training times and the machine that made them.
+
+    ``trains=False`` is for a chapter that trains no model (Seeing images): the card gives the
+    data and the versions of the libraries that drew the page, and imports no TensorFlow.
     """
     from IPython.display import HTML
 
+    if not trains:
+        return _images_card(config, source)
     from .models import describe_weights
     from .records import environment
 
@@ -142,6 +150,41 @@ def run_card(config: RunConfig, source: dict | None = None, weights: dict | None
     line = run_card_line(config, source, weights)
     return HTML(f"<div class='run-card-line deck-only' {DECK_ONLY}>{line}</div>"
                 f"<div class='deck-notes'>{''.join(parts)}</div>")
+
+
+def _images_card(config: RunConfig, source: dict | None):
+    """:func:`run_card` for a chapter that trains nothing: data, library versions, time, data warning."""
+    from IPython.display import HTML
+
+    rows = []
+    if source is not None:
+        digest = f" (sha256 {source['sha256'][:12]}&hellip;)" if source.get("sha256") else ""
+        rows.append(("data", html.escape(source["description"]) + digest))
+    rows.append(("software", html.escape(_versions())))
+    rows.append(("time", f"recorded {datetime.now(timezone.utc).isoformat(timespec='seconds')}"))
+    table = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{k}</th><td style='text-align:left'>{v}</td></tr>"
+                    for k, v in rows)
+    parts = [f"<div class='run-card'><table>{table}</table></div>"]
+    notes = caveats(config, source, None, trains=False)
+    if notes:
+        items = "".join(f"<p>{n}</p>" for n in notes)
+        parts.append(
+            "<div class='admonition warning' style='border-left:4px solid #f0ad4e;background:#fff8e6;"
+            "padding:0.4em 1em'><p class='admonition-title'><b>&#9888; Not the official data</b></p>"
+            f"{items}</div>")
+    line = "<b>Data:</b> " + ("" if source is None else (
+        "official CIFAR-10" if source.get("official") else "CIFAR-10 copy") + " &middot; ") + "no model trained"
+    if notes:
+        line += " <span class='run-card-warning'>&#9888; Not the official data</span>"
+    return HTML(f"<div class='run-card-line deck-only' {DECK_ONLY}>{line}</div>"
+                f"<div class='deck-notes'>{''.join(parts)}</div>")
+
+
+def _versions() -> str:
+    """The versions of the image and array libraries this page has imported (never imports one)."""
+    names = {"numpy": "NumPy", "cv2": "OpenCV", "skimage": "scikit-image", "matplotlib": "matplotlib",
+             "tensorflow": "TensorFlow", "keras": "Keras"}
+    return ", ".join(f"{label} {sys.modules[m].__version__}" for m, label in names.items() if m in sys.modules)
 
 
 def run_card_line(config: RunConfig, source: dict | None, weights: dict) -> str:

@@ -1,12 +1,14 @@
 """Figures for the book and the slides, drawn with matplotlib and seaborn.
 
 Each function returns a closed ``matplotlib.figure.Figure``: a notebook displays it once
-(as the cell's value), and a script can save it. Taught across chapters 1-5.
+(as the cell's value), and a script can save it. Taught across chapters 1-6; the image
+figures at the end (:func:`image_panels`, :func:`image_grid`, :func:`histogram`, :func:`kernels`)
+in the chapter Seeing images.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -230,6 +232,107 @@ def accuracy_against_time(minutes: Sequence[float], accuracy: Sequence[float], l
     ax.set_xlim(0, max(minutes) * 1.35)
     ax.grid(alpha=0.3)
     ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+# --- Seeing images -------------------------------------------------------------------------------
+
+def _show(ax, image: np.ndarray, title: str | None = None, cmap: str = "gray") -> None:
+    """One image on ``ax``: colour as it is, grey with ``cmap``; small images as crisp pixels.
+
+    A ``uint8`` grey image keeps the 0-255 scale (so a dark photo looks dark); a float one, such
+    as a filter's output, is stretched to its own range, and one with negative values (Sobel x)
+    symmetrically, so that zero is mid-grey. Images under 256 pixels are drawn with
+    nearest-neighbour interpolation, so what you see is the array's pixels, not matplotlib's smoothing.
+    """
+    if image.dtype == np.uint8:
+        scale = dict(vmin=0, vmax=255)
+    elif image.ndim == 2 and image.min() < 0:
+        limit = float(np.abs(image).max()) or 1.0
+        scale = dict(vmin=-limit, vmax=limit)
+    else:
+        scale = {}
+    interpolation = "nearest" if max(image.shape[:2]) < 256 else "antialiased"
+    ax.imshow(image, cmap=cmap if image.ndim == 2 else None, interpolation=interpolation, **scale)
+    ax.set_xticks([]), ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=14)
+
+
+def image_panels(images: Mapping[str, np.ndarray], columns: int | None = None, height: float = 3.2,
+                 cmap: str = "gray", title: str | None = None) -> Figure:
+    """Images side by side, each under its name, in rows of ``columns`` (the chapter Seeing images).
+
+    Every panel gets the same height. In one row, widths follow each image's aspect ratio; in
+    several, every cell is as wide as the widest image needs. More than three or four panels in
+    one row are too small on a slide: wrap them with ``columns``.
+    """
+    items = list(images.items())
+    columns = min(columns or len(items), len(items))
+    rows = -(-len(items) // columns)
+    ratios = [im.shape[1] / im.shape[0] for _, im in items]
+    ratios = ratios if rows == 1 else [max(ratios)] * columns
+    fig, axes = plt.subplots(rows, columns, figsize=(height * sum(ratios) + 0.3 * columns, (height + 0.5) * rows),
+                             gridspec_kw={"width_ratios": ratios}, squeeze=False)
+    for ax in axes.flat[len(items):]:
+        ax.set_visible(False)
+    for ax, (name, image) in zip(axes.flat, items):
+        _show(ax, image, name, cmap)
+    if title:
+        fig.suptitle(title, fontsize=15)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def image_grid(rows: Mapping[str, Sequence[np.ndarray]], columns: Sequence[str] | None = None,
+               size: float = 1.9, cmap: str = "gray") -> Figure:
+    """A grid of images: one row per key (named on the left), column titles on top (Seeing images)."""
+    n_cols = max(len(r) for r in rows.values())
+    fig, axes = plt.subplots(len(rows), n_cols, figsize=(size * n_cols + 1.0, size * len(rows) + 0.3), squeeze=False)
+    for r, (label, images) in enumerate(rows.items()):
+        for c in range(n_cols):
+            ax = axes[r, c]
+            if c < len(images):
+                _show(ax, images[c], columns[c] if columns and r == 0 else None, cmap)
+            else:
+                ax.axis("off")
+        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=14)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def histogram(grey: np.ndarray, levels: Mapping[str, float] | None = None, title: str | None = None) -> Figure:
+    """How many pixels have each brightness 0-255, with thresholds drawn as lines (Seeing images)."""
+    counts = np.bincount(np.asarray(grey, dtype=np.uint8).ravel(), minlength=256)
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    ax.bar(np.arange(256), counts, width=1.0, color="0.35")
+    for (name, level), colour in zip((levels or {}).items(), ("tab:orange", "tab:blue", "tab:green")):
+        ax.axvline(level, color=colour, linewidth=2.5, label=name)
+    if levels:
+        ax.legend(fontsize=11)
+    ax.set_xlim(-1, 256)
+    ax.set_xlabel("brightness (0 = black, 255 = white)", fontsize=12)
+    ax.set_ylabel("pixels", fontsize=12)
+    if title:
+        ax.set_title(title, fontsize=13)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def kernels(named: Mapping[str, np.ndarray], size: float = 2.2) -> Figure:
+    """Small kernels as grids of their numbers, red for positive and blue for negative (Seeing images)."""
+    fig, axes = plt.subplots(1, len(named), figsize=(size * len(named), size + 0.4), squeeze=False)
+    for ax, (name, k) in zip(axes[0], named.items()):
+        limit = float(np.abs(k).max())
+        sns.heatmap(k, annot=True, fmt=".2g", cmap="RdBu_r", vmin=-limit, vmax=limit, cbar=False, square=True,
+                    linewidths=1, linecolor="white", xticklabels=False, yticklabels=False, ax=ax,
+                    annot_kws={"size": 13})
+        ax.set_title(name, fontsize=14)
     fig.tight_layout()
     plt.close(fig)
     return fig

@@ -71,3 +71,16 @@ def test_tables_have_no_index_column():
     both = show_table(pd.DataFrame({"a": [1], "b": [2]}), slide_columns=["b"]).data
     slide, notes = both.split("<div class='deck-notes'>")
     assert "<th>a</th>" not in slide and "<th>a</th>" in notes
+
+
+def test_a_chapter_that_trains_nothing_shows_the_data_and_versions_and_warns_only_about_the_data():
+    import cv2  # noqa: F401  (the card lists the image libraries the page imported)
+
+    official = run_card(make_config(env={}, profile="quick"), OFFICIAL, trains=False).data
+    assert "run-card" in official and "no model trained" in official and "OpenCV" in official
+    assert "Quick profile" not in official and "quick:" not in official and "Not the" not in official
+    assert "weights" not in official and "sha256 6d958be07457" in official
+    copy = run_card(make_config(env={}), COPY, trains=False).data
+    line, notes = copy.split("<div class='deck-notes'>", 1)
+    assert "CIFAR-10 copy" in line and "Not the official data" in line and "display:none" in line
+    assert "not the official archive" in notes

@@ -27,7 +27,7 @@ def comparable(nb):
 
 
 def test_there_are_the_foundations_chapter_and_six_project_chapters():
-    assert [p.stem[:2] for p in CHAPTERS] == ["00", "01", "02", "03", "04", "05", "06"]
+    assert [p.stem[:2] for p in CHAPTERS] == ["00", "01", "02", "03", "04", "05", "06", "07"]
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)

@@ -116,20 +116,6 @@ plots.curves_side_by_side([records[n].history for n in names], [n.replace("lite0
 # both evaluations, so the table shows each step separately.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Accuracy against time
-#
-# Every measured run: what it gives and what it costs on 2 CPU cores.
-
-# %% tags=["hide-input"]
-accuracy_time_figure()
-
-# %% [markdown] slideshow={"slide_type": "notes"}
-# The recipe changes at 32 pixels are nearly free: the same minutes, many more points. Larger inputs
-# buy the rest, at a cost that grows with the number of pixels: 96×96 has 9 times as many as 32×32,
-# 128×128 has 16 times. On a GPU (Colab) every run here takes a few minutes, and larger inputs
-# still help, up to about 224 pixels.
-
-# %% [markdown] slideshow={"slide_type": "slide"}
 # ## This build's run, mirrored
 #
 # The model this build trained in chapters 3 and 4, tested once more with mirrored images.
@@ -177,6 +163,20 @@ show_table(pd.DataFrame(provenance_rows(records)), ["record", "commit", "written
 # %% tags=["hide-input"] slideshow={"slide_type": "skip"}
 for name, rec in records.items():
     display(record_card(rec))
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Accuracy against time
+#
+# Every measured run: what it gives and what it costs on 2 CPU cores.
+
+# %% tags=["hide-input"]
+accuracy_time_figure()
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The recipe changes at 32 pixels are nearly free: the same minutes, many more points. Larger inputs
+# buy the rest, at a cost that grows with the number of pixels: 96×96 has 9 times as many as 32×32,
+# 128×128 has 16 times. On a GPU (Colab) every run here takes a few minutes, and larger inputs
+# still help, up to about 224 pixels.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaways

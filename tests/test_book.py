@@ -26,7 +26,7 @@ def comparable(nb):
     return [(c.cell_type, c.source.strip(), {k: c.metadata.get(k) for k in keep if k in c.metadata}) for c in nb.cells]
 
 
-def test_there_are_the_foundations_chapter_and_six_project_chapters():
+def test_there_are_the_foundations_chapter_and_the_project_chapters():
     assert [p.stem[:2] for p in CHAPTERS] == ["00", "01", "02", "03", "04", "05", "06", "07"]
 
 

@@ -108,16 +108,17 @@ def mistakes_gallery(x: np.ndarray, y_true: np.ndarray, probabilities: np.ndarra
     """The given test images with true class, predicted class and confidence (chapter 5; grey images:
     the Fashion-MNIST chapter)."""
     rows = max(1, int(np.ceil(len(indices) / columns)))
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.35, rows * 1.7), squeeze=False)
+    # Constrained layout places each three-line title above its image: tight_layout, which sizes the
+    # axes before their images fix the aspect, let a row's images cover the next row's first line.
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.35, rows * 1.85), squeeze=False, layout="constrained")
     for ax in axes.flat:
         ax.axis("off")
     for ax, i in zip(axes.flat, indices):
         pred = int(probabilities[i].argmax())
         _show(ax, x[i])
         ax.set_title(f"true: {class_names[int(y_true[i])]}\npred: {class_names[pred]}\n{probabilities[i, pred]:.0%}",
-                     fontsize=7, color="firebrick")
+                     fontsize=8, color="firebrick")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
     plt.close(fig)
     return fig
 

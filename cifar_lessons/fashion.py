@@ -19,6 +19,7 @@ import dataclasses
 import html
 import json
 import os
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -425,12 +426,15 @@ def run_card(config: FashionConfig, source: Mapping, record: Mapping | None = No
                         "lower than the full-size ones in the committed records.")
     if not source.get("official"):
         warnings.append(f"<b>Data:</b> {html.escape(source['description'])}.")
-    data = "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST copy"
-    via = {"keras-download": "Keras's download", "debian-copy": "Debian's copy in Keras's cache",
+    # One line on a slide (the notes hold the whole card): profile, data and where it came from, machine.
+    data = "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST, not the official files"
+    via = {"keras-download": "Keras's download", "debian-copy": "Debian's copy",
            "keras-cache": "Keras's cache"}.get(source.get("kind"), source.get("kind", ""))
-    label = "Committed record " + html.escape(str(record.get("name", ""))) if record else "Run"
-    line = f"<b>{label}:</b> " + " &middot; ".join([f"{config.profile} profile", f"n = {config.n:,}", data, via,
-                                                   html.escape(env["device"].split(",")[0])])
+    cores = re.search(r"(\d+) cores", env["device"])
+    device = f"{cores.group(1)} CPU cores" if env["device"].startswith("CPU") and cores else env["device"]
+    label = "Record " + html.escape(str(record.get("name", ""))) if record else "Run"
+    line = f"<b>{label}:</b> " + " &middot; ".join([f"{config.profile} profile", f"{data} ({via})",
+                                                   html.escape(device)])
     rows.insert(0, ("run", name))
     return _card(rows, line, warnings)
 
@@ -447,10 +451,9 @@ def committed_line(committed: Mapping[str, dict | None]):
     """One markdown line: the committed full-size accuracies, or plainly that they are not measured yet."""
     from IPython.display import Markdown
 
-    parts = []
-    for kind, name in COMMITTED.items():
-        rec = committed.get(kind)
-        parts.append(f"{MODEL_NAMES[kind]}: **{rec['metrics']['accuracy']:.1%}** (results/{name})" if rec
-                     else f"{MODEL_NAMES[kind]}: **not measured yet** (results/{name} does not exist; "
-                          "`python scripts/measure_fashion.py` makes it)")
-    return Markdown("Full size, committed: " + "; ".join(parts) + ".")
+    if not any(committed.values()):
+        return Markdown("Full size: **not measured yet**. `python scripts/measure_fashion.py` makes "
+                        + " and ".join(f"`results/{name}`" for name in COMMITTED.values()) + ".")
+    parts = [f"{MODEL_NAMES[kind]} **{rec['metrics']['accuracy']:.1%}**" if (rec := committed.get(kind))
+             else f"{MODEL_NAMES[kind]} **not measured yet**" for kind in COMMITTED]
+    return Markdown("Full size, committed records: " + "; ".join(parts) + ".")

@@ -35,11 +35,14 @@ $(VENV_STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
-# graphviz draws the model diagram; Debian's chromium runs the browser tests.
-$(SYS_STAMP):
+# graphviz draws the model diagram; Debian's chromium runs the browser tests; Debian's
+# dataset-fashion-mnist is the Fashion-MNIST chapter's data offline (its four original files,
+# which cifar_lessons copies into Keras's cache). The stamp depends on this Makefile, so a machine
+# set up before a package joined the list checks again (apt-get runs only if one is missing).
+$(SYS_STAMP): Makefile
 	@mkdir -p .venv
-	command -v dot >/dev/null && command -v chromium >/dev/null || \
-	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz chromium; }
+	command -v dot >/dev/null && command -v chromium >/dev/null && test -d /usr/share/datasets/fashion-mnist || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz chromium dataset-fashion-mnist; }
 	touch $@
 
 # reveal.js, require.js and jQuery for the slide decks, served from the site (no CDN).

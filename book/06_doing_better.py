@@ -13,8 +13,6 @@
 #     name: python3
 # ---
 
-# %%
-
 # %% tags=["remove-cell"] slideshow={"slide_type": "skip"}
 # Colab only: install the cifar_lessons helpers from the book's repository.
 # TensorFlow, Keras and NumPy are already in Colab, and are not reinstalled.

@@ -68,6 +68,7 @@ class DataSource:
     """Where a dataset came from, written into every run record and run card."""
 
     kind: str  # keras-download | python-batches | python-archive | class-folders | class-folders-archive
+    #            (Fashion-MNIST: keras-download | debian-copy | keras-cache)
     path: str | None
     sha256: str | None
     official: bool
@@ -370,30 +371,91 @@ FASHION_MNIST_FILES = (
 )
 
 
+#: MD5 of each Fashion-MNIST file's *contents* (decompressed). The dataset's authors publish the MD5s
+#: of their .gz files; Debian's package recompressed them (other .gz bytes, the same contents), so the
+#: check is on the contents, whose MD5s several independent projects pin and agree on.
+FASHION_MNIST_CONTENT_MD5 = {
+    "train-labels-idx1-ubyte.gz": "9018921c3c673c538a1fc5bad174d6f9",
+    "train-images-idx3-ubyte.gz": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+    "t10k-labels-idx1-ubyte.gz": "15d484375f8d13e6eb1aabb0c3f46965",
+    "t10k-images-idx3-ubyte.gz": "8181f5470baa50b63fa0f6fddb340f0a",
+}
+
+
+def _official_fashion_files(folder: Path) -> bool:
+    """True if the four files in ``folder`` hold exactly the official Fashion-MNIST contents."""
+    import gzip
+
+    for name, digest in FASHION_MNIST_CONTENT_MD5.items():
+        h = hashlib.md5()
+        try:
+            with gzip.open(folder / name, "rb") as f:
+                while block := f.read(1 << 20):
+                    h.update(block)
+        except (OSError, EOFError, zlib.error):
+            return False
+        if h.hexdigest() != digest:
+            return False
+    return True
+
+
 def load_fashion_mnist(*, local_dir: str | os.PathLike | None = None):
     """Fashion-MNIST through ``keras.datasets.fashion_mnist.load_data()`` (the course's baseline).
 
     Offline, the four original files (Debian's ``dataset-fashion-mnist`` installs them in
     ``/usr/share/datasets/fashion-mnist``) are copied into Keras's cache first; Keras does
     not check a hash for them, so its own loader then reads the real data with no network.
-    Returns ``((x_train, y_train), (x_test, y_test))`` with flat ``int64`` labels.
+    Returns ``((x_train, y_train), (x_test, y_test))`` with flat ``int64`` labels; use
+    :func:`load_fashion_mnist_with_source` to learn where they came from.
+    """
+    train, test, _ = load_fashion_mnist_with_source(local_dir=local_dir)
+    return train, test
+
+
+def load_fashion_mnist_with_source(*, local_dir: str | os.PathLike | None = None):
+    """:func:`load_fashion_mnist` and a :class:`DataSource` saying which files Keras read.
+
+    A page must say where its numbers came from (the chapter "A network from scratch on
+    Fashion-MNIST" shows it in its run card): Keras's own download, or Debian's copy placed in
+    Keras's cache (now or by an earlier run). Either way the files' contents are checked against
+    the official ones, so ``official`` is true only for the real dataset. Nothing else is ever
+    tried: with neither the local files nor a network, this raises a one-line :class:`DataError`.
     """
     import keras
 
     local = Path(local_dir) if local_dir is not None else DEBIAN_FASHION_MNIST
+    where = "Debian's dataset-fashion-mnist" if local == DEBIAN_FASHION_MNIST else "the local files"
     cache = keras_home() / "datasets" / "fashion-mnist"
-    if local.is_dir() and not all((cache / f).exists() for f in FASHION_MNIST_FILES):
+    cached = all((cache / f).exists() for f in FASHION_MNIST_FILES)
+    copied = False
+    if local.is_dir() and not cached:
         missing = [f for f in FASHION_MNIST_FILES if not (local / f).exists()]
         if missing:
             raise DataError(f"{local} lacks the Fashion-MNIST files: {', '.join(missing)}")
         cache.mkdir(parents=True, exist_ok=True)
         for f in FASHION_MNIST_FILES:
             shutil.copyfile(local / f, cache / f)
+        copied = True
     try:
         (x_tr, y_tr), (x_te, y_te) = keras.datasets.fashion_mnist.load_data()
     except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else ""
         raise DataError(
-            f"could not load Fashion-MNIST ({type(exc).__name__}: {exc}). Offline, install Debian's "
-            "dataset-fashion-mnist package or pass local_dir= with the four original .gz files."
+            f"could not load Fashion-MNIST ({type(exc).__name__}: {first}). Offline, install Debian's "
+            "dataset-fashion-mnist package (apt-get install dataset-fashion-mnist) or pass local_dir= "
+            "with the four original .gz files."
         ) from exc
-    return (x_tr, y_tr.astype(np.int64)), (x_te, y_te.astype(np.int64))
+    digest = listing_sha256(cache, FASHION_MNIST_FILES)
+    official = _official_fashion_files(cache)
+    if copied:
+        kind, text = "debian-copy", f"{where} ({local}) copied into Keras's cache"
+    elif cached and local.is_dir() and listing_sha256(local, FASHION_MNIST_FILES) == digest:
+        kind, text = "debian-copy", f"{where} ({local}), copied into Keras's cache by an earlier run"
+    elif cached:
+        kind, text = "keras-cache", f"the files already in Keras's cache ({cache}), from an earlier download"
+    else:
+        kind, text = "keras-download", f"Keras's download into its cache ({cache})"
+    text += ", read by keras.datasets.fashion_mnist.load_data(); " + (
+        "the official Fashion-MNIST contents" if official else "NOT the official Fashion-MNIST contents")
+    source = DataSource(kind=kind, path=str(cache), sha256=digest, official=official, description=text)
+    return (x_tr, y_tr.astype(np.int64)), (x_te, y_te.astype(np.int64)), source

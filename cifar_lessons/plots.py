@@ -16,9 +16,21 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 
+def _show(ax, image: np.ndarray) -> None:
+    """An image at its real pixels; a grey one (28x28 or 28x28x1, Fashion-MNIST) in grey levels, the
+    garment dark on white (high values darker), not in matplotlib's default false colours."""
+    image = np.asarray(image)
+    if image.ndim == 3 and image.shape[-1] == 1:
+        image = image[..., 0]
+    if image.ndim == 2:
+        ax.imshow(image, cmap="gray_r", interpolation="nearest")
+    else:
+        ax.imshow(image, interpolation="nearest")
+
+
 def sample_grid(x: np.ndarray, y: np.ndarray, class_names: Sequence[str], per_class: int = 8,
-                seed: int = 0) -> Figure:
-    """One row per class with ``per_class`` random examples (chapter 1)."""
+                seed: int = 0, title: str = "CIFAR-10: random training images per class (32x32 pixels)") -> Figure:
+    """One row per class with ``per_class`` random examples (chapter 1; grey images: the Fashion-MNIST chapter)."""
     rng = np.random.default_rng(seed)
     fig, axes = plt.subplots(len(class_names), per_class, figsize=(per_class * 0.9, len(class_names) * 0.95))
     for row, name in enumerate(class_names):
@@ -28,10 +40,10 @@ def sample_grid(x: np.ndarray, y: np.ndarray, class_names: Sequence[str], per_cl
             ax = axes[row, col]
             ax.set_xticks([]), ax.set_yticks([])
             if col < len(pick):
-                ax.imshow(x[pick[col]], interpolation="nearest")
+                _show(ax, x[pick[col]])
             if col == 0:
                 ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
-    fig.suptitle("CIFAR-10: random training images per class (32x32 pixels)", fontsize=10)
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -94,19 +106,21 @@ def confusion_heatmap(confusion: np.ndarray | list, class_names: Sequence[str], 
 
 
 def mistakes_gallery(x: np.ndarray, y_true: np.ndarray, probabilities: np.ndarray, indices: Sequence[int],
-                     class_names: Sequence[str], columns: int = 8) -> Figure:
-    """The given test images with true class, predicted class and confidence (chapter 5)."""
+                     class_names: Sequence[str], columns: int = 8, title: str = "Most confident mistakes") -> Figure:
+    """The given test images with true class, predicted class and confidence (chapter 5; grey images:
+    the Fashion-MNIST chapter)."""
     rows = max(1, int(np.ceil(len(indices) / columns)))
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.35, rows * 1.7), squeeze=False)
+    # Constrained layout places each three-line title above its image: tight_layout, which sizes the
+    # axes before their images fix the aspect, let a row's images cover the next row's first line.
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.35, rows * 1.85), squeeze=False, layout="constrained")
     for ax in axes.flat:
         ax.axis("off")
     for ax, i in zip(axes.flat, indices):
         pred = int(probabilities[i].argmax())
-        ax.imshow(x[i], interpolation="nearest")
+        _show(ax, x[i])
         ax.set_title(f"true: {class_names[int(y_true[i])]}\npred: {class_names[pred]}\n{probabilities[i, pred]:.0%}",
-                     fontsize=7, color="firebrick")
-    fig.suptitle("Most confident mistakes", fontsize=10)
-    fig.tight_layout()
+                     fontsize=8, color="firebrick")
+    fig.suptitle(title, fontsize=10)
     plt.close(fig)
     return fig
 

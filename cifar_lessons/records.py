@@ -241,7 +241,11 @@ def save_record(
     probabilities: np.ndarray | None = None,
     overwrite: bool = False,
 ) -> Path:
-    """Write a record atomically: into a temporary sibling folder, then renamed into place."""
+    """Write a record atomically: into a temporary sibling folder, then renamed into place.
+
+    ``model=None`` writes no ``model.keras``: a record meant to be committed as it is (the
+    Fashion-MNIST chapter's full-size runs) keeps only its small JSON files.
+    """
     out = check_free(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(out.parent, out.name)
@@ -254,7 +258,8 @@ def save_record(
             (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2))
         if probabilities is not None:
             np.savez_compressed(tmp / "predictions.npz", probabilities=probabilities.astype(np.float32))
-        _save_without_optimizer(model, tmp / "model.keras")
+        if model is not None:
+            _save_without_optimizer(model, tmp / "model.keras")
         if out.exists():
             old = _make_private_dir(out.parent, f".{out.name}.old-")
             os.replace(out, old / out.name)

@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "book"
 CONFIG = yaml.safe_load((REPO / "_config.yml").read_text())
 TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
-CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.py"))
+CHAPTERS = sorted(BOOK.glob("[0-9][0-9]*_*.py"))  # 01_dataset.py, and Foundations' 00b_fashion_from_scratch.py
 SOURCES = CHAPTERS + [BOOK / "presentation.py"]  # every paired notebook the TOC builds
 
 
@@ -26,8 +26,8 @@ def comparable(nb):
     return [(c.cell_type, c.source.strip(), {k: c.metadata.get(k) for k in keep if k in c.metadata}) for c in nb.cells]
 
 
-def test_there_are_the_foundations_chapter_and_the_project_chapters():
-    assert [p.stem[:2] for p in CHAPTERS] == ["00", "01", "02", "03", "04", "05", "06", "07"]
+def test_there_are_the_foundations_chapters_and_the_project_chapters():
+    assert [p.stem.split("_")[0] for p in CHAPTERS] == ["00", "00b", "01", "02", "03", "04", "05", "06", "07"]
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
@@ -84,6 +84,7 @@ def test_every_helper_names_the_chapter_that_teaches_it():
                  "backbones", "resume", "vision"):
         doc = importlib.import_module(f"cifar_lessons.{name}").__doc__
         assert re.search(r"[Cc]hapters? \d|[Cc]hapter Seeing images|introduction", doc), f"cifar_lessons.{name} names no chapter"
+    assert "book/00b_fashion_from_scratch" in importlib.import_module("cifar_lessons.fashion").__doc__
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)

@@ -1,0 +1,278 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["remove-cell"] slideshow={"slide_type": "skip"}
+# Colab only: install the cifar_lessons helpers from the book's repository.
+# TensorFlow, Keras and NumPy are already in Colab, and are not reinstalled.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cifar-lessons @ git+https://github.com/cifar-lessons/cifar-lessons@main"], check=True)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # A network from scratch on Fashion-MNIST
+#
+# Before the project borrows a network someone else trained, we train two of our own from random
+# weights: a **dense network**, then a **small convolutional network (CNN)**, and measure both.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Fashion-MNIST is 70,000 grey pictures of clothing, 28×28 pixels, in ten classes: 60,000 to train
+# and 10,000 to test. It is small enough that a laptop trains a network on all of it in minutes, and
+# hard enough that the choice of network shows in the accuracy. Everything the CIFAR-10 project relies
+# on appears here first, in its plainest form: layers and activations, softmax and the loss, batches
+# and epochs, a validation split, learning curves, and a test set used once.
+#
+# The build's profile decides how much is trained: the `quick` profile (every CI build) uses 10,000
+# training images and 2 epochs, so its networks are half-trained; the full size uses all 60,000
+# images. The full-size runs were measured once and are shown at the end, each with its run card.
+
+# %%
+from cifar_lessons import fashion, plots
+from cifar_lessons.book import progress_verbose, show_table
+from cifar_lessons.evaluate import confident_mistakes, top_confusions
+
+config = fashion.fashion_config()
+data = fashion.load(config)
+fashion.run_card(config, data.source.to_dict())
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The data
+#
+# Ten classes of clothing, one row each, eight random training images per row.
+
+# %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
+plots.sample_grid(data.x_train, data.y_train, data.class_names,
+                  title="Fashion-MNIST: random training images per class (28x28 grey pixels)")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Each picture is centred, on a plain background, in the same pose: no clutter, no colour. Trousers,
+# bags and sandals look like nothing else. The hard classes are the upper-body garments: a shirt, a
+# T-shirt, a pullover and a coat differ in sleeves, collars and buttons a few pixels wide. Expect the
+# mistakes to be there.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Pixels in, probabilities out
+#
+# Keras gives `uint8` pixels 0–255. Our networks get them divided by 255: `float32` between 0 and 1.
+
+# %% tags=["slides-show-output"]
+x = fashion.scale(data.x_train[:1000])
+print("as loaded:", data.x_train.shape, data.x_train.dtype, "values", data.x_train.min(), "to", data.x_train.max())
+print("scaled:   ", x.shape, x.dtype, "values", x.min(), "to", x.max())
+print(f"split: {config.n - config.n_val:,} images to fit, the last {config.n_val:,} to validate, "
+      f"{len(data.x_test):,} to test once")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Why divide by 255? These networks start from random weights, which Keras sizes for inputs of about
+# one. Feed them values in the hundreds and the first layer's outputs, and its gradients, are hundreds
+# of times too large: training is unstable or needs a much smaller learning rate. We are free to choose
+# the scale because we train everything ourselves.
+#
+# The CIFAR-10 project is different: ResNet50's `preprocess_input` expects pixels **0–255** and applies
+# the preprocessing its ImageNet weights were trained with (channels reordered, ImageNet's mean pixel
+# subtracted). A pretrained network must see its inputs exactly as it did in training, so there we
+# pass the raw 0–255 values and let `preprocess_input` do the rest. Dividing by 255 first would be a bug.
+#
+# The extra axis of size 1 is the colour channel: one grey channel, where CIFAR-10 has three.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## A dense network
+#
+# Flatten the 28×28 image into 784 numbers; two hidden `Dense` layers with ReLU; a `Dense` layer of
+# 10 units with **softmax** turns scores into probabilities that sum to 1.
+
+# %% tags=["slides-show-output"]
+dense = fashion.dense_model(seed=config.seed)
+show_table(fashion.layer_table(dense))
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# A `Dense` layer computes `relu(W·x + b)`: every output unit is connected to every input. The first
+# one alone has 784 × 256 weights plus 256 biases, 200,960 parameters, most of the network. ReLU
+# (`max(0, z)`) is what makes stacking layers worth it: without a non-linearity, two layers would
+# collapse into one linear map. Dropout switches off a random 20% of the hidden units at each training
+# step, so the network cannot rely on any one of them; it is off at test time.
+#
+# Softmax turns the last layer's ten scores into ten probabilities: `exp(score)` for each class, divided
+# by their sum. The prediction is the class with the highest probability, and that probability is the
+# network's confidence.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Loss, batches, epochs
+#
+# **Loss**: sparse categorical cross-entropy, −log(probability given to the true class). **Adam**
+# updates the weights after each **batch** of 128 images. One **epoch** is one pass over all the
+# images we fit on.
+
+# %% slideshow={"slide_type": "fragment"} tags=["slides-show-code"]
+dense_run = fashion.train(dense, data, config.dense_epochs, config, verbose=progress_verbose())
+
+# %% tags=["slides-show-output"]
+print(f"one epoch = {config.steps_per_epoch} batches of {config.batch_size}; "
+      f"{dense_run.epochs} epochs took {dense_run.seconds:.0f} s")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The loss is small when the network gives the true class a high probability: 0.1 if it gave 90%,
+# 2.3 if it gave a uniform 10%, so an untrained network starts near 2.3. "Sparse" means the labels are
+# class numbers 0–9, not one-hot vectors, as everywhere in this book.
+#
+# Each line Keras prints is one epoch: `loss` and `accuracy` averaged over the epoch's training batches
+# (with dropout on), then `val_loss` and `val_accuracy` on the held-out validation images (dropout off).
+# The learning rate starts at 10⁻³ and decays along a cosine to zero by the last epoch: big steps
+# first, small careful ones at the end, so the weights after the last epoch are the ones we keep.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Learning curves: the dense network
+#
+# Training against validation, loss and accuracy, epoch by epoch.
+
+# %% tags=["hide-input"]
+plots.training_curves(dense_run.history)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# While both curves improve, the network is learning patterns that hold beyond the training images.
+# When training loss keeps falling and validation loss stops (or rises), it is memorising the training
+# images: overfitting. Dropout and the decaying learning rate keep the damage small. On the quick
+# profile two epochs show only the very start; the full-size curves are at the end of the chapter.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The test set, once
+#
+# After training, and only then: accuracy on 10,000 images the network has never seen.
+
+# %% tags=["slides-show-output"]
+fashion.evaluate(dense, data, dense_run)
+print(f"dense network: test accuracy {dense_run.metrics['accuracy']:.1%}, test loss {dense_run.metrics['loss']:.3f}")
+for true, predicted, count in top_confusions(dense_run.metrics["confusion_matrix"], data.class_names, 3):
+    print(f"  {count:4d} {true} taken for {predicted}")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Where it fails: its most confident mistakes
+#
+# Test images the dense network got wrong while most sure of itself.
+
+# %% tags=["hide-input"]
+mistakes = confident_mistakes(dense_run.probabilities, data.y_test, k=16)
+plots.mistakes_gallery(data.x_test, data.y_test, dense_run.probabilities, mistakes, data.class_names,
+                       title="Dense network: its most confident mistakes on test images")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Look at what the errors have in common: upper-body garments taken for one another, shirts above all.
+# Some are honest ambiguities (a shirt and a T-shirt can be the same shape at 28×28), a few look
+# mislabelled. But the dense network also has a structural handicap: after `Flatten`, pixel 300 is just
+# input number 300. The network does not know which pixels are neighbours, and a collar learnt at one
+# position must be learnt again at every other. That is what a convolution fixes.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## A small CNN
+#
+# A 3×3 **convolution** slides the same small filter over every position; **max-pooling** halves the
+# map. Two such blocks (32, then 64 filters), then `Dense` 128 and softmax.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The small CNN, layer by layer
+
+# %% tags=["slides-show-output"]
+cnn = fashion.small_cnn(seed=config.seed)
+show_table(fashion.layer_table(cnn))
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Why convolutions suit images. **Locality**: each output looks at a 3×3 neighbourhood, so the layer
+# works with edges and corners, not with 784 unrelated numbers. **Weight sharing**: the same filter is
+# used at every position, so a pattern learnt in one place is recognised everywhere, and the two
+# convolutions have only about 19,000 weights between them. **Pooling** keeps the strongest response in
+# each 2×2 patch, so the map shrinks 28 → 14 → 7 and small shifts stop mattering.
+#
+# BatchNormalization rescales each filter's outputs to a steady range during training, which lets
+# the CNN train fast at the same learning rate. Most of this network's parameters are in the `Dense`
+# layer reading the 7×7×64 map: the convolutions are cheap in parameters but expensive in arithmetic,
+# because each filter runs at every position.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Training the CNN
+#
+# Same data, same loss, same optimiser, batch size and validation images; only the network changes.
+
+# %% slideshow={"slide_type": "fragment"} tags=["slides-show-code"]
+cnn_run = fashion.train(cnn, data, config.cnn_epochs, config, verbose=progress_verbose())
+cnn_run = fashion.evaluate(cnn, data, cnn_run)
+
+# %% tags=["slides-show-output"]
+print(f"small CNN: test accuracy {cnn_run.metrics['accuracy']:.1%}, {cnn_run.epochs} epochs in {cnn_run.seconds:.0f} s")
+for true, predicted, count in top_confusions(cnn_run.metrics["confusion_matrix"], data.class_names, 3):
+    print(f"  {count:4d} {true} taken for {predicted}")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Measured: dense against CNN
+#
+# This build's two runs, and the full-size runs committed in `results/`.
+
+# %% tags=["slides-show-output"]
+committed = fashion.committed_runs()
+show_table(fashion.comparison_table({"dense": dense_run, "cnn": cnn_run}, config, committed))
+
+# %%
+fashion.committed_line(committed)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Read the table row by row, and mind where each row comes from. This build's rows were trained on
+# this build's profile (see the run card at the top); the full-size rows are records measured once on
+# all 60,000 images, on the machine their run cards name, and kept in the repository (the script
+# `scripts/measure_fashion.py` makes them). The published baselines for comparison: about 88% for a
+# dense network and 91–93% for a small CNN. The CNN does not win by size: its two convolutions hold
+# about 19,000 parameters, and most of its weights sit in the `Dense` layer that reads their output.
+# What it spends instead is arithmetic, since every filter runs at every position: an epoch takes longer.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Learning curves side by side
+#
+# Accuracy on the training and validation images, this build's two runs on one scale.
+
+# %% tags=["hide-input"]
+plots.curves_side_by_side([{"history": dense_run.history}, {"history": cnn_run.history}],
+                          [f"dense network (this build, {config.profile})", f"small CNN (this build, {config.profile})"],
+                          ncols=2)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Compare the validation curves (orange) of the two networks at the same epoch, and the gap between
+# training and validation within each: a gap that opens means memorising. On the quick profile, two
+# epochs on 9,000 images, the two are close; the full-size curves at the end show the difference the
+# whole training makes.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The full-size runs
+#
+# The committed records: all 60,000 training images, the full epochs, each with its run card.
+
+# %% tags=["hide-input", "slides-show-output"]
+measured = {kind: rec for kind, rec in committed.items() if rec}
+if measured:
+    display(plots.curves_side_by_side([rec["history"] for rec in measured.values()],
+                                      [f"{fashion.MODEL_NAMES[k]} ({rec['name']}, full size)" for k, rec in measured.items()],
+                                      ncols=2))
+    for rec in measured.values():
+        display(fashion.record_card(rec))
+else:
+    print("Not measured yet: no results/fashion-* records in this checkout.")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Takeaways
+#
+# - A network is layers of weighted sums and non-linearities, softmax on top; training lowers the loss batch by batch, epoch by epoch.
+# - Validate on held-out training images; test once, at the end.
+# - On images, convolutions beat dense layers: local filters, shared weights, pooling.
+#
+# Next: [CIFAR-10](01_dataset.ipynb), colour photos in the wild, and a network pretrained on ImageNet.

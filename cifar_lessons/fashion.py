@@ -1,0 +1,459 @@
+"""A network from scratch on Fashion-MNIST: the data, a dense network, a small CNN, measured.
+
+Taught in the Foundations chapter "A network from scratch on Fashion-MNIST"
+(``book/00b_fashion_from_scratch``), before the CIFAR-10 project: there the networks start from
+random weights and learn everything from 28x28 grey pictures of clothing, so a student sees layers,
+softmax, the loss and epochs at work, and why convolutions beat a dense network on images, before
+the project borrows a pretrained one.
+
+The build's profile (``CIFAR_LESSONS_PROFILE``, as everywhere in the book) decides the size:
+``quick`` (CI) trains on 10,000 images for 2 epochs; the other profiles on all 60,000 for the real
+epochs. The full-size runs are measured once by ``scripts/measure_fashion.py`` and committed as
+small run records (``results/fashion-dense``, ``results/fashion-cnn``), which the chapter shows
+beside its own run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import os
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from .config import ENV_PROFILE, PROFILES
+from .data import FASHION_MNIST_CLASS_NAMES, DataSource, load_fashion_mnist_with_source, split_validation
+from .errors import ConfigError
+
+#: The committed full-size records, by model, in ``results/``.
+COMMITTED = {"dense": "fashion-dense", "cnn": "fashion-cnn"}
+MODEL_NAMES = {"dense": "dense network", "cnn": "small CNN"}
+#: The test accuracies the full-size runs are designed to reach on 2 CPU cores (published baselines:
+#: about 88 % for a dense network, 91-93 % for a small CNN).
+GOALS = {"dense": 0.89, "cnn": 0.925}
+#: What a committed record must hold (no model: the script remakes it).
+RECORD_FILES = ("record.json", "history.json", "metrics.json")
+
+
+@dataclass(frozen=True)
+class FashionConfig:
+    """Everything that decides what the chapter's two trainings compute. Defaults are full size.
+
+    Full size: all 60,000 training images (54,000 to fit, the last 6,000 to validate), the dense
+    network for 30 epochs and the CNN for 15, Adam at 10⁻³ with a cosine decay, batches of 128.
+    """
+
+    profile: str = "seed"
+    n: int = 60_000
+    dense_epochs: int = 30
+    cnn_epochs: int = 15
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    validation_fraction: float = 0.1
+    seed: int = 42
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def epochs(self, kind: str) -> int:
+        return {"dense": self.dense_epochs, "cnn": self.cnn_epochs}[kind]
+
+    @property
+    def n_val(self) -> int:
+        """Training images held out to validate (the last ones), as :func:`split_validation` takes them."""
+        return max(1, int(round(self.n * self.validation_fraction)))
+
+    @property
+    def steps_per_epoch(self) -> int:
+        """Batches in one epoch: one pass over the ``n - n_val`` images the network fits."""
+        return -(-(self.n - self.n_val) // self.batch_size)
+
+
+#: What each of the book's profiles means here. The names are :data:`cifar_lessons.config.PROFILES`'s,
+#: so one ``CIFAR_LESSONS_PROFILE`` sets the whole book: ``quick`` (every CI build) is small enough
+#: to run in about a minute on 2 cores; ``seed`` and ``better`` are full size (``better``'s CIFAR-10
+#: changes have no counterpart here).
+FASHION_PROFILES: dict[str, dict] = {
+    "seed": {},
+    "quick": {"n": 10_000, "dense_epochs": 2, "cnn_epochs": 2},
+    "better": {},
+}
+assert set(FASHION_PROFILES) == set(PROFILES), "every book profile must mean something here"
+
+
+def fashion_config(profile: str | None = None, *, env: Mapping[str, str] | None = None) -> FashionConfig:
+    """The build's configuration: ``profile``, else ``CIFAR_LESSONS_PROFILE``, else full size (``seed``).
+
+    Read the same way as :func:`cifar_lessons.config.make_config`, so a book built with
+    ``CIFAR_LESSONS_PROFILE=quick`` is quick in this chapter too. An unknown name is a one-line
+    :class:`ConfigError` that names the variable when the variable set it.
+    """
+    env = os.environ if env is None else env
+    name = profile or env.get(ENV_PROFILE) or "seed"
+    if name not in FASHION_PROFILES:
+        by = f" (set by the environment variable {ENV_PROFILE})" if not profile and env.get(ENV_PROFILE) else ""
+        raise ConfigError(f"unknown profile {name!r}; choose one of: {', '.join(FASHION_PROFILES)}{by}")
+    return FashionConfig(profile=name, **FASHION_PROFILES[name])
+
+
+@dataclass(frozen=True)
+class FashionData:
+    """The first ``n`` training images and all 10,000 test images, ``uint8`` 28x28, labels ``int64``."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: DataSource
+    class_names: tuple[str, ...] = FASHION_MNIST_CLASS_NAMES
+
+
+def load(config: FashionConfig, *, local_dir: str | os.PathLike | None = None) -> FashionData:
+    """Fashion-MNIST as Keras gives it, keeping the first ``config.n`` training images (the chapter).
+
+    The data comes from :func:`cifar_lessons.data.load_fashion_mnist_with_source`: Keras's
+    download online, Debian's ``dataset-fashion-mnist`` copied into Keras's cache offline, and
+    never anything else; ``source`` says which, for the run card. The official training order is
+    already shuffled, so the first ``n`` are a fair sample; the test set always stays whole.
+    """
+    (x_tr, y_tr), (x_te, y_te), source = load_fashion_mnist_with_source(local_dir=local_dir)
+    if config.n > len(x_tr):
+        raise ConfigError(f"n={config.n} but Fashion-MNIST has only {len(x_tr)} training images")
+    return FashionData(x_tr[: config.n], y_tr[: config.n], x_te, y_te, source)
+
+
+def scale(x: np.ndarray) -> np.ndarray:
+    """``uint8`` pixels 0-255 as ``float32`` in [0, 1], with a channel axis: ``(N, 28, 28, 1)``.
+
+    Why /255 (the chapter): these networks start from random weights, and Keras initialises them
+    for inputs of about unit size; pixels in the hundreds would make the first layer's outputs and
+    gradients hundreds of times too large. A pretrained network is different: ResNet50's
+    ``preprocess_input`` takes 0-255 and applies the scaling *its* weights were trained with.
+    """
+    x = np.asarray(x)
+    if x.dtype != np.uint8:
+        raise ConfigError(f"scale() takes uint8 pixels 0-255, got {x.dtype}")
+    return (x.astype(np.float32) / 255.0)[..., np.newaxis]
+
+
+def dense_model(hidden: tuple[int, ...] = (256, 128), dropout: float = 0.2, seed: int = 42):
+    """784 -> 256 -> 128 -> 10: every pixel connected to every unit, softmax on top (the chapter).
+
+    Flatten throws away where each pixel is: the network must learn a shirt at every position
+    separately. Dropout (20 %) after each hidden layer slows its memorising of the training images.
+    """
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    layers = [keras.Input((28, 28, 1), name="image"), keras.layers.Flatten(name="flatten")]
+    for i, units in enumerate(hidden, 1):
+        layers += [keras.layers.Dense(units, activation="relu", name=f"dense_{i}"),
+                   keras.layers.Dropout(dropout, name=f"dropout_{i}")]
+    layers.append(keras.layers.Dense(10, activation="softmax", name="classes"))
+    return keras.Sequential(layers, name="dense")
+
+
+def small_cnn(filters: tuple[int, int] = (32, 64), dense: int = 128, seed: int = 42):
+    """Two convolution blocks (3x3, BatchNorm, ReLU, 2x2 max-pool), then Dense 128 and softmax (the chapter).
+
+    A 3x3 filter is the same 9 (x channels) weights slid over every position, so a pattern learnt
+    in one place is found in all of them, with few parameters: the two convolutions have about 19,000
+    weights, against 200,000 in the dense network's first layer. Pooling halves the map twice,
+    28 -> 14 -> 7, so the Dense layer reads 7x7x64 features instead of 784 raw pixels.
+    """
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    layers = [keras.Input((28, 28, 1), name="image")]
+    for i, f in enumerate(filters, 1):
+        layers += [keras.layers.Conv2D(f, 3, padding="same", use_bias=False, name=f"conv_{i}"),
+                   keras.layers.BatchNormalization(momentum=0.9, name=f"batchnorm_{i}"),
+                   keras.layers.Activation("relu", name=f"relu_{i}"),
+                   keras.layers.MaxPooling2D(2, name=f"pool_{i}")]
+    layers += [keras.layers.Dropout(0.25, name="dropout_1"), keras.layers.Flatten(name="flatten"),
+               keras.layers.Dense(dense, activation="relu", name="dense"),
+               keras.layers.Dropout(0.5, name="dropout_2"),
+               keras.layers.Dense(10, activation="softmax", name="classes")]
+    return keras.Sequential(layers, name="small_cnn")
+
+
+def build(kind: str, seed: int = 42):
+    """``dense_model`` or ``small_cnn`` by name (``"dense"``, ``"cnn"``), as the script and the chapter call them."""
+    if kind not in MODEL_NAMES:
+        raise ConfigError(f"unknown model {kind!r}; choose one of: {', '.join(MODEL_NAMES)}")
+    return dense_model(seed=seed) if kind == "dense" else small_cnn(seed=seed)
+
+
+def parameter_count(model) -> int:
+    """All weights the model holds, trainable or not (BatchNorm's running statistics included)."""
+    return int(sum(int(np.prod(w.shape)) for w in model.weights))
+
+
+def layer_table(model):
+    """One row per layer: its kind, output shape and parameters, for the book and a slide (the chapter)."""
+    import pandas as pd
+
+    rows = [{"layer": layer.name, "kind": layer.__class__.__name__,
+             "output": " × ".join(str(d) for d in layer.output.shape[1:]),
+             "parameters": f"{sum(int(np.prod(w.shape)) for w in layer.weights):,}"} for layer in model.layers]
+    rows.append({"layer": "total", "kind": "", "output": "", "parameters": f"{parameter_count(model):,}"})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class FashionRun:
+    """One training: its Keras history, time per epoch and in all, and its test evaluation."""
+
+    kind: str
+    epochs: int
+    history: dict
+    epoch_seconds: list
+    seconds: float
+    parameters: int
+    probabilities: np.ndarray | None = None
+    metrics: dict | None = None
+
+
+def _epoch_timer(times: list):
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self._start)
+
+    return EpochTimer()
+
+
+def train(model, data: FashionData, epochs: int, config: FashionConfig, *, verbose: int | str = "auto") -> FashionRun:
+    """Fit on the training images, validating on the last 10 % of them; never on the test set (the chapter).
+
+    Adam at ``config.learning_rate`` decays along a cosine to zero over all the epochs: large
+    steps first, small ones at the end, so the last epoch's weights are the ones kept (no early
+    stopping, which would cut the decay short). ``TerminateOnNaN`` stops a run whose loss
+    diverges. One epoch is one pass over the fitting images, ``ceil(N / batch)`` steps.
+    """
+    import keras
+
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ConfigError(f"epochs must be a positive whole number, got {epochs!r}")
+    (x_fit, y_fit), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_fraction)
+    steps = -(-len(x_fit) // config.batch_size)
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=epochs * steps)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    keras.utils.set_random_seed(config.seed)
+    times: list[float] = []
+    start = time.perf_counter()
+    history = model.fit(scale(x_fit), y_fit, validation_data=(scale(x_val), y_val), epochs=epochs,
+                        batch_size=config.batch_size, shuffle=True, verbose=verbose,
+                        callbacks=[keras.callbacks.TerminateOnNaN(), _epoch_timer(times)])
+    seconds = time.perf_counter() - start
+    hist = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+    kind = "cnn" if model.name == "small_cnn" else "dense" if model.name == "dense" else model.name
+    return FashionRun(kind, epochs, hist, times, seconds, parameter_count(model))
+
+
+def evaluate(model, data: FashionData, run: FashionRun) -> FashionRun:
+    """Test accuracy, loss, per-class report and confusion matrix, once, after training (the chapter)."""
+    from .evaluate import compute_metrics
+
+    run.probabilities = model.predict(scale(data.x_test), batch_size=512, verbose=0)
+    run.metrics = compute_metrics(run.probabilities, data.y_test, data.class_names)
+    return run
+
+
+# --------------------------------------------------------------------------- records
+def record_dict(config: FashionConfig, data: FashionData, run: FashionRun, *, made_by: dict | None = None,
+                run_seconds: float | None = None) -> dict:
+    """What ``record.json`` says about one training: configuration, data, machine, time, what made it."""
+    from .records import environment
+
+    n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
+    timing = {"train_seconds": round(run.seconds, 1)}
+    if run_seconds is not None:
+        timing["run_seconds"] = round(run_seconds, 1)
+    return {
+        "kind": "fashion-mnist", "model": run.kind, "config": config.to_dict(), "epochs": run.epochs,
+        "parameters": run.parameters,
+        "data": {**data.source.to_dict(), "n_train": len(data.x_train) - n_val, "n_val": n_val,
+                 "n_test": len(data.x_test)},
+        "environment": environment(), "timing": timing, "made_by": made_by or {},
+    }
+
+
+def save_run(out: str | os.PathLike, config: FashionConfig, data: FashionData, run: FashionRun, *,
+             made_by: dict, run_seconds: float, overwrite: bool = False) -> Path:
+    """Write a committable record: ``record.json``, ``history.json``, ``metrics.json`` and no model.
+
+    Written atomically by :func:`cifar_lessons.records.save_record`; an existing folder is replaced
+    only with ``overwrite`` and only if this package wrote it.
+    """
+    from .records import save_record
+
+    if run.metrics is None:
+        raise ConfigError("evaluate the run before saving it: a committed record carries its test metrics")
+    record = record_dict(config, data, run, made_by=made_by, run_seconds=run_seconds)
+    history = {"history": run.history, "epoch_seconds": [round(t, 2) for t in run.epoch_seconds]}
+    return save_record(out, record=record, history=history, model=None, metrics=run.metrics, overwrite=overwrite)
+
+
+def check_record(path: str | os.PathLike) -> dict:
+    """A committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
+    from .errors import RecordError
+
+    path = Path(path)
+    missing = [f for f in RECORD_FILES if not (path / f).exists()]
+    if missing:
+        raise RecordError(f"Fashion-MNIST record {path} lacks {', '.join(missing)}")
+    try:
+        rec = {f.split(".")[0]: json.loads((path / f).read_text()) for f in RECORD_FILES}
+    except ValueError as exc:
+        raise RecordError(f"Fashion-MNIST record {path} is corrupt: {exc}") from None
+    r = rec["record"]
+    problems = []
+    if r.get("kind") != "fashion-mnist" or r.get("model") not in MODEL_NAMES:
+        problems.append("is not a Fashion-MNIST run")
+    if not (r.get("made_by") or {}).get("commit") or "measure_fashion.py" not in (r.get("made_by") or {}).get("command", ""):
+        problems.append("does not say which commit and command made it")
+    if len(rec["history"].get("history", {}).get("val_accuracy", [])) != r.get("epochs"):
+        problems.append("has a history that is not as long as its epochs")
+    if "accuracy" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):
+        problems.append("has no test accuracy or wall time")
+    if problems:
+        raise RecordError(f"Fashion-MNIST record {path.name} " + "; ".join(problems))
+    return {**rec, "name": path.name}
+
+
+def committed_runs(root: str | os.PathLike | None = None) -> dict[str, dict | None]:
+    """The committed full-size records by model (``None`` where not measured yet), for the chapter.
+
+    Read from :func:`cifar_lessons.results.results_root` (the checkout's ``results/``, or the
+    copy the package ships to Colab). A folder that exists but is incomplete is an error, not
+    "not measured": a broken record must never pass for a missing one.
+    """
+    from .errors import RecordError
+    from .results import results_root
+
+    try:
+        base = Path(root) if root is not None else results_root()
+    except RecordError:
+        return {kind: None for kind in COMMITTED}
+    return {kind: check_record(base / name) if (base / name).is_dir() else None for kind, name in COMMITTED.items()}
+
+
+# --------------------------------------------------------------------------- the page
+def comparison_table(runs: Mapping[str, FashionRun], config: FashionConfig, committed: Mapping[str, dict | None]):
+    """Dense against CNN, side by side: parameters, epochs, time, test accuracy, and where each came from."""
+    import pandas as pd
+
+    rows = []
+    for kind, run in runs.items():
+        rows.append({"model": MODEL_NAMES[kind], "from": f"this build ({config.profile}, n = {config.n:,})",
+                     "parameters": f"{run.parameters:,}", "epochs": run.epochs,
+                     "train time": f"{run.seconds:.0f} s",
+                     "test accuracy": f"{run.metrics['accuracy']:.1%}" if run.metrics else "not evaluated"})
+    for kind, name in COMMITTED.items():
+        rec = committed.get(kind)
+        if rec is None:
+            rows.append({"model": MODEL_NAMES[kind], "from": f"full size: results/{name}", "parameters": "",
+                         "epochs": "", "train time": "", "test accuracy": "not measured yet"})
+            continue
+        r = rec["record"]
+        rows.append({"model": MODEL_NAMES[kind], "from": f"full size: results/{name}",
+                     "parameters": f"{r['parameters']:,}", "epochs": r["epochs"],
+                     "train time": f"{r['timing']['train_seconds'] / 60:.1f} min",
+                     "test accuracy": f"{rec['metrics']['accuracy']:.1%}"})
+    return pd.DataFrame(rows)
+
+
+def _card(rows: list[tuple[str, str]], line: str, warnings: list[str]):
+    from IPython.display import HTML
+
+    from .book import DECK_ONLY
+
+    table = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{k}</th><td style='text-align:left'>{v}</td></tr>"
+                    for k, v in rows)
+    parts = [f"<div class='run-card'><table>{table}</table></div>"]
+    if warnings:
+        items = "".join(f"<p>{w}</p>" for w in warnings)
+        parts.append("<div class='admonition warning' style='border-left:4px solid #f0ad4e;background:#fff8e6;"
+                     "padding:0.4em 1em'><p class='admonition-title'><b>&#9888; Not the real result</b></p>"
+                     f"{items}</div>")
+        line += " <span class='run-card-warning'>&#9888; Not the real result</span>"
+    return HTML(f"<div class='run-card-line deck-only' {DECK_ONLY}>{line}</div>"
+                f"<div class='deck-notes'>{''.join(parts)}</div>")
+
+
+def run_card(config: FashionConfig, source: Mapping, record: Mapping | None = None):
+    """This chapter's run card: profile, sizes, data source, machine, time; a warning when it is not full size.
+
+    ``record`` (a committed ``record.json``) makes it the card of that record, with its machine,
+    training time and date, headed by its name.
+    """
+    from .records import environment
+
+    env = (record or {}).get("environment") or environment()
+    name = f"committed record {html.escape(str(record.get('name', '')))}" if record else "this build"
+    n_val = config.n_val
+    rows = [
+        ("profile", f"{config.profile}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
+                    f"dense {config.dense_epochs} epochs, CNN {config.cnn_epochs} epochs, batch {config.batch_size}, "
+                    f"seed {config.seed}"),
+        ("data", html.escape(source["description"]) + (f" (sha256 {source['sha256'][:12]}&hellip;)" if source.get("sha256") else "")),
+        ("hardware", html.escape(env["device"])),
+    ]
+    if record:
+        rows.append(("time", f"training {record['timing']['train_seconds']:.0f} s, whole run "
+                             f"{record['timing'].get('run_seconds', 0):.0f} s; recorded {record.get('written', '')}"))
+    else:
+        rows.append(("time", f"recorded {datetime.now(timezone.utc).isoformat(timespec='seconds')}"))
+    full = FashionConfig()
+    warnings = []
+    if config.n < full.n or config.dense_epochs < full.dense_epochs or config.cnn_epochs < full.cnn_epochs:
+        warnings.append(f"<b>Quick profile.</b> {config.n:,} training images and {config.dense_epochs} + "
+                        f"{config.cnn_epochs} epochs instead of all {full.n:,} and {full.dense_epochs} + "
+                        f"{full.cnn_epochs}: the networks here are half-trained, and their accuracies are "
+                        "lower than the full-size ones in the committed records.")
+    if not source.get("official"):
+        warnings.append(f"<b>Data:</b> {html.escape(source['description'])}.")
+    # One line on a slide (the notes hold the whole card): profile, data and where it came from, machine.
+    data = "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST, not the official files"
+    via = {"keras-download": "Keras's download", "debian-copy": "Debian's copy",
+           "keras-cache": "Keras's cache"}.get(source.get("kind"), source.get("kind", ""))
+    cores = re.search(r"(\d+) cores", env["device"])
+    device = f"{cores.group(1)} CPU cores" if env["device"].startswith("CPU") and cores else env["device"]
+    label = "Record " + html.escape(str(record.get("name", ""))) if record else "Run"
+    line = f"<b>{label}:</b> " + " &middot; ".join([f"{config.profile} profile", f"{data} ({via})",
+                                                   html.escape(device)])
+    rows.insert(0, ("run", name))
+    return _card(rows, line, warnings)
+
+
+def record_card(rec: Mapping):
+    """The run card of a committed record (as :func:`committed_runs` returns it)."""
+    r = rec["record"]
+    fields = {f.name for f in dataclasses.fields(FashionConfig)}
+    config = FashionConfig(**{k: v for k, v in r["config"].items() if k in fields})
+    return run_card(config, r["data"], {**r, "name": rec["name"]})
+
+
+def committed_line(committed: Mapping[str, dict | None]):
+    """One markdown line: the committed full-size accuracies, or plainly that they are not measured yet."""
+    from IPython.display import Markdown
+
+    if not any(committed.values()):
+        return Markdown("Full size: **not measured yet**. `python scripts/measure_fashion.py` makes "
+                        + " and ".join(f"`results/{name}`" for name in COMMITTED.values()) + ".")
+    parts = [f"{MODEL_NAMES[kind]} **{rec['metrics']['accuracy']:.1%}**" if (rec := committed.get(kind))
+             else f"{MODEL_NAMES[kind]} **not measured yet**" for kind in COMMITTED]
+    return Markdown("Full size, committed records: " + "; ".join(parts) + ".")

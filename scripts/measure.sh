@@ -31,7 +31,7 @@ ORDER=(lite0-32-seed lite0-32-cosine lite0-32-head3 lite0-32-better lite0-96-bet
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${ORDER[@]}")
 for name in "${names[@]}"; do
-  [ -n "${RUNS[$name]:-}" ] || { echo "measure: unknown run $name (known: ${ORDER[*]})" >&2; exit 2; }
+  [ -n "${RUNS[$name]:-}" ] || { echo "measure: unknown run $name (known: ${!RUNS[*]})" >&2; exit 2; }
 done
 for name in "${names[@]}"; do
   start=$(date +%s)

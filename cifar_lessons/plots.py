@@ -16,7 +16,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 
-def _show(ax, image: np.ndarray) -> None:
+def _show_pixels(ax, image: np.ndarray) -> None:
     """An image at its real pixels; a grey one (28x28 or 28x28x1, Fashion-MNIST) in grey levels, the
     garment dark on white (high values darker), not in matplotlib's default false colours."""
     image = np.asarray(image)
@@ -40,7 +40,7 @@ def sample_grid(x: np.ndarray, y: np.ndarray, class_names: Sequence[str], per_cl
             ax = axes[row, col]
             ax.set_xticks([]), ax.set_yticks([])
             if col < len(pick):
-                _show(ax, x[pick[col]])
+                _show_pixels(ax, x[pick[col]])
             if col == 0:
                 ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
     fig.suptitle(title, fontsize=10)
@@ -117,7 +117,7 @@ def mistakes_gallery(x: np.ndarray, y_true: np.ndarray, probabilities: np.ndarra
         ax.axis("off")
     for ax, i in zip(axes.flat, indices):
         pred = int(probabilities[i].argmax())
-        _show(ax, x[i])
+        _show_pixels(ax, x[i])
         ax.set_title(f"true: {class_names[int(y_true[i])]}\npred: {class_names[pred]}\n{probabilities[i, pred]:.0%}",
                      fontsize=8, color="firebrick")
     fig.suptitle(title, fontsize=10)

@@ -175,3 +175,20 @@ def test_overlay_mixes_colour_into_the_image():
     assert hot[0] > hot[2] and cold[2] > cold[0]  # jet: 1 is red, 0 is blue
     with pytest.raises(ValueError, match="must be"):
         explain.overlay(image[0], heat)
+
+
+def test_grad_cam_grid_puts_each_overlay_under_its_image():
+    from cifar_lessons.plots import grad_cam_grid
+
+    images = np.full((3, 32, 32, 3), 100, np.uint8)
+    heat = np.zeros((3, 32, 32), np.float32)
+    heat[:, :8, :8] = 1.0
+    fig = grad_cam_grid(images, heat, ["a", "b", "c"], columns=2)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(fig.axes) == 8 and len(visible) == 6  # two rows of pairs, one slot empty
+    assert [ax.get_title() for ax in visible if ax.get_title()] == ["a", "b", "c"]
+    drawn = [ax.images[0].get_array() for ax in visible]
+    np.testing.assert_array_equal(drawn[0], images[0])
+    np.testing.assert_array_equal(drawn[2], explain.overlay(images[0], heat[0]))  # under the image, its overlay
+    with pytest.raises(ValueError, match="one heatmap"):
+        grad_cam_grid(images, heat[:2])

@@ -19,6 +19,7 @@ or more: a 3x3 map; 224 gives 7x7); :func:`last_conv_layer` reports the size.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -73,6 +74,10 @@ def _feature_model(model: keras.Model, layer_name: str | None) -> tuple[keras.Mo
     """
     base = base_of(model)
     name = layer_name or last_conv_layer(base).name
+    height, width = base.get_layer(name).output.shape[1:3]
+    if height == 1 and width == 1:
+        warnings.warn(f"{base.name}'s layer {name} is 1x1 at this image size: every Grad-CAM map is uniform "
+                      "and says nothing about where; build the classifier with image_size 96 or more", stacklevel=3)
     return base, keras.Model(base.inputs, [base.get_layer(name).output, base.output], name=f"{base.name}_to_{name}")
 
 

@@ -192,3 +192,13 @@ def test_grad_cam_grid_puts_each_overlay_under_its_image():
     np.testing.assert_array_equal(drawn[2], explain.overlay(images[0], heat[0]))  # under the image, its overlay
     with pytest.raises(ValueError, match="one heatmap"):
         grad_cam_grid(images, heat[:2])
+
+
+def test_a_one_by_one_map_is_uniform_and_says_so():
+    inputs = keras.Input(shape=(32, 32, 3))
+    x = keras.layers.Conv2D(4, 32, activation="relu", name="whole")(inputs)  # one pixel, as ResNet50's at 32x32
+    model = classifier(keras.Model(inputs, x, name="one_pixel"))
+    images = np.random.default_rng(2).normal(size=(2, 32, 32, 3)).astype(np.float32)
+    with pytest.warns(UserWarning, match="1x1 at this image size"):
+        maps = explain.grad_cam(model, images)
+    assert all(np.ptp(m) == 0 for m in maps)  # all one value: no "where" at all

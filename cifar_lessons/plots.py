@@ -2,8 +2,8 @@
 
 Each function returns a closed ``matplotlib.figure.Figure``: a notebook displays it once
 (as the cell's value), and a script can save it. Taught across chapters 1-6; the image
-figures at the end (:func:`image_panels`, :func:`image_grid`, :func:`histogram`, :func:`kernels`)
-in the chapter Seeing images.
+figures (:func:`image_panels`, :func:`image_grid`, :func:`histogram`, :func:`kernels`) in the chapter
+Seeing images, and :func:`grad_cam_grid` in the chapter Where the classifier looks.
 """
 
 from __future__ import annotations
@@ -347,6 +347,39 @@ def kernels(named: Mapping[str, np.ndarray], size: float = 2.2) -> Figure:
                     linewidths=1, linecolor="white", xticklabels=False, yticklabels=False, ax=ax,
                     annot_kws={"size": 13})
         ax.set_title(name, fontsize=14)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def grad_cam_grid(images: np.ndarray, heatmaps: np.ndarray, titles: Sequence[str] | None = None,
+                  alpha: float = 0.4, columns: int = 8, size: float = 1.6) -> Figure:
+    """Each image above its Grad-CAM overlay, ``columns`` images a row (Where the classifier looks).
+
+    ``images`` are the raw ``uint8`` pictures (not the preprocessed ones the model took) and
+    ``heatmaps`` what :func:`cifar_lessons.explain.grad_cam` returned for them; the titles go
+    above each pair, e.g. "cat (dog 0.91)".
+    """
+    from .explain import overlay  # imports TensorFlow: only here, so the other figures need none
+
+    images, heatmaps = np.asarray(images), np.asarray(heatmaps)
+    if len(images) != len(heatmaps) or (titles is not None and len(titles) != len(images)):
+        raise ValueError("one heatmap (and one title, if any) per image")
+    n = len(images)
+    columns = max(1, min(columns, n))
+    rows = -(-n // columns)
+    painted = overlay(images, heatmaps, alpha=alpha)
+    fig, axes = plt.subplots(2 * rows, columns, figsize=(size * columns, 2 * size * rows + 0.3 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.set_xticks([]), ax.set_yticks([])
+        ax.set_visible(False)
+    for i in range(n):
+        top, bottom = axes[2 * (i // columns), i % columns], axes[2 * (i // columns) + 1, i % columns]
+        for ax, picture in ((top, images[i]), (bottom, painted[i])):
+            ax.set_visible(True)
+            ax.imshow(picture, interpolation="nearest")
+        if titles is not None:
+            top.set_title(titles[i], fontsize=9)
     fig.tight_layout()
     plt.close(fig)
     return fig

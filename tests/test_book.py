@@ -81,9 +81,10 @@ def test_chapters_call_the_package_and_define_no_helpers(source):
 def test_every_helper_names_the_chapter_that_teaches_it():
     import importlib
     for name in ("data", "pipeline", "models", "training", "evaluate", "plots", "records", "recipe", "config",
-                 "backbones", "resume", "vision"):
+                 "backbones", "resume", "vision", "explain"):
         doc = importlib.import_module(f"cifar_lessons.{name}").__doc__
-        assert re.search(r"[Cc]hapters? \d|[Cc]hapter Seeing images|introduction", doc), f"cifar_lessons.{name} names no chapter"
+        assert re.search(r"[Cc]hapters? \d|[Cc]hapter (Seeing images|Where the classifier looks)|introduction", doc), \
+            f"cifar_lessons.{name} names no chapter"
     assert "book/00b_fashion_from_scratch" in importlib.import_module("cifar_lessons.fashion").__doc__
 
 

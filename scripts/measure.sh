@@ -19,6 +19,7 @@ declare -A RUNS=(
   [lite0-32-cosine]="--profile seed ${lite0[*]} --fine-tune-lr 1e-4 --schedule cosine"
   [lite0-32-head3]="--profile seed ${lite0[*]} --fine-tune-lr 1e-4 --schedule cosine --head-epochs 3"
   [lite0-32-better]="--profile better ${lite0[*]} --image-size 32"
+  [lite0-32-better-15]="--profile better ${lite0[*]} --image-size 32 --fine-tune-epochs 15"
   [lite0-96-seed]="--profile seed ${lite0[*]} --image-size 96"
   [lite0-96-better]="--profile better ${lite0[*]} --image-size 96"
   [lite0-128-better]="--profile better ${lite0[*]}"
@@ -27,7 +28,8 @@ declare -A RUNS=(
 )
 # What scripts/measure.sh runs without names: the records in results/ (lite0-96-seed and the
 # ResNet50 timing run are there to be run by name).
-ORDER=(lite0-32-seed lite0-32-cosine lite0-32-head3 lite0-32-better lite0-96-better lite0-128-better)
+ORDER=(lite0-32-seed lite0-32-cosine lite0-32-head3 lite0-32-better lite0-96-better lite0-128-better
+       lite0-32-better-15)
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${ORDER[@]}")
 for name in "${names[@]}"; do

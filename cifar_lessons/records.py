@@ -285,12 +285,15 @@ def _save_without_optimizer(model, path: Path) -> None:
     copy.save(path)
 
 
-def load_record(path: str | os.PathLike) -> RunRecord:
-    """Read a record back; a missing or incomplete folder gets a clear :class:`RecordError`."""
+def load_record(path: str | os.PathLike, *, model: bool = True) -> RunRecord:
+    """Read a record back; a missing or incomplete folder gets a clear :class:`RecordError`.
+
+    ``model=False`` reads a record kept without its model (the committed ones in ``results/``).
+    """
     path = Path(path)
     if not path.is_dir():
         raise RecordError(f"no run record at {path}")
-    missing = [f for f in RECORD_FILES if not (path / f).exists()]
+    missing = [f for f in RECORD_FILES if (model or f != "model.keras") and not (path / f).exists()]
     if missing:
         raise RecordError(f"run record {path} is incomplete: missing {', '.join(missing)}")
     try:

@@ -76,7 +76,7 @@ def results_root() -> Path:
 
 def committed(name: str, root: Path | None = None) -> RunRecord:
     """One committed record by name, checked complete (see :func:`check_committed`)."""
-    record = load_record((root or results_root()) / name)
+    record = load_record((root or results_root()) / name, model=False)
     check_committed(record)
     return record
 

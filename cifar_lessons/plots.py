@@ -239,8 +239,12 @@ def accuracy_against_time(minutes: Sequence[float], accuracy: Sequence[float], l
     """One point per measured run: what each recipe costs and what it gives (chapter 6)."""
     fig, ax = plt.subplots(figsize=(8, 4.2))
     ax.scatter(minutes, np.array(accuracy) * 100, s=45, color="tab:blue", zorder=3)
-    for x, y, label in zip(minutes, accuracy, labels):
-        ax.annotate(label, (x, y * 100), xytext=(6, -3), textcoords="offset points", fontsize=8)
+    placed: list[float] = []
+    for i in np.argsort(accuracy):  # bottom up; a label too close to the one below moves up a little
+        y = accuracy[i] * 100
+        nudge = 7 if placed and y - placed[-1] < 1.5 else -3
+        placed.append(y if nudge < 0 else y + 1.5)
+        ax.annotate(labels[i], (minutes[i], y), xytext=(6, nudge), textcoords="offset points", fontsize=8)
     ax.set_xlabel("wall time of the whole run (minutes)")
     ax.set_ylabel("test accuracy (%)")
     ax.set_xlim(0, max(minutes) * 1.35)

@@ -142,8 +142,8 @@ metrics, _ = run_evaluation(dataclasses.replace(config, flip_test=True), data, m
 
 # %% tags=["slides-show-output"]
 single = metrics["without_flip_test"]["accuracy"]
-print(f"test accuracy: {single:.2%} as in chapter 5; {metrics['accuracy']:.2%} with mirrored "
-      f"test images ({(metrics['accuracy'] - single) * 100:+.1f} points, no training)")
+print(f"test accuracy {single:.1%} (chapter 5); with mirrored test images {metrics['accuracy']:.1%}, "
+      f"{(metrics['accuracy'] - single) * 100:+.1f} points")
 run_card(config, data.source.to_dict())
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -155,8 +155,10 @@ run_card(config, data.source.to_dict())
 # ## The winner, as a profile
 #
 # ```bash
-# python -m cifar_lessons run --profile better --backbone efficientnet_lite0   # offline
-# python -m cifar_lessons run --profile better                                 # ResNet50, online
+# # offline, EfficientNet-Lite0 with its packaged ImageNet weights
+# python -m cifar_lessons run --profile better --backbone efficientnet_lite0
+# # online (Colab), ResNet50 with Keras's ImageNet weights
+# python -m cifar_lessons run --profile better
 # ```
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -169,7 +171,7 @@ run_card(config, data.source.to_dict())
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Where each figure came from
 #
-# The command, commit and machine of every committed record; each record's run card below.
+# Every committed record, the commit that made it and when; the book adds each one's command and run card.
 
 # %% tags=["hide-input"]
 show_table(pd.DataFrame(provenance_rows(records)), ["record", "commit", "written"])

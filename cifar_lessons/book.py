@@ -95,7 +95,8 @@ def record_card(record):
     config = RunConfig.from_dict(record.config)
     card = run_card(config, record.data, record.weights, record.record)
     name = html.escape(record.path.name)
-    return HTML(card.data.replace("<b>Run:</b>", f"<b>Committed record {name}:</b>", 1)
+    return HTML(card.data.replace("<div class='run-card-line deck-only'", "<div class='run-card-line record-line deck-only'", 1)
+                .replace("<b>Run:</b>", f"<b>Record {name}:</b>", 1)
                 .replace("<div class='deck-notes'>", f"<div class='deck-notes'><p class='record-name'>committed record "
                                                      f"<b>{name}</b></p>", 1))
 

@@ -211,7 +211,7 @@ def curves_side_by_side(histories: Sequence[dict], titles: Sequence[str], ncols:
     """
     n = len(histories)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.5 * nrows), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.9 * nrows), sharey=True, squeeze=False)
     for ax, h, title in zip(axes.flat, histories, titles):
         hist = h["history"]
         epochs = np.arange(1, len(hist["accuracy"]) + 1)
@@ -219,16 +219,16 @@ def curves_side_by_side(histories: Sequence[dict], titles: Sequence[str], ncols:
         ax.plot(epochs, np.array(hist["val_accuracy"]) * 100, "-", color="tab:orange", lw=2, label="validation")
         if h.get("phase2_start"):
             ax.axvline(h["phase2_start"] + 0.5, color="grey", linestyle="--", lw=1)
-        ax.set_title(title, fontsize=9)
-        ax.set_xlabel("epoch", fontsize=8)
-        ax.tick_params(labelsize=8)
+        ax.set_title(title, fontsize=14)
+        ax.set_xlabel("epoch", fontsize=12)
+        ax.tick_params(labelsize=11)
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.grid(alpha=0.3)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
     for ax in axes[:, 0]:
-        ax.set_ylabel("accuracy (%)", fontsize=8)
-    axes.flat[0].legend(fontsize=8, loc="lower right")
+        ax.set_ylabel("accuracy (%)", fontsize=12)
+    axes.flat[0].legend(fontsize=11, loc="lower right")
     fig.tight_layout()
     plt.close(fig)
     return fig
@@ -239,12 +239,16 @@ def accuracy_against_time(minutes: Sequence[float], accuracy: Sequence[float], l
     """One point per measured run: what each recipe costs and what it gives (chapter 6)."""
     fig, ax = plt.subplots(figsize=(8, 4.2))
     ax.scatter(minutes, np.array(accuracy) * 100, s=45, color="tab:blue", zorder=3)
+    span = (max(accuracy) - min(accuracy)) * 100 or 1.0
+    gap = span / 11  # labels at least this far apart vertically, placed bottom up
     placed: list[float] = []
-    for i in np.argsort(accuracy):  # bottom up; a label too close to the one below moves up a little
+    for i in np.argsort(accuracy):
         y = accuracy[i] * 100
-        nudge = 7 if placed and y - placed[-1] < 1.5 else -3
-        placed.append(y if nudge < 0 else y + 1.5)
-        ax.annotate(labels[i], (minutes[i], y), xytext=(6, nudge), textcoords="offset points", fontsize=8)
+        label_y = max(y, placed[-1] + gap) if placed else y
+        placed.append(label_y)
+        ax.annotate(labels[i], (minutes[i], y), xytext=(minutes[i] + max(minutes) * 0.04, label_y - span * 0.012),
+                    textcoords="data", fontsize=9,
+                    arrowprops=dict(arrowstyle="-", color="grey", lw=0.6) if label_y - y > gap / 3 else None)
     ax.set_xlabel("wall time of the whole run (minutes)")
     ax.set_ylabel("test accuracy (%)")
     ax.set_xlim(0, max(minutes) * 1.35)

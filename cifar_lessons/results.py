@@ -39,18 +39,18 @@ class Step:
 
 
 LADDER: tuple[Step, ...] = (
-    Step("the seed recipe (10 + 10 epochs, Adam 10⁻⁵)", "lite0-32-seed"),
-    Step("fine-tune at 10⁻⁴ with a cosine decay", "lite0-32-cosine"),
-    Step("a 3-epoch head phase", "lite0-32-head3"),
-    Step("random flips and crops", "lite0-32-better", single_pass=True),
+    Step("seed recipe: 10 + 10 epochs, 10⁻⁵", "lite0-32-seed"),
+    Step("fine-tune at 10⁻⁴, cosine decay", "lite0-32-cosine"),
+    Step("3-epoch head phase", "lite0-32-head3"),
+    Step("flips and crops", "lite0-32-better", single_pass=True),
     Step("mirrored test images", "lite0-32-better"),
     Step("96-pixel input", "lite0-96-better"),
-    Step("128-pixel input (profile better)", "lite0-128-better"),
+    Step("128-pixel input: profile better", "lite0-128-better"),
 )
 
 #: Committed records shown beside the ladder (in the accuracy-against-time figure and the curves):
 #: the 32-pixel winner trained 5 epochs longer, the best measured at the seed's own input size.
-EXTRA: tuple[Step, ...] = (Step("15 fine-tuning epochs instead of 10, at 32 pixels", "lite0-32-better-15"),)
+EXTRA: tuple[Step, ...] = (Step("flips and crops, mirrored test images, 3 + 15 epochs", "lite0-32-better-15"),)
 
 #: Files a committed record must have, and files it must not (they are large and rebuildable).
 COMMITTED_FILES = ("record.json", "history.json", "metrics.json")

@@ -1,7 +1,7 @@
 // Adds "Present this chapter" and "PDF" to each chapter page: links to the chapter's reveal.js
 // deck and to its PDF (one page per slide), built by scripts/build_slides.py into slides/.
 document.addEventListener("DOMContentLoaded", function () {
-  var match = window.location.pathname.match(/\/book\/(\d\d_[\w-]+|presentation)\.html$/);
+  var match = window.location.pathname.match(/\/book\/(\d\d[a-z]?_[\w-]+|presentation)\.html$/);
   if (!match) return;
   var article = document.querySelector("article.bd-article") || document.querySelector("main");
   if (!article) return;

@@ -246,9 +246,11 @@ def accuracy_against_time(minutes: Sequence[float], accuracy: Sequence[float], l
         y = accuracy[i] * 100
         label_y = max(y, placed[-1] + gap) if placed else y
         placed.append(label_y)
-        ax.annotate(labels[i], (minutes[i], y), xytext=(minutes[i] + max(minutes) * 0.04, label_y - span * 0.012),
-                    textcoords="data", fontsize=9,
-                    arrowprops=dict(arrowstyle="-", color="grey", lw=0.6) if label_y - y > gap / 3 else None)
+        moved = label_y - y > gap / 3  # a moved label starts further right, clear of its neighbours' points
+        ax.annotate(labels[i], (minutes[i], y), xytext=(minutes[i] + max(minutes) * (0.14 if moved else 0.04),
+                                                         label_y - span * 0.012),
+                    textcoords="data", fontsize=9, arrowprops=dict(arrowstyle="-", color="grey", lw=0.6) if moved else None)
+    ax.set_ylim(top=max(max(placed), max(accuracy) * 100) + gap)
     ax.set_xlabel("wall time of the whole run (minutes)")
     ax.set_ylabel("test accuracy (%)")
     ax.set_xlim(0, max(minutes) * 1.35)

@@ -138,19 +138,24 @@ def run_card(config: RunConfig, source: dict | None = None, weights: dict | None
     times = ", ".join(f"{names.get(k, k.replace('_seconds', '').replace('_', '-'))} {v:.0f} s"
                       for k, v in (timing or {}).items())
     rows.append(("time", (f"{times}; " if times else "") + f"recorded {when}"))
+    return HTML(_card_html(rows, caveats(config, source, weights), "Not the real result",
+                           run_card_line(config, source, weights)))
+
+
+def _card_html(rows, notes: list[str], warning: str, line: str) -> str:
+    """A run card's HTML: the one-line version for a slide, and the table with its warning (if any)
+    for the book and the slide's speaker notes."""
     table = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{k}</th><td style='text-align:left'>{v}</td></tr>"
                     for k, v in rows)
     parts = [f"<div class='run-card'><table>{table}</table></div>"]
-    notes = caveats(config, source, weights)
     if notes:
         items = "".join(f"<p>{n}</p>" for n in notes)
         parts.append(
             "<div class='admonition warning' style='border-left:4px solid #f0ad4e;background:#fff8e6;"
-            "padding:0.4em 1em'><p class='admonition-title'><b>&#9888; Not the real result</b></p>"
+            f"padding:0.4em 1em'><p class='admonition-title'><b>&#9888; {warning}</b></p>"
             f"{items}</div>")
-    line = run_card_line(config, source, weights)
-    return HTML(f"<div class='run-card-line deck-only' {DECK_ONLY}>{line}</div>"
-                f"<div class='deck-notes'>{''.join(parts)}</div>")
+    return (f"<div class='run-card-line deck-only' {DECK_ONLY}>{line}</div>"
+            f"<div class='deck-notes'>{''.join(parts)}</div>")
 
 
 def _images_card(config: RunConfig, source: dict | None):
@@ -163,22 +168,12 @@ def _images_card(config: RunConfig, source: dict | None):
         rows.append(("data", html.escape(source["description"]) + digest))
     rows.append(("software", html.escape(_versions())))
     rows.append(("time", f"recorded {datetime.now(timezone.utc).isoformat(timespec='seconds')}"))
-    table = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{k}</th><td style='text-align:left'>{v}</td></tr>"
-                    for k, v in rows)
-    parts = [f"<div class='run-card'><table>{table}</table></div>"]
     notes = caveats(config, source, None, trains=False)
-    if notes:
-        items = "".join(f"<p>{n}</p>" for n in notes)
-        parts.append(
-            "<div class='admonition warning' style='border-left:4px solid #f0ad4e;background:#fff8e6;"
-            "padding:0.4em 1em'><p class='admonition-title'><b>&#9888; Not the official data</b></p>"
-            f"{items}</div>")
     line = "<b>Data:</b> " + ("" if source is None else (
         "official CIFAR-10" if source.get("official") else "CIFAR-10 copy") + " &middot; ") + "no model trained"
     if notes:
         line += " <span class='run-card-warning'>&#9888; Not the official data</span>"
-    return HTML(f"<div class='run-card-line deck-only' {DECK_ONLY}>{line}</div>"
-                f"<div class='deck-notes'>{''.join(parts)}</div>")
+    return HTML(_card_html(rows, notes, "Not the official data", line))
 
 
 def _versions() -> str:

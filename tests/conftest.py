@@ -97,3 +97,18 @@ def png_bytes(img: np.ndarray) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(img).save(buf, format="PNG")
     return buf.getvalue()
+
+
+def heavy_imports(code: str, heavy=("tensorflow", "keras", "torch", "cv2")) -> list[str]:
+    """The top-level packages among ``heavy`` that running ``code`` in a fresh interpreter imports.
+
+    A fresh process, because this one has long since imported TensorFlow for other tests.
+    """
+    import subprocess
+    import sys
+
+    probe = f"{code}\nimport sys\nprint(sorted({{m.split('.')[0] for m in sys.modules}} & {set(heavy)!r}))"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 0, result.stderr
+    return eval(result.stdout.strip().splitlines()[-1])

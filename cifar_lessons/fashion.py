@@ -160,13 +160,16 @@ def dense_model(hidden: tuple[int, ...] = (256, 128), dropout: float = 0.2, seed
     return keras.Sequential(layers, name="dense")
 
 
-def small_cnn(filters: tuple[int, int] = (32, 64), dense: int = 128, seed: int = 42):
-    """Two convolution blocks (3x3, BatchNorm, ReLU, 2x2 max-pool), then Dense 128 and softmax (the chapter).
+def small_cnn(filters: tuple[int, ...] = (32, 64, 128), dense: int = 128, dropout: float = 0.3, seed: int = 42):
+    """Three convolution blocks (3x3, BatchNorm, ReLU, 2x2 max-pool), then Dense 128 and softmax (the chapter).
 
     A 3x3 filter is the same 9 (x channels) weights slid over every position, so a pattern learnt
-    in one place is found in all of them, with few parameters: the two convolutions have about 19,000
-    weights, against 200,000 in the dense network's first layer. Pooling halves the map twice,
-    28 -> 14 -> 7, so the Dense layer reads 7x7x64 features instead of 784 raw pixels.
+    in one place is found in all of them, with few parameters: the three convolutions have about
+    92,000 weights, against 200,000 in the dense network's first layer. Pooling halves the map three
+    times, 28 -> 14 -> 7 -> 3, so the Dense layer reads 3x3x128 features instead of 784 raw pixels.
+    Why three blocks and one light dropout: the committed two-block version (32, 64 filters, dropout
+    25 % and 50 %) ended with its training accuracy below its validation accuracy, 91.8 % on the test
+    set: it was held back, not memorising. A third block adds capacity where it is cheap.
     """
     import keras
 
@@ -177,9 +180,9 @@ def small_cnn(filters: tuple[int, int] = (32, 64), dense: int = 128, seed: int =
                    keras.layers.BatchNormalization(momentum=0.9, name=f"batchnorm_{i}"),
                    keras.layers.Activation("relu", name=f"relu_{i}"),
                    keras.layers.MaxPooling2D(2, name=f"pool_{i}")]
-    layers += [keras.layers.Dropout(0.25, name="dropout_1"), keras.layers.Flatten(name="flatten"),
+    layers += [keras.layers.Flatten(name="flatten"),
                keras.layers.Dense(dense, activation="relu", name="dense"),
-               keras.layers.Dropout(0.5, name="dropout_2"),
+               keras.layers.Dropout(dropout, name="dropout"),
                keras.layers.Dense(10, activation="softmax", name="classes")]
     return keras.Sequential(layers, name="small_cnn")
 

@@ -193,12 +193,17 @@ def chapters() -> list[str]:
     return [c["file"] for part in toc["parts"] for c in part["chapters"]]
 
 
-def main() -> int:
+def main(only: list[str] | None = None) -> int:
+    """Every chapter's deck, or only those named by stem (``build_slides.py 09_detection``): one
+    chapter's deck in seconds, from its executed notebook, while writing it."""
     SLIDES.mkdir(parents=True, exist_ok=True)
     copy_assets()
     ex = exporter()
     stems = []
-    for chapter in chapters():
+    wanted = chapters() if not only else [c for c in chapters() if Path(c).stem in only]
+    if only and len(wanted) != len(set(only)):
+        sys.exit(f"error: not in _toc.yml: {', '.join(sorted(set(only) - {Path(c).stem for c in wanted}))}")
+    for chapter in wanted:
         executed = EXECUTED / chapter
         if not executed.exists():
             sys.exit(f"error: {executed} is missing; build the book first (make site)")
@@ -215,4 +220,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

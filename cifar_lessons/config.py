@@ -130,9 +130,13 @@ def _numbers_problem(config: RunConfig) -> CifarLessonsError | None:
         return _problem("batch_size", f"batch size must be a positive number of images, got {c.batch_size!r}")
     if not _is_int(c.seed) or not 0 <= c.seed <= MAX_SEED:
         return _problem("seed", f"seed must be between 0 and {MAX_SEED:,}, got {c.seed!r}")
-    for name in ("head_learning_rate", "fine_tune_learning_rate"):
+    # Each message names what a user typed: the CLI's --fine-tune-lr; the head's rate has no
+    # option and can only come from Python, so it is named by its field.
+    said = {"head_learning_rate": "the head's learning rate (head_learning_rate)",
+            "fine_tune_learning_rate": "the fine-tuning learning rate (--fine-tune-lr)"}
+    for name, what in said.items():
         if not _positive_number(getattr(c, name)):
-            return _problem(name, f"{name.replace('_', ' ')} must be a positive number, got {getattr(c, name)!r}")
+            return _problem(name, f"{what} must be a positive number, got {getattr(c, name)!r}")
     if len(c.head) != 2 or not all(_is_power_of_two(k) for k in c.head):
         return _problem("head", f"head must be two powers of two, got {c.head!r}")
     if c.head[0] <= c.head[1]:

@@ -89,8 +89,8 @@ def truncated(jpeg_tree_tar, tmp_path):
         (["--data", "TRUNCATED"], "truncated or not a valid tar archive"),
         (["--weights", "/no/such.weights.h5"], "weights file '/no/such.weights.h5' does not exist"),
         (["--out", "EXISTING"], "already exists"),
-        (["--fine-tune-lr", "0"], "fine tune learning rate must be a positive number"),
-        (["--fine-tune-lr", "nan"], "fine tune learning rate must be a positive number"),
+        (["--fine-tune-lr", "0"], "the fine-tuning learning rate (--fine-tune-lr) must be a positive number"),
+        (["--fine-tune-lr", "nan"], "the fine-tuning learning rate (--fine-tune-lr) must be a positive number"),
     ],
 )
 def test_each_bad_input_gets_one_clear_line(args, message, png_tree, truncated, tmp_path, capsys):

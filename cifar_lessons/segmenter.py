@@ -49,7 +49,10 @@ CLASSES = ("background", "garment")
 COMMITTED = "segmentation-unet"
 #: What the full-size run is designed to reach on held-out scenes (the chapter's claim).
 GOAL_MIOU = 0.85
-RECORD_FILES = ("record.json", "history.json", "metrics.json", "predictions.png")
+RECORD_FILES = ("record.json", "history.json", "metrics.json")
+#: The record's figure of held-out scenes. Optional when reading: the package's copy of ``results/``
+#: (``cifar_lessons.measured``, for Colab) ships only the JSON files.
+FIGURE = "predictions.png"
 
 
 # --------------------------------------------------------------------------- classical
@@ -120,7 +123,7 @@ def overlay(image: np.ndarray, mask: np.ndarray, colour=(255, 60, 30), alpha: fl
     """``image`` (grey or RGB ``uint8``) with ``mask``'s pixels tinted: an RGB ``uint8`` picture.
 
     ``mask`` may be binary or integer labels; each label > 0 gets its own colour
-    from tab20 (neighbouring labels far apart in it).
+    from tab20 (neighbouring labels far apart in it, never grey).
     """
     image = np.asarray(image)
     rgb = np.repeat(image[..., None], 3, axis=-1) if image.ndim == 2 else image[..., :3]
@@ -132,7 +135,9 @@ def overlay(image: np.ndarray, mask: np.ndarray, colour=(255, 60, 30), alpha: fl
         import matplotlib
 
         cmap = matplotlib.colormaps["tab20"]
-        colours = {int(k): np.array(cmap(int(k) * 7 % 20)[:3], np.float32) * 255 for k in np.unique(mask) if k > 0}
+        palette = [i for i in range(20) if i not in (14, 15)]  # not its two greys: they look unlabelled
+        colours = {int(k): np.array(cmap(palette[int(k) * 7 % len(palette)])[:3], np.float32) * 255
+                   for k in np.unique(mask) if k > 0}
     out = rgb.copy()
     for k, c in colours.items():
         where = mask == k
@@ -482,15 +487,18 @@ def background_table(metrics: Mapping, kinds=BACKGROUNDS, committed: Mapping | N
 
 def record_figure(rec: Mapping):
     """The committed record's figure of held-out scenes (``predictions.png``), for display in the chapter."""
-    from IPython.display import Image
+    from IPython.display import Image, Markdown
 
+    if rec.get("figure") is None:
+        return Markdown(f"(The figure of `results/{rec['name']}` is not in this copy of the results; "
+                        "the repository has it.)")
     return Image(filename=str(rec["figure"]))
 
 
 # --------------------------------------------------------------------------- records
 def save_run(out: str | os.PathLike, config: SegmentConfig, data: SceneData, run: SegmentRun, figure, *,
              made_by: dict, run_seconds: float, overwrite: bool = False) -> Path:
-    """Write a committable record: ``record.json``, ``history.json``, ``metrics.json``, ``predictions.png``; no model."""
+    """Write a committable record: ``record.json``, ``history.json``, ``metrics.json`` and :data:`FIGURE`; no model."""
     from .records import environment, save_record
 
     if run.metrics is None:
@@ -505,7 +513,7 @@ def save_run(out: str | os.PathLike, config: SegmentConfig, data: SceneData, run
               "made_by": made_by}
     history = {"history": run.history, "epoch_seconds": [round(t, 2) for t in run.epoch_seconds]}
     path = save_record(out, record=record, history=history, model=None, metrics=run.metrics, overwrite=overwrite)
-    figure.savefig(path / "predictions.png", dpi=72)
+    figure.savefig(path / FIGURE, dpi=72)
     return path
 
 
@@ -518,7 +526,7 @@ def check_record(path: str | os.PathLike) -> dict:
     if missing:
         raise RecordError(f"segmentation record {path} lacks {', '.join(missing)}")
     try:
-        rec = {f.split(".")[0]: json.loads((path / f).read_text()) for f in RECORD_FILES if f.endswith(".json")}
+        rec = {f.split(".")[0]: json.loads((path / f).read_text()) for f in RECORD_FILES}
     except ValueError as exc:
         raise RecordError(f"segmentation record {path} is corrupt: {exc}") from None
     r = rec["record"]
@@ -533,7 +541,7 @@ def check_record(path: str | os.PathLike) -> dict:
         problems.append("has no held-out scores or wall time")
     if problems:
         raise RecordError(f"segmentation record {path.name} " + "; ".join(problems))
-    return {**rec, "name": path.name, "figure": path / "predictions.png"}
+    return {**rec, "name": path.name, "figure": path / FIGURE if (path / FIGURE).exists() else None}
 
 
 def committed_run(root: str | os.PathLike | None = None) -> dict | None:
@@ -580,9 +588,8 @@ def run_card(config: SegmentConfig, source: Mapping, record: Mapping | None = No
     device = f"{cores.group(1)} CPU cores" if env["device"].startswith("CPU") and cores else env["device"]
     label = "Record " + html.escape(str(record.get("name", ""))) if record else "Run"
     line = f"<b>{label}:</b> " + " &middot; ".join(
-        [f"{config.profile} profile", f"{config.n_train:,} scenes, {config.epochs} epochs",
-         "official Fashion-MNIST garments" if source.get("official") else "garments not official",
-         html.escape(device)])
+        [f"{config.profile} profile", f"{config.n_train:,} scenes &times; {config.epochs} epochs",
+         "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST copy", html.escape(device)])
     return _card(rows, line, warnings)
 
 

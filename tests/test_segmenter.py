@@ -155,7 +155,8 @@ def test_an_incomplete_record_is_an_error(tmp_path):
 def test_the_committed_record_is_whole_full_size_and_meets_the_goal():
     rec = sg.check_record(RECORD)
     r, full = rec["record"], sg.SegmentConfig()
-    assert sorted(p.name for p in RECORD.iterdir()) == sorted(sg.RECORD_FILES)
+    assert sorted(p.name for p in RECORD.iterdir()) == sorted([*sg.RECORD_FILES, sg.FIGURE])
+    assert rec["figure"] is not None
     assert r["config"] == full.to_dict() | {"profile": r["config"]["profile"]} and r["epochs"] == full.epochs
     assert (r["data"]["n_train"], r["data"]["n_val"], r["data"]["n_test"]) == (full.n_train, full.n_val, full.n_test)
     assert r["data"]["official"] and "+changes" not in r["made_by"]["commit"]
@@ -165,3 +166,19 @@ def test_the_committed_record_is_whole_full_size_and_meets_the_goal():
     assert m["otsu"]["mean_iou"] < m["unet"]["mean_iou"] - 0.2  # ... and that Otsu fails where it does not
     assert r["timing"]["run_seconds"] <= 15 * 60
     assert json.loads((RECORD / "history.json").read_text())["history"]["val_miou"]
+
+
+def test_examples_pick_typical_good_scenes_then_the_worst_and_the_figure_shows_them():
+    garments, classes = _garments()
+    scenes = sg.make_scenes(garments, classes, 10, 48, seed=4)
+    pred = scenes.masks.copy()
+    pred[3] = 0  # scene 3 is missed entirely (IoU 0), scene 7 half
+    pred[7, :24] = 0
+    iou = sg.per_scene_iou(pred, scenes.masks)
+    picks = sg.examples(pred, scenes.masks, good=2, worst=2)
+    assert picks[2] == 3 and iou[picks[3]] == iou[7] < 1 and all(iou[i] == 1.0 for i in picks[:2])
+    data = sg.SceneData(scenes, scenes, scenes, {"description": "test", "official": False})
+    run = sg.SegmentRun(1, {}, [], 0.0, 0, predictions=pred)
+    fig = sg.predictions_figure(data, run, good=2, worst=2)
+    assert len(fig.axes) == 4 * 4  # scene, true mask, U-Net, Otsu rows; four scenes
+    assert fig.axes[0].get_title().startswith("good") and fig.axes[2].get_title() == "worst: IoU 0.00"

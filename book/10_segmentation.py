@@ -199,7 +199,7 @@ run = segmenter.train(model, scenes, config, verbose=progress_verbose())
 run = segmenter.evaluate(model, scenes, run)  # the held-out scenes, once
 
 # %% tags=["slides-show-output"]
-print(f"{config.n_train:,} scenes x {run.epochs} epochs in {run.seconds:.0f} s; held-out mean IoU "
+print(f"{config.n_train:,} scenes × {run.epochs} epochs in {run.seconds:.0f} s; held-out mean IoU "
       f"{run.metrics['unet']['mean_iou']:.3f}, Otsu {run.metrics['otsu']['mean_iou']:.3f}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}

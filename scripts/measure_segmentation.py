@@ -1,0 +1,72 @@
+"""Measure the Segmentation chapter's U-Net at full size and write its record to results/segmentation-unet.
+
+Run from a clean checkout of a commit, under the shared measurement lock (see HELPERS.md):
+
+    PYTHONPATH=$PWD python scripts/measure_segmentation.py
+
+It builds the scenes (Fashion-MNIST garments on textured backgrounds), trains the U-Net,
+scores it and Otsu's threshold on the held-out scenes, and writes record.json, history.json,
+metrics.json and predictions.png (held-out scenes: good ones and the worst). No model is kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--profile", default="seed", help="seed (full size, the default) or quick (a try-out)")
+    parser.add_argument("--out", default=str(REPO / "results"), help="folder of the record folder (default results/)")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+
+    started = time.perf_counter()
+    from cifar_lessons import segmenter as sg
+    from cifar_lessons.errors import CifarLessonsError
+    from cifar_lessons.records import source_commit
+
+    try:
+        config = sg.segment_config(args.profile, env={})
+        if config != sg.SegmentConfig(profile=config.profile) and out.resolve() == (REPO / "results").resolve():
+            parser.error("results/ holds full-size runs only; give --out for a quick try-out")
+        commit = source_commit()
+        if commit is None or commit.endswith("+changes"):
+            print(f"measure: WARNING: the source is not a clean commit ({commit}); commit first, or this "
+                  "record cannot be traced to the code that made it", flush=True)
+        made_by = {"commit": commit,
+                   "command": "python scripts/measure_segmentation.py" + (f" {shlex.join(argv)}" if argv else "")}
+        data = sg.build_scenes(config)
+        load_seconds = time.perf_counter() - started
+        print(f"measure: garments: {data.source['description']}", flush=True)
+        print(f"measure: {len(data.train):,} training, {len(data.val):,} validation, {len(data.test):,} held-out "
+              f"scenes of {config.size} px; data and scenes in {load_seconds:.0f} s", flush=True)
+        model = sg.unet(config.size, filters=config.filters, bottleneck=config.bottleneck, seed=config.seed)
+        print(f"measure: U-Net, {sg.parameter_count(model):,} parameters, {config.epochs} epochs", flush=True)
+        run = sg.train(model, data, config, verbose=2)
+        sg.evaluate(model, data, run)
+        figure = sg.predictions_figure(data, run, title="Held-out scenes (committed full-size run)")
+        seconds = time.perf_counter() - started
+        path = sg.save_run(out / sg.COMMITTED, config, data, run, figure, made_by=made_by, run_seconds=seconds,
+                           overwrite=True)
+    except CifarLessonsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    u, o = run.metrics["unet"], run.metrics["otsu"]
+    print(f"measure: U-Net: mean IoU {u['mean_iou']:.3f} (goal {sg.GOAL_MIOU}: "
+          f"{'met' if u['mean_iou'] >= sg.GOAL_MIOU else 'NOT met'}), pixel accuracy {u['pixel_accuracy']:.2%}; "
+          f"Otsu: mean IoU {o['mean_iou']:.3f}, pixel accuracy {o['pixel_accuracy']:.2%}", flush=True)
+    print(f"measure: training {run.seconds:.0f} s, whole run {seconds:.0f} s; record {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

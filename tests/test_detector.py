@@ -147,3 +147,32 @@ def test_the_committed_record_is_full_size_and_meets_the_goal():
     metrics = json.loads((RECORD / "metrics.json").read_text())
     assert metrics["n_scenes"] == full.n_test and metrics["map50"] >= d.GOAL
     assert r["timing"]["run_seconds"] <= 12 * 60
+
+
+def test_opencvs_face_cascade_finds_the_astronauts_face_and_nms_merges_its_raw_windows():
+    from cifar_lessons import vision
+    from cifar_lessons.detection import nms
+
+    astronaut = vision.sample_photos(["astronaut"])["astronaut"]
+    faces = d.haar_detect(astronaut, "face")
+    assert len(faces) == 1 and d.detection.iou(faces[0], (177, 66, 272, 161)) > 0.8  # where her face is
+    boxes, scores = d.haar_candidates(astronaut, "face")
+    assert len(boxes) == len(scores) > 10, "without merging, many windows fire"
+    kept = nms(boxes, scores, 0.3)
+    assert len(kept) < len(boxes) / 3
+    assert d.detection.iou(boxes[kept[0]], faces[0]) > 0.5, "the best-scored window is on the face"
+    with pytest.raises(KeyError, match="choose from"):
+        d.haar_cascade("dog face")
+
+
+def test_detections_grid_draws_a_box_per_confident_detection_and_each_truth():
+    from matplotlib.patches import Rectangle
+
+    from cifar_lessons import plots
+
+    image = np.zeros((64, 64, 3), dtype=np.uint8)
+    det = {"boxes": np.array([[1, 1, 20, 20], [30, 30, 50, 50]]), "scores": np.array([0.9, 0.2]), "labels": np.array([0, 1])}
+    fig = plots.detections_grid([image], [det], ["a", "b"], truths=[{"boxes": [[2, 2, 20, 20]], "labels": [0]}])
+    patches = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
+    assert len(patches) == 2  # the truth (dashed) and the detection scoring >= 0.5
+    assert [t.get_text() for t in fig.axes[0].texts] == ["a 0.90"]

@@ -35,8 +35,8 @@ if "google.colab" in sys.modules:
 # detector trained here, on scenes this chapter builds itself, measured with the same arithmetic.
 #
 # The build's profile decides how much is trained: the `quick` profile (every CI build) trains on
-# 5,000 scenes for 5 epochs, so its detector is half-trained; the full size trains on 20,000 scenes
-# for 14 epochs. The full-size run was measured once and is shown near the end with its run card.
+# 5,000 scenes for 5 epochs, so its detector is half-trained; the full size trains for 10 epochs of
+# 20,000 scenes each, new scenes every epoch. The full-size run was measured once and is shown near the end with its run card.
 
 # %%
 import numpy as np
@@ -221,6 +221,11 @@ show_table(layers[~layers["kind"].isin(["BatchNormalization", "Activation", "Inp
 # The loss adds three parts per scene: binary cross-entropy of objectness in every cell (most cells are
 # empty and must say so), cross-entropy of the class in the cells that hold an object, and the L1
 # distance of the box numbers there (weighted × 2). Adam with a cosine decay, as in the Fashion-MNIST chapter.
+#
+# **New scenes every epoch.** Scenes cost nothing to make, so each epoch after the first trains on
+# scenes the network has never seen (the same training garments, elsewhere, resized and tinted
+# anew). A first full-size run that reused one set of 20,000 scenes for 14 epochs memorised them:
+# training loss 0.96 against validation loss 4.8, and mAP@0.5 0.675 on the held-out scenes.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Training
@@ -296,7 +301,7 @@ print(f"at score 0.5: {np.mean(errors == 0):.0%} of held-out scenes without a si
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The full-size run
 #
-# The committed record: 20,000 training scenes, 14 epochs, 1,000 held-out scenes, with its run card.
+# The committed record: 10 epochs of 20,000 new scenes each, 1,000 held-out scenes, with its run card.
 
 # %% tags=["hide-input", "slides-show-output"]
 if committed:

@@ -61,7 +61,8 @@ class DetectorConfig:
     max_objects: int = 3
     min_size: int = 20
     max_size: int = 32
-    epochs: int = 14
+    epochs: int = 10
+    fresh_scenes: bool = True
     batch_size: int = 64
     learning_rate: float = 3e-3
     score_threshold: float = 0.05
@@ -191,6 +192,8 @@ class Scenes:
     images: np.ndarray
     boxes: list
     labels: list
+    garments: np.ndarray | None = None  # what they were made from, to make new ones (see :func:`train`)
+    garment_labels: np.ndarray | None = None
 
     def ground_truths(self) -> list[dict]:
         """In the form :func:`cifar_lessons.detection.mean_average_precision` reads."""
@@ -209,7 +212,7 @@ def make_scenes(n: int, garments: np.ndarray, labels: np.ndarray, config: Detect
         images.append(image)
         boxes.append(b)
         classes.append(lab)
-    return Scenes(np.stack(images), boxes, classes)
+    return Scenes(np.stack(images), boxes, classes, garments, labels)
 
 
 def load_scenes(config: DetectorConfig):
@@ -379,8 +382,11 @@ def train(model, train_scenes: Scenes, config: DetectorConfig, *, val_scenes: Sc
           verbose: int | str = "auto") -> DetectorRun:
     """Fit on the training scenes: Adam with a cosine decay to zero, :func:`detection_loss`.
 
-    ``val_scenes`` (a few held-out scenes) only report a validation loss per epoch; nothing is
-    chosen on them.
+    With ``config.fresh_scenes`` every epoch after the first trains on **new** scenes made from the
+    same training garments (other places, sizes, colours, neighbours): a network cannot memorise
+    scenes it sees once. Without it, the full-size run memorised its 20,000 scenes (training loss
+    0.96, validation loss 4.8 after 14 epochs; mAP@0.5 0.675). ``val_scenes`` only report a
+    validation loss per epoch; nothing is chosen on them.
     """
     import keras
 
@@ -393,11 +399,23 @@ def train(model, train_scenes: Scenes, config: DetectorConfig, *, val_scenes: Sc
     keras.utils.set_random_seed(config.seed)
     times: list[float] = []
     start = time.perf_counter()
-    history = model.fit(train_scenes.images, targets(train_scenes, config), validation_data=validation,
-                        epochs=config.epochs, batch_size=config.batch_size, shuffle=True, verbose=verbose,
-                        callbacks=[keras.callbacks.TerminateOnNaN(), _epoch_timer(times)])
+    hist: dict[str, list[float]] = {}
+    scenes = train_scenes
+    for epoch in range(config.epochs):
+        if epoch and config.fresh_scenes:
+            if scenes.garments is None:
+                raise ConfigError("fresh scenes need the garments the training scenes were made from")
+            scenes = make_scenes(len(train_scenes), train_scenes.garments, train_scenes.garment_labels, config,
+                                 seed=config.seed + 1000 + epoch)
+        # One fit per epoch: the optimiser (and its cosine schedule) carries on from the last.
+        history = model.fit(scenes.images, targets(scenes, config), validation_data=validation,
+                            initial_epoch=epoch, epochs=epoch + 1, batch_size=config.batch_size, shuffle=True,
+                            verbose=verbose, callbacks=[keras.callbacks.TerminateOnNaN(), _epoch_timer(times)])
+        for k, vs in history.history.items():
+            hist.setdefault(k, []).extend(float(v) for v in vs)
+        if model.stop_training:
+            break
     seconds = time.perf_counter() - start
-    hist = {k: [float(v) for v in vs] for k, vs in history.history.items()}
     params = int(sum(int(np.prod(w.shape)) for w in model.weights))
     return DetectorRun(config.epochs, hist, times, seconds, params)
 
@@ -511,7 +529,8 @@ def run_card(config: DetectorConfig, source: Mapping, record: Mapping | None = N
     rows = [
         ("run", f"committed record {html.escape(str(record.get('name', '')))}" if record else "this build"),
         ("profile", f"{config.profile}: {config.n_train:,} training scenes, {config.n_test:,} held-out scenes, "
-                    f"{config.epochs} epochs, batch {config.batch_size}, seed {config.seed}"),
+                    f"{config.epochs} epochs" + (" (new scenes every epoch)" if config.fresh_scenes else "")
+                    + f", batch {config.batch_size}, seed {config.seed}"),
         ("scenes", f"{config.min_objects}&ndash;{config.max_objects} Fashion-MNIST garments, {config.min_size}&ndash;"
                    f"{config.max_size} px, on {config.canvas}&times;{config.canvas} textured canvases"),
         ("model", f"small CNN trained from scratch (no pretrained weights), stride {config.stride}: "

@@ -405,7 +405,11 @@ def _box_patch(ax, box, colour, text: str | None = None, dashed: bool = False, f
     ax.add_patch(Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, edgecolor=colour,
                            linewidth=2.2, linestyle="--" if dashed else "-"))
     if text:
-        ax.text(x1 - 0.5, y1 - 1, text, color="white", fontsize=fontsize, va="bottom", ha="left",
+        # Above the box, unless the box touches the image's top: then inside it, so it is never cut off.
+        height = abs(ax.get_ylim()[0] - ax.get_ylim()[1])
+        inside = y1 < 0.12 * height
+        ax.text(x1 - 0.5, y1 - 0.5 if inside else y1 - 1, text, color="white", fontsize=fontsize,
+                va="top" if inside else "bottom", ha="left",
                 bbox=dict(facecolor=colour, edgecolor="none", pad=1.2, alpha=0.9), clip_on=True)
 
 
@@ -495,7 +499,8 @@ def ap_bars(per_class: Mapping[str, Mapping[str, float]], title: str | None = No
     ax.set_xlim(0, 1)
     ax.set_xlabel("AP@0.5 on held-out scenes", fontsize=12)
     ax.tick_params(labelsize=11)
-    ax.legend(fontsize=10, loc="lower right")
+    handles, labels = ax.get_legend_handles_labels()  # barh stacks the first run lowest: list it last
+    ax.legend(handles[::-1], labels[::-1], fontsize=10, loc="lower right")
     if title:
         ax.set_title(title, fontsize=13)
     fig.tight_layout()

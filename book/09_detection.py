@@ -224,8 +224,9 @@ show_table(layers[~layers["kind"].isin(["BatchNormalization", "Activation", "Inp
 #
 # **New scenes every epoch.** Scenes cost nothing to make, so each epoch after the first trains on
 # scenes the network has never seen (the same training garments, elsewhere, resized and tinted
-# anew). A first full-size run that reused one set of 20,000 scenes for 14 epochs memorised them:
-# training loss 0.96 against validation loss 4.8, and mAP@0.5 0.675 on the held-out scenes.
+# anew). A first full-size run that reused one set of 20,000 scenes for 14 epochs (commit cb3eca8, the
+# same script; its record was replaced by the one below) memorised them: training loss 0.96 against
+# validation loss 4.8, and mAP@0.5 0.675 on the held-out scenes.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Training
@@ -250,7 +251,8 @@ print(f"this build ({config.profile}): mAP@0.5 = {run.metrics['map50']:.3f} on {
       f"({run.metrics['n_objects']:,} objects)")
 if committed:
     print(f"full size, results/{committed['name']}: mAP@0.5 = {committed['metrics']['map50']:.3f} "
-          f"on {committed['metrics']['n_scenes']:,} held-out scenes")
+          f"on {committed['metrics']['n_scenes']:,} held-out scenes "
+          f"(goal {detector.GOAL}: {'met' if committed['metrics']['map50'] >= detector.GOAL else 'not met'})")
 else:
     print("full size: not measured yet (scripts/measure_detection.py)")
 
@@ -293,6 +295,12 @@ plots.detections_grid([test_scenes.images[i] for i in bad], [run.detections[i] f
 print(f"at score 0.5: {np.mean(errors == 0):.0%} of held-out scenes without a single mistake")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
+# **The goal is not met yet.** This chapter set out to reach mAP@0.5 0.8 on the held-out scenes within
+# about 12 minutes of two CPU cores; the committed full-size run reaches 0.729 in 11.5 minutes. Its
+# validation loss was still falling at the last epoch, and the gap is almost all in the upper-body
+# classes (shirt 0.27, pullover and coat 0.56): more epochs, or a pretrained backbone tuned on the
+# scenes, are the next things to try.
+#
 # The failures show what mAP averages away. A wrong class with a good box (the box is right, the name
 # is not: shirt for T-shirt, pullover for coat), a garment too faint against a background of the same
 # colour, a small sandal whose thin straps give few pixels. On the quick profile the detector is

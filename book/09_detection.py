@@ -250,9 +250,9 @@ committed = detector.committed_run()
 print(f"this build ({config.profile}): mAP@0.5 = {run.metrics['map50']:.3f} on {len(test_scenes):,} held-out scenes "
       f"({run.metrics['n_objects']:,} objects)")
 if committed:
-    print(f"full size, results/{committed['name']}: mAP@0.5 = {committed['metrics']['map50']:.3f} "
-          f"on {committed['metrics']['n_scenes']:,} held-out scenes "
-          f"(goal {detector.GOAL}: {'met' if committed['metrics']['map50'] >= detector.GOAL else 'not met'})")
+    print(f"full size ({committed['name']}): mAP@0.5 = {committed['metrics']['map50']:.3f} on "
+          f"{committed['metrics']['n_scenes']:,} scenes; goal {detector.GOAL} "
+          f"{'met' if committed['metrics']['map50'] >= detector.GOAL else 'not met'}")
 else:
     print("full size: not measured yet (scripts/measure_detection.py)")
 

@@ -16,10 +16,22 @@ from cifar_lessons.results import (COMMITTED_FILES, EXTRA, LADDER, check_committ
 from conftest import REPO
 
 RESULTS = REPO / "results"
-# The CIFAR-10 records; the Fashion-MNIST chapter's (fashion-*) are checked in test_fashion.py, the
-# Segmentation chapter's (segmentation-*) in test_segmenter.py.
-NAMES = sorted(p.name for p in RESULTS.iterdir() if p.is_dir() and not p.name.startswith(("fashion-", "segmentation-"))) \
-    if RESULTS.is_dir() else []
+# The CIFAR-10 project's records, checked here; every other chapter's family of records is checked
+# by that chapter's own tests. A folder that belongs to no family fails below, so none goes unchecked.
+OTHER_FAMILIES = {"fashion-": "test_fashion.py", "fashion-transfer": "test_fashion_transfer.py",
+                  "segmentation-": "test_segmenter.py", "detection-": "test_detector.py",
+                  "gradcam-": "test_grad_cam_study.py"}
+CIFAR_FAMILIES = ("lite0-", "resnet50-")
+FOLDERS = sorted(p.name for p in RESULTS.iterdir() if p.is_dir()) if RESULTS.is_dir() else []
+NAMES = [n for n in FOLDERS if n.startswith(CIFAR_FAMILIES)]
+
+
+def test_every_committed_folder_belongs_to_a_family_that_a_test_checks():
+    stray = [n for n in FOLDERS if not n.startswith(CIFAR_FAMILIES + tuple(OTHER_FAMILIES))]
+    assert not stray, f"results/ folders no test checks: {stray}"
+    for family, test_file in OTHER_FAMILIES.items():
+        if any(n.startswith(family) for n in FOLDERS):
+            assert (REPO / "tests" / test_file).is_file(), f"{family}* records need {test_file}"
 
 
 def test_the_checkout_reads_its_own_results_folder(monkeypatch):

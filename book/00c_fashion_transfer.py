@@ -63,9 +63,8 @@ ft.run_card(config, data.source.to_dict(), weights)
 scratch = fashion.committed_runs()
 for kind, rec in scratch.items():
     if rec:
-        print(f"{fashion.MODEL_NAMES[kind]:14s} {rec['metrics']['accuracy']:.1%} test accuracy "
-              f"({rec['record']['parameters']:,} parameters, {rec['record']['timing']['train_seconds'] / 60:.1f} min, "
-              f"results/{rec['name']})")
+        print(f"{fashion.MODEL_NAMES[kind]:14s} {rec['metrics']['accuracy']:.1%} test accuracy, "
+              f"{rec['record']['parameters']:,} parameters (results/{rec['name']})")
     else:
         print(f"{fashion.MODEL_NAMES[kind]:14s} not measured yet")
 
@@ -164,7 +163,8 @@ history = ft.fine_tune(model, data, config, history, verbose=progress_verbose())
 run = ft.evaluate(model, data, history)
 
 # %% tags=["slides-show-output"]
-print(f"fine-tuning, {config.fine_tune_epochs} epochs: {history.seconds['fine_tune']:.0f} s; "
+print(f"fine-tuning, {config.fine_tune_epochs} epoch{'s' if config.fine_tune_epochs > 1 else ''}: "
+      f"{history.seconds['fine_tune']:.0f} s; "
       f"test accuracy {run.metrics['accuracy']:.1%} ({backbone_name(config.backbone)}, this build)")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -221,7 +221,8 @@ plots.confusion_heatmap(run.metrics["confusion_matrix"], data.class_names)
 
 # %% tags=["slides-show-output"]
 committed = ft.committed_run()
-show_table(ft.comparison_table(run, config, scratch, committed))
+show_table(ft.comparison_table(run, config, scratch, committed),
+           slide_columns=["model", "from", "epochs", "train time", "test accuracy"])
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Mind where each row comes from. "Full size" rows are records measured once on all 60,000 training
@@ -237,10 +238,9 @@ show_table(ft.comparison_table(run, config, scratch, committed))
 
 # %% tags=["hide-input", "slides-show-output"]
 if committed:
-    display(plots.curves_side_by_side(
-        [committed["history"]],
-        [f"{backbone_name(committed['record']['config']['backbone'])}, full size: "
-         f"{committed['metrics']['accuracy']:.1%} test"], ncols=1))
+    print(f"{backbone_name(committed['record']['config']['backbone'])}, all 60,000 images: "
+          f"test accuracy {committed['metrics']['accuracy']:.1%} (results/{committed['name']})")
+    display(plots.training_curves(committed["history"]["history"], committed["history"]["phase2_start"]))
     display(ft.record_card(committed))
 else:
     print(f"Not measured yet: no results/{ft.COMMITTED} record in this checkout.")

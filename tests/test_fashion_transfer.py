@@ -93,7 +93,9 @@ def _bn_stats(base):
             for w in (layer.moving_mean, layer.moving_variance)]
 
 
-def test_phase_1_keeps_the_base_frozen_and_phase_2_keeps_batchnorm_frozen(small_config):
+@pytest.fixture(scope="module")
+def two_phases(small_config):
+    """Both phases once on 40 synthetic images, with the weights snapshotted between them."""
     import keras
 
     from cifar_lessons.models import base_of
@@ -101,29 +103,43 @@ def test_phase_1_keeps_the_base_frozen_and_phase_2_keeps_batchnorm_frozen(small_
     data = _data()
     model = ft.build_classifier(small_config)
     base = base_of(model)
-    before = [np.array(w) for w in base.weights]
-    head_before = np.array(model.get_layer("classes").kernel)
+
+    def snapshot():
+        return [np.array(w) for layer in base.layers for w in layer.weights]
+
+    out = {"data": data, "model": model, "base": base, "before": snapshot(),
+           "is_bn": [isinstance(layer, keras.layers.BatchNormalization) for layer in base.layers for _ in layer.weights],
+           "head_before": np.array(model.get_layer("classes").kernel)}
     history = ft.train_head(model, data, small_config, verbose=0)
-    assert not base.trainable
-    assert all(np.array_equal(a, np.array(b)) for a, b in zip(before, base.weights)), "phase 1 moved the base"
-    assert not np.array_equal(head_before, np.array(model.get_layer("classes").kernel)), "the head did not learn"
-    assert history.phase2_start is None and "features" in history.seconds
-
-    bn_before = _bn_stats(base)
+    out.update(after_head=snapshot(), base_trainable_in_phase_1=base.trainable,
+               head_after=np.array(model.get_layer("classes").kernel), phase2_start_after_head=history.phase2_start,
+               head_seconds=dict(history.seconds), bn_before=_bn_stats(base))
     history = ft.fine_tune(model, data, small_config, history, verbose=0)
-    assert base.trainable and history.phase2_start == 1 and len(history.history["val_accuracy"]) == 2
-    assert all(not layer.trainable for layer in base.layers if isinstance(layer, keras.layers.BatchNormalization))
-    assert all(np.array_equal(a, b) for a, b in zip(bn_before, _bn_stats(base))), "BatchNorm statistics moved"
-    conv = [np.array(w) for layer in base.layers if isinstance(layer, keras.layers.Conv2D) for w in layer.weights]
-    conv_before = [w for w, layer_w in zip(before, base.weights) if "conv" in layer_w.path and "bn" not in layer_w.path]
-    assert any(not np.array_equal(a, b) for a, b in zip(conv_before, conv)), "fine-tuning did not move the base"
+    out.update(history=history, bn_after=_bn_stats(base), after_fine_tune=snapshot(),
+               bn_frozen=[not layer.trainable for layer in base.layers
+                          if isinstance(layer, keras.layers.BatchNormalization)])
+    out["run"] = ft.evaluate(model, data, history)
+    return out
 
 
-def test_a_saved_run_is_a_committable_record_and_a_broken_one_is_an_error(small_config, tmp_path):
-    data = _data()
-    model = ft.build_classifier(small_config)
-    history = ft.fine_tune(model, data, small_config, ft.train_head(model, data, small_config, verbose=0), verbose=0)
-    run = ft.evaluate(model, data, history)
+def test_phase_1_keeps_the_base_frozen_and_phase_2_keeps_batchnorm_frozen(two_phases):
+    t = two_phases
+    assert not t["base_trainable_in_phase_1"]
+    assert all(np.array_equal(a, b) for a, b in zip(t["before"], t["after_head"])), "phase 1 moved the base"
+    assert not np.array_equal(t["head_before"], t["head_after"]), "the head did not learn"
+    assert t["phase2_start_after_head"] is None and "features" in t["head_seconds"]
+
+    history = t["history"]
+    assert t["base"].trainable and history.phase2_start == 1 and len(history.history["val_accuracy"]) == 2
+    assert t["bn_frozen"] and all(t["bn_frozen"])
+    assert all(np.array_equal(a, b) for a, b in zip(t["bn_before"], t["bn_after"])), "BatchNorm statistics moved"
+    moved = [not np.array_equal(a, b) for a, b in zip(t["after_head"], t["after_fine_tune"])]
+    assert moved == [not bn for bn in t["is_bn"]], "fine-tuning must move every weight of the base but BatchNorm's"
+
+
+def test_a_saved_run_is_a_committable_record_and_a_broken_one_is_an_error(small_config, two_phases, tmp_path):
+    data, run = two_phases["data"], two_phases["run"]
+    assert run.metrics["n_test"] == 12 and run.parameters["trainable_in_fine_tuning"] < run.parameters["total"]
     made_by = {"commit": "0" * 40, "command": "python scripts/measure_fashion_transfer.py"}
     weights = {"weights": "imagenet", "pretrained": True, "backbone": "efficientnet_lite0", "description": "test"}
     out = ft.save_run(tmp_path / ft.COMMITTED, small_config, data, run, weights=weights, made_by=made_by, run_seconds=2.0)

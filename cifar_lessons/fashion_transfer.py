@@ -362,6 +362,37 @@ def committed_run(root: str | os.PathLike | None = None) -> dict | None:
     return check_record(base / COMMITTED) if (base / COMMITTED).is_dir() else None
 
 
+def earlier_runs(root: str | os.PathLike | None = None) -> list[dict]:
+    """Earlier full-size records kept beside the chapter's (``results/fashion-transfer-*``), oldest recipe first.
+
+    They show why the chapter's recipe is what it is (the 32-pixel run it replaced); each is
+    checked as strictly as the chapter's own.
+    """
+    from .results import results_root
+
+    try:
+        base = Path(root) if root is not None else results_root()
+    except RecordError:
+        return []
+    return [check_record(p) for p in sorted(base.glob(f"{COMMITTED}-*")) if p.is_dir()]
+
+
+def choices_table(records: list[dict]):
+    """The full-size recipes measured, one row each: input, epochs, fine-tuning rate, time, test accuracy."""
+    import pandas as pd
+
+    rows = []
+    for rec in records:
+        r, c = rec["record"], rec["record"]["config"]
+        rows.append({"record": rec["name"], "input": f"{c['image_size']}×{c['image_size']}",
+                     "epochs": f"{c['head_epochs']} + {c['fine_tune_epochs']}",
+                     "fine-tuning rate": f"{c['fine_tune_learning_rate']:g}, cosine",
+                     "wall time": f"{r['timing']['run_seconds'] / 60:.1f} min",
+                     "validation accuracy": f"{rec['history']['history']['val_accuracy'][-1]:.1%}",
+                     "test accuracy": f"{rec['metrics']['accuracy']:.1%}"})
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------- the page
 def backbone_label(config_or_record: TransferConfig | Mapping) -> str:
     """``EfficientNet-Lite0 (ImageNet weights from its pip package)``, as prose and tables write it."""

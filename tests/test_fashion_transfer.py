@@ -12,8 +12,9 @@ from cifar_lessons.errors import ConfigError, RecordError
 from conftest import REPO
 
 OFFLINE = {"CIFAR_LESSONS_BACKBONE": "efficientnet_lite0", "CIFAR_LESSONS_WEIGHTS": "imagenet"}
-#: The floor the chapter states for the committed full-size record (book/00c_fashion_transfer.py).
-CLAIMED = ft.GOAL
+#: What the chapter states for its committed full-size record (book/00c_fashion_transfer.py, "What we
+#: chose, and why"): 92.1 %, short of the 93 % goal (ft.GOAL) the run was designed for.
+CLAIMED = 0.921
 
 
 # --------------------------------------------------------------------------- profiles

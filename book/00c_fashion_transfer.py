@@ -229,7 +229,7 @@ show_table(ft.comparison_table(run, config, scratch, committed),
            slide_columns=["model", "from", "epochs", "train time", "test accuracy"])
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Mind where each row comes from. "Full size" rows are records measured once on all 60,000 training
+# Mind where each row comes from. "Record" rows are full-size records measured once on all 60,000 training
 # images and kept in `results/` (`scripts/measure_fashion.py` and `scripts/measure_fashion_transfer.py`
 # made them); their run cards say on which machine and with which weights. "This build" is the run
 # above, on this build's profile. "Parameters (trained)" is what learns while fine-tuning: the transfer
@@ -243,7 +243,7 @@ show_table(ft.comparison_table(run, config, scratch, committed),
 # %% tags=["hide-input", "slides-show-output"]
 if committed:
     print(f"{backbone_name(committed['record']['config']['backbone'])}, all 60,000 images: "
-          f"test accuracy {committed['metrics']['accuracy']:.1%} (results/{committed['name']})")
+          f"test accuracy {committed['metrics']['accuracy']:.1%}")
     display(plots.training_curves(committed["history"]["history"], committed["history"]["phase2_start"]))
     display(ft.record_card(committed))
 else:

@@ -435,17 +435,18 @@ def run_card(config: TransferConfig, source: Mapping, weights: Mapping, record: 
                         f"{full.fine_tune_epochs}: the network here is half-trained, and its accuracy is lower "
                         "than the full-size one in the committed record.")
     if config.backbone != DEFAULT_BACKBONE:
-        warnings.append(f"<b>Not the course's backbone.</b> The course uses EfficientNetB0 with Keras's ImageNet "
-                        f"weights (the default online, as in Colab); this run used {backbone_name(config.backbone)} "
-                        f"with {html.escape(weights.get('description', ''))}, because Keras's download is not "
-                        "available offline.")
+        # Labelled, not a warning: a full-size record made offline is the real result for its backbone.
+        rows.insert(3, ("note", f"<b>Not the course's backbone.</b> The course uses EfficientNetB0 with Keras's "
+                                f"ImageNet weights (the default online, as in Colab); this run used "
+                                f"{backbone_name(config.backbone)} with {html.escape(weights.get('description', ''))}, "
+                                "because Keras's download is not available offline."))
     if not source.get("official"):
         warnings.append(f"<b>Data:</b> {html.escape(source['description'])}.")
     cores = re.search(r"(\d+) cores", env["device"])
     device = f"{cores.group(1)} CPU cores" if env["device"].startswith("CPU") and cores else env["device"]
     label = "Record " + html.escape(str(record.get("name", ""))) if record else "Run"
     line = f"<b>{label}:</b> " + " &middot; ".join(
-        [f"{config.profile} profile", f"{backbone_name(config.backbone)}, ImageNet weights",
+        [f"{config.profile} profile", backbone_name(config.backbone) + " (ImageNet)",
          f"{config.image_size}&times;{config.image_size}", html.escape(device)])
     return _card(rows, line, warnings)
 
@@ -469,7 +470,7 @@ def comparison_table(run: TransferRun | None, config: TransferConfig, committed_
     rows = []
     for kind, name in SCRATCH.items():
         rec = committed_scratch.get(kind)
-        rows.append({"model": MODEL_NAMES[kind], "from": f"full size: results/{name}",
+        rows.append({"model": MODEL_NAMES[kind], "from": f"record {name}",
                      "parameters (trained)": f"{rec['record']['parameters']:,}" if rec else "",
                      "epochs": str(rec["record"]["epochs"]) if rec else "",
                      "train time": f"{rec['record']['timing']['train_seconds'] / 60:.1f} min" if rec else "",
@@ -483,12 +484,12 @@ def comparison_table(run: TransferRun | None, config: TransferConfig, committed_
                      "test accuracy": f"{run.metrics['accuracy']:.1%}" if run.metrics else "not evaluated"})
     if committed_transfer:
         r = committed_transfer["record"]
-        rows.append({"model": f"{backbone_name(r['config']['backbone'])} + head", "from": f"full size: results/{COMMITTED}",
+        rows.append({"model": f"{backbone_name(r['config']['backbone'])} + head", "from": f"record {COMMITTED}",
                      "parameters (trained)": f"{r['parameters']['trainable_in_fine_tuning']:,}",
                      "epochs": f"{r['epochs']['head']} + {r['epochs']['fine_tune']}",
                      "train time": f"{r['timing']['train_seconds'] / 60:.1f} min",
                      "test accuracy": f"{committed_transfer['metrics']['accuracy']:.1%}"})
     else:
-        rows.append({"model": "transfer", "from": f"full size: results/{COMMITTED}", "parameters (trained)": "",
+        rows.append({"model": "transfer", "from": f"record {COMMITTED}", "parameters (trained)": "",
                      "epochs": "", "train time": "", "test accuracy": "not measured yet"})
     return pd.DataFrame(rows)

@@ -150,8 +150,8 @@ def test_a_saved_run_is_a_committable_record_and_a_broken_one_is_an_error(small_
     rec = ft.committed_run(tmp_path)
     assert rec["record"]["data"]["n_train"] == 30 and rec["record"]["data"]["n_test"] == 12
     table = ft.comparison_table(run, small_config, {"dense": None, "cnn": None}, rec)
-    assert list(table["from"]) == ["full size: results/fashion-dense", "full size: results/fashion-cnn",
-                                   "this build (seed, n = 40)", "full size: results/fashion-transfer"]
+    assert list(table["from"]) == ["record fashion-dense", "record fashion-cnn", "this build (seed, n = 40)",
+                                   "record fashion-transfer"]
     assert ft.committed_run(tmp_path / "nowhere") is None
     history = json.loads((out / "history.json").read_text())
     history["history"]["val_accuracy"].pop()
@@ -166,7 +166,9 @@ def test_the_run_card_warns_on_the_quick_profile_and_on_a_backbone_not_the_cours
     quick = ft.run_card(ft.transfer_config("quick", env=OFFLINE), source, weights).data
     assert "Quick profile" in quick and "half-trained" in quick and "Not the course's backbone" in quick
     full = ft.run_card(ft.transfer_config("seed", env={}), source, weights).data
-    assert "Not the real result" not in full
+    assert "Not the real result" not in full and "Not the course's backbone" not in full
+    offline = ft.run_card(ft.transfer_config("seed", env=OFFLINE), source, weights).data
+    assert "Not the course's backbone" in offline and "Not the real result" not in offline
 
 
 # --------------------------------------------------------------------------- the committed records

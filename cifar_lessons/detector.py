@@ -390,7 +390,7 @@ def train(model, train_scenes: Scenes, config: DetectorConfig, *, val_scenes: Sc
     """
     import keras
 
-    from .fashion import _epoch_timer
+    from .fashion import epoch_timer
 
     steps = -(-len(train_scenes) // config.batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps)
@@ -410,7 +410,7 @@ def train(model, train_scenes: Scenes, config: DetectorConfig, *, val_scenes: Sc
         # One fit per epoch: the optimiser (and its cosine schedule) carries on from the last.
         history = model.fit(scenes.images, targets(scenes, config), validation_data=validation,
                             initial_epoch=epoch, epochs=epoch + 1, batch_size=config.batch_size, shuffle=True,
-                            verbose=verbose, callbacks=[keras.callbacks.TerminateOnNaN(), _epoch_timer(times)])
+                            verbose=verbose, callbacks=[keras.callbacks.TerminateOnNaN(), epoch_timer(times)])
         for k, vs in history.history.items():
             hist.setdefault(k, []).extend(float(v) for v in vs)
         if model.stop_training:
@@ -522,7 +522,7 @@ def committed_run(root=None) -> dict | None:
 # --------------------------------------------------------------------------- the page
 def run_card(config: DetectorConfig, source: Mapping, record: Mapping | None = None):
     """The chapter's run card: profile, scenes, backbone and weights, data, machine; a warning off full size."""
-    from .fashion import _card
+    from .fashion import card_html
     from .records import environment
 
     env = (record or {}).get("environment") or environment()
@@ -556,7 +556,7 @@ def run_card(config: DetectorConfig, source: Mapping, record: Mapping | None = N
     line = f"<b>{label}:</b> " + " &middot; ".join([f"{config.profile} profile",
                                                    f"{config.n_train:,} scenes, {config.epochs} epochs",
                                                    "small CNN from scratch"])
-    return _card(rows, line, warnings)
+    return card_html(rows, line, warnings)
 
 
 def record_card(rec: Mapping):

@@ -224,7 +224,10 @@ class FashionRun:
     metrics: dict | None = None
 
 
-def _epoch_timer(times: list):
+def epoch_timer(times: list):
+    """A Keras callback that appends each epoch's wall time to ``times``: the seconds a run card and
+    a record report. Shared by every chapter that trains outside the project's recipe (Fashion-MNIST,
+    Detection, Segmentation)."""
     import keras
 
     class EpochTimer(keras.callbacks.Callback):
@@ -259,7 +262,7 @@ def train(model, data: FashionData, epochs: int, config: FashionConfig, *, verbo
     start = time.perf_counter()
     history = model.fit(scale(x_fit), y_fit, validation_data=(scale(x_val), y_val), epochs=epochs,
                         batch_size=config.batch_size, shuffle=True, verbose=verbose,
-                        callbacks=[keras.callbacks.TerminateOnNaN(), _epoch_timer(times)])
+                        callbacks=[keras.callbacks.TerminateOnNaN(), epoch_timer(times)])
     seconds = time.perf_counter() - start
     hist = {k: [float(v) for v in vs] for k, vs in history.history.items()}
     kind = "cnn" if model.name == "small_cnn" else "dense" if model.name == "dense" else model.name
@@ -379,7 +382,10 @@ def comparison_table(runs: Mapping[str, FashionRun], config: FashionConfig, comm
     return pd.DataFrame(rows)
 
 
-def _card(rows: list[tuple[str, str]], line: str, warnings: list[str]):
+def card_html(rows: list[tuple[str, str]], line: str, warnings: list[str]):
+    """A run card: the one-line summary a slide shows, the full table in the speaker notes and the
+    book, and a "Not the real result" warning when there are ``warnings``. One renderer for the cards
+    of the chapters that train outside the project's recipe (Fashion-MNIST, Detection, Segmentation)."""
     from IPython.display import HTML
 
     from .book import DECK_ONLY
@@ -439,7 +445,7 @@ def run_card(config: FashionConfig, source: Mapping, record: Mapping | None = No
     line = f"<b>{label}:</b> " + " &middot; ".join([f"{config.profile} profile", f"{data} ({via})",
                                                    html.escape(device)])
     rows.insert(0, ("run", name))
-    return _card(rows, line, warnings)
+    return card_html(rows, line, warnings)
 
 
 def record_card(rec: Mapping):

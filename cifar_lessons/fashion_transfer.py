@@ -407,7 +407,7 @@ def run_card(config: TransferConfig, source: Mapping, weights: Mapping, record: 
     """The chapter's run card: profile, sizes, backbone and weights, data, machine, time; warnings when it
     is not the full size or not the course's EfficientNetB0. ``record`` makes it a committed record's card."""
     from .book import backbone_name
-    from .fashion import _card
+    from .fashion import card_html
     from .records import environment
 
     env = (record or {}).get("environment") or environment()
@@ -448,7 +448,7 @@ def run_card(config: TransferConfig, source: Mapping, weights: Mapping, record: 
     line = f"<b>{label}:</b> " + " &middot; ".join(
         [f"{config.profile} profile", backbone_name(config.backbone) + " (ImageNet)",
          f"{config.image_size}&times;{config.image_size}", html.escape(device)])
-    return _card(rows, line, warnings)
+    return card_html(rows, line, warnings)
 
 
 def record_card(rec: Mapping):

@@ -380,7 +380,7 @@ def train(model, data: SceneData, config: SegmentConfig, *, verbose: int | str =
     """
     import keras
 
-    from .fashion import _epoch_timer
+    from .fashion import epoch_timer
 
     steps = -(-config.n_train // config.batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps)
@@ -392,7 +392,7 @@ def train(model, data: SceneData, config: SegmentConfig, *, verbose: int | str =
     history = model.fit(scale(data.train.images), data.train.masks[..., None],
                         validation_data=(scale(data.val.images), data.val.masks[..., None]),
                         epochs=config.epochs, batch_size=config.batch_size, shuffle=True, verbose=verbose,
-                        callbacks=[keras.callbacks.TerminateOnNaN(), _epoch_timer(times)])
+                        callbacks=[keras.callbacks.TerminateOnNaN(), epoch_timer(times)])
     seconds = time.perf_counter() - start
     hist = {k: [float(v) for v in vs] for k, vs in history.history.items()}
     return SegmentRun(config.epochs, hist, times, seconds, parameter_count(model))
@@ -558,7 +558,7 @@ def committed_run(root: str | os.PathLike | None = None) -> dict | None:
 
 def run_card(config: SegmentConfig, source: Mapping, record: Mapping | None = None):
     """This chapter's run card: scenes, epochs, garments' source, machine, time; a warning below full size."""
-    from .fashion import _card
+    from .fashion import card_html
     from .records import environment
 
     env = (record or {}).get("environment") or environment()
@@ -590,7 +590,7 @@ def run_card(config: SegmentConfig, source: Mapping, record: Mapping | None = No
     line = f"<b>{label}:</b> " + " &middot; ".join(
         [f"{config.profile} profile", f"{config.n_train:,} scenes &times; {config.epochs} epochs",
          "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST copy", html.escape(device)])
-    return _card(rows, line, warnings)
+    return card_html(rows, line, warnings)
 
 
 def record_card(rec: Mapping):

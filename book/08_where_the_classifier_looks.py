@@ -102,8 +102,8 @@ metrics, probs = run_evaluation(config, data, model, verbose=0)
 
 # %% tags=["slides-show-output"]
 side = last_conv_layer(base_of(model))
-print(f"head trained in {history.seconds['head']:.0f} s on {len(data.x_train):,} images "
-      f"(validation accuracy {history.history['val_accuracy'][-1]:.1%})")
+print(f"head trained in {history.seconds['head']:.0f} s on {len(data.x_train):,} images, "
+      f"{config.validation_fraction:.0%} of them held out: validation accuracy {history.history['val_accuracy'][-1]:.1%}")
 print(f"test accuracy {metrics['accuracy']:.1%} on {len(data.x_test):,} test images; "
       f"last feature map {side.height}x{side.width}x{side.channels}")
 
@@ -166,23 +166,28 @@ summary = study.summary(measured, predicted == data.y_test[:m])
 show_table(study.summary_table(summary))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# CIFAR-10's photos are mostly framed around their object, so a model that looks at the object puts
-# more than a quarter of its map in the middle. The sanity check is Adebayo et al.'s (2018) model
-# randomisation test: if an explanation method gives much the same map for a trained model and for
-# one whose weights are random, it is showing the image (its edges, its bright parts), not what the
-# model learnt. Here the head's trained weights are replaced by random ones (`randomised_head`), the
-# same classes are explained, and Spearman's rank correlation compares each pair of maps: 1 would be
-# the same map, 0 unrelated. The frozen base keeps its ImageNet weights in both, so some similarity is
-# expected: both maps are built from the same features.
+# Two questions, two numbers. **Centre share**: CIFAR-10's photos are framed around their object, so
+# one might expect a model that looks at the object to put more than a quarter of its map in the
+# middle. Measured, it does not, or barely: at 3×3 the maps are broad, and a CIFAR-10 object fills most
+# of its 32×32 frame, so the border is often object too. The figure says the maps are not stuck to the
+# centre; it cannot tell object from background. **Sanity check** (Adebayo et al., 2018, the model
+# randomisation test): if an explanation gives much the same map for the trained model and for one
+# whose weights are random, it shows the image (its edges, its bright parts), not what the model
+# learnt. Here the head's trained weights are replaced by random ones (`randomised_head`), the same
+# classes are explained, and Spearman's rank correlation compares each pair of maps: 1 would be the
+# same map, 0 unrelated. The frozen base keeps its ImageNet weights in both, so both maps are built from
+# the same features; a correlation near 0 says the trained head, not the image alone, decides where
+# the map is hot: Grad-CAM passes this check here.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Trained head against random head
 #
-# The same images and classes; only the head's weights differ.
+# The first test images, each explained for the class the trained model predicted; only the head's
+# weights differ.
 
 # %% tags=["hide-input"]
 plots.grad_cam_rows(data.x_test[:8], {"trained\nhead": measured["trained"][:8], "random\nhead": measured["random"][:8]},
-                    [data.class_names[c] for c in predicted[:8]])
+                    [f"class: {data.class_names[c]}" for c in predicted[:8]])
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What the maps do and do not prove
@@ -201,8 +206,8 @@ plots.grad_cam_rows(data.x_test[:8], {"trained\nhead": measured["trained"][:8], 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## At full size: the committed record
 #
-# The same model trained on 10,000 images (9,000 + 1,000), tested on all 10,000, by
-# `scripts/measure_grad_cam.py`.
+# The same model, on EfficientNet-Lite0, trained on 10,000 images (9,000 + 1,000) and tested on all
+# 10,000 by `scripts/measure_grad_cam.py`.
 
 # %% tags=["hide-input", "slides-show-output"]
 full = study.committed_study()
@@ -221,9 +226,11 @@ if full is not None:
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Full size: the most confident mistakes
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input", "slides-show-output"]
 if full is not None and "mistakes.png" in study.figure_paths(full):
     display(Image(filename=str(study.figure_paths(full)["mistakes.png"])))
+else:
+    print("Not in this checkout or installation: the full-size grids are PNGs in results/ of the repository.")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # These grids were drawn once, by the full-size run, from its own model: EfficientNet-Lite0 with its

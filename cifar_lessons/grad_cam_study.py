@@ -329,13 +329,13 @@ def figure_paths(record) -> dict[str, Path]:
 
 
 def record_line(record) -> str:
-    """One line: the committed record's test accuracy, images and measured figures."""
+    """Two short lines: the committed record's test accuracy and data, then its measured figures."""
     g, d = record.record["grad_cam"], record.data
-    return (f"full size ({record.path.name}): test accuracy {record.metrics['accuracy']:.1%} on {d['n_test']:,} "
-            f"test images after {d['n_train']:,} + {d['n_val']:,} training images; on the first {g['images']:,} "
-            f"test images, centre share {g['centre_share_trained']:.0%} (random head "
-            f"{g['centre_share_random_head']:.0%}, uniform {g['uniform_centre_share']:.0%}), rank correlation "
-            f"with the random head's maps {g['rank_correlation_trained_vs_random_head']:.2f}")
+    return (f"{record.path.name}: test accuracy {record.metrics['accuracy']:.1%} on {d['n_test']:,} test images "
+            f"({d['n_train']:,} + {d['n_val']:,} to train)\n"
+            f"first {g['images']:,} test images: centre share {g['centre_share_trained']:.0%} (random head "
+            f"{g['centre_share_random_head']:.0%}, uniform {g['uniform_centre_share']:.0%}); "
+            f"rank correlation {g['rank_correlation_trained_vs_random_head']:.2f}")
 
 
 def dumps(summ: Mapping) -> str:

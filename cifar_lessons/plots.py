@@ -412,15 +412,15 @@ def feature_map_grids(image: np.ndarray, sides: Mapping[int, int], size: float =
             ax.axhline(k * h / side - 0.5, color="white", linewidth=2)
             ax.axvline(k * w / side - 0.5, color="white", linewidth=2)
         ax.set_xticks([]), ax.set_yticks([])
-        cells = "1 cell: no 'where'" if side == 1 else f"{side}x{side} cells"
-        ax.set_title(f"{pixels} px input\nlast map {side}x{side}: {cells}", fontsize=10)
+        cells = "one cell: no 'where'" if side == 1 else f"{side * side} places"
+        ax.set_title(f"{pixels} px input\nlast map {side}x{side}: {cells}", fontsize=12)
     fig.tight_layout()
     plt.close(fig)
     return fig
 
 
 def grad_cam_rows(images: np.ndarray, maps: Mapping[str, np.ndarray], titles: Sequence[str] | None = None,
-                  alpha: float = 0.45, size: float = 1.5, title: str | None = None) -> Figure:
+                  alpha: float = 0.45, size: float = 1.25, title: str | None = None) -> Figure:
     """Images in the top row, and under each one a row of overlays per named set of maps (Where the
     classifier looks): e.g. the map of the predicted class, then of the true class.
 
@@ -433,7 +433,7 @@ def grad_cam_rows(images: np.ndarray, maps: Mapping[str, np.ndarray], titles: Se
     if any(len(m) != len(images) for m in maps.values()) or (titles is not None and len(titles) != len(images)):
         raise ValueError("one heatmap per image in every row (and one title, if any, per image)")
     n, rows = len(images), 1 + len(maps)
-    fig, axes = plt.subplots(rows, n, figsize=(size * n + 0.9, size * rows + (0.55 if titles else 0.2)),
+    fig, axes = plt.subplots(rows, n, figsize=(size * n + 1.0, size * rows + (0.6 if titles else 0.2)),
                              squeeze=False)
     pictures = [images] + [overlay(images, np.asarray(m), alpha=alpha) for m in maps.values()]
     labels = ["image"] + list(maps)
@@ -445,9 +445,9 @@ def grad_cam_rows(images: np.ndarray, maps: Mapping[str, np.ndarray], titles: Se
             if i == 0:
                 ax.set_ylabel(labels[r], fontsize=10)
             if r == 0 and titles is not None:
-                ax.set_title(titles[i], fontsize=8)
+                ax.set_title(titles[i], fontsize=10)
     if title:
-        fig.suptitle(title, fontsize=11)
+        fig.suptitle(title, fontsize=12)
     fig.tight_layout()
     plt.close(fig)
     return fig

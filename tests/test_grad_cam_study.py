@@ -181,6 +181,16 @@ def test_check_study_accepts_a_whole_record_and_names_what_is_wrong(tmp_path):
         study.check_study(tmp_path / "f")
 
 
+def test_record_line_gives_the_records_own_figures_in_two_short_lines(tmp_path):
+    g = {"images": 1000, "uniform_centre_share": 0.25, "centre_share_trained": 0.31, "centre_share_random_head": 0.27,
+         "rank_correlation_trained_vs_random_head": 0.04}
+    record = study.check_study(fake_record(tmp_path / "r", grad_cam=g))
+    lines = study.record_line(record).splitlines()
+    assert lines == ["r: test accuracy 50.0% on 4 test images (9,000 + 1,000 to train)",
+                     "first 1,000 test images: centre share 31% (random head 27%, uniform 25%); rank correlation 0.04"]
+    assert max(map(len, lines)) <= 100  # printed on a slide, which does not wrap
+
+
 def test_committed_study_is_none_when_not_measured_and_an_error_when_broken(tmp_path):
     assert study.committed_study(tmp_path) is None
     fake_record(tmp_path / study.RECORD)

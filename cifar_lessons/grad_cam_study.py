@@ -37,6 +37,12 @@ IMAGE_SIZE = 96
 HEAD_EPOCHS = 10
 #: The committed full-size record (EfficientNet-Lite0 with its ImageNet weights).
 RECORD = "gradcam-lite0-96"
+#: Its fine-tuned companion, made by the same script with ``--fine-tune``: chapter 6's training pieces
+#: at 96 px without augmentation (a 3-epoch head phase, then 3 epochs of fine-tuning at 1e-4 with a
+#: cosine decay), to show whether the maps move when the base itself learns.
+TUNED = "gradcam-lite0-96-tuned"
+TUNED_OVERRIDES = {"head_epochs": 3, "fine_tune_epochs": 3, "fine_tune_learning_rate": 1e-4,
+                   "fine_tune_schedule": "cosine"}
 #: How many test images the measured figures use, by profile (the first ones of the test set).
 MEASURED_IMAGES = {"quick": 200, "seed": 1000, "better": 1000}
 #: The margin around the central square of :func:`centre_share`, in pixels of the 32x32 map.
@@ -57,13 +63,15 @@ def study_config(profile: str | None = None, *, env: Mapping[str, str] | None = 
 
 
 def train(config: RunConfig, data, verbose: int | str = "auto"):
-    """The chapter's model and its history: a new classifier, its head trained on the frozen base."""
-    from .recipe import new_model, train_phase1
+    """The chapter's model and its history: a new classifier, its head trained on the frozen base
+    (and, with ``fine_tune_epochs``, the whole model fine-tuned after it: the full-size companion)."""
+    from .recipe import new_model, run_fine_tune, train_phase1
 
-    if config.fine_tune_epochs:
-        raise ValueError("the chapter's model has a frozen base: fine_tune_epochs must be 0")
     model = new_model(config)
-    return model, train_phase1(config, data, model, verbose)
+    history = train_phase1(config, data, model, verbose)
+    if config.fine_tune_epochs:
+        run_fine_tune(config, data, model, history, verbose)
+    return model, history
 
 
 def correct_examples(probabilities: np.ndarray, y_true: np.ndarray, per_class: int = 1) -> np.ndarray:
@@ -292,9 +300,10 @@ def check_study(path: str | os.PathLike):
     if (path / "model.keras").exists() or (path / "predictions.npz").exists():
         problems.append("holds a model or predictions, which are not committed")
     c = record.config
-    if c.get("image_size", 32) < IMAGE_SIZE or c.get("fine_tune_epochs") != 0:
-        problems.append("is not the chapter's model (96-pixel input or more, frozen base)")
-    if len(record.history.get("history", {}).get("val_accuracy", [])) != c.get("head_epochs"):
+    tuned = path.name.endswith("-tuned")
+    if c.get("image_size", 32) < IMAGE_SIZE or bool(c.get("fine_tune_epochs")) != tuned:
+        problems.append("is not the chapter's model (96-pixel input or more, frozen base; fine-tuned if -tuned)")
+    if len(record.history.get("history", {}).get("val_accuracy", [])) != c.get("head_epochs", 0) + c.get("fine_tune_epochs", 0):
         problems.append("has a history that is not as long as its epochs")
     if record.metrics is None or sum(map(sum, record.metrics.get("confusion_matrix", []))) != record.data.get("n_test"):
         problems.append("has no test metrics for its test images")
@@ -305,8 +314,8 @@ def check_study(path: str | os.PathLike):
     return record
 
 
-def committed_study(root: str | os.PathLike | None = None):
-    """The committed full-size record, or ``None`` where it was not measured yet (a broken one is an error).
+def committed_study(root: str | os.PathLike | None = None, name: str = RECORD):
+    """The committed full-size record ``name``, or ``None`` where it was not measured yet (a broken one is an error).
 
     In an installed package (Colab) the record's JSON files ship, its PNGs may not: :func:`figure_paths`
     says which exist.
@@ -317,7 +326,7 @@ def committed_study(root: str | os.PathLike | None = None):
         base = Path(root) if root is not None else results_root()
     except RecordError:
         return None
-    path = base / RECORD
+    path = base / name
     if not (path / "record.json").exists():
         return None
     return check_study(path)

@@ -169,6 +169,11 @@ def test_check_study_accepts_a_whole_record_and_names_what_is_wrong(tmp_path):
     with pytest.raises(RecordError, match="not the chapter's model"):
         study.check_study(fake_record(tmp_path / "b", config={**study.study_config("seed", env={}).to_dict(),
                                                                "image_size": 32}))
+    tuned = {**study.study_config("seed", env={}, **study.TUNED_OVERRIDES).to_dict()}
+    with pytest.raises(RecordError, match="history that is not as long"):  # 3 + 3 epochs, a history of 10
+        study.check_study(fake_record(tmp_path / ("t" + study.TUNED), config=tuned))
+    with pytest.raises(RecordError, match="not the chapter's model"):  # a -tuned record that was not fine-tuned
+        study.check_study(fake_record(tmp_path / ("u" + study.TUNED)))
     with pytest.raises(RecordError, match="no test metrics"):
         study.check_study(fake_record(tmp_path / "c", data={"n_test": 5}))
     with pytest.raises(RecordError, match="no measured maps"):

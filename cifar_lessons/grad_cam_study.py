@@ -337,6 +337,35 @@ def figure_paths(record) -> dict[str, Path]:
     return {name: record.path / name for name in FIGURES if (record.path / name).exists()}
 
 
+def records_table(records: Mapping):
+    """The committed records side by side (``name -> record or None``): model, test accuracy, measured figures."""
+    import pandas as pd
+
+    rows = []
+    for name, rec in records.items():
+        if rec is None:
+            rows.append({"record": name, "model": "", "test accuracy": "not measured yet"})
+            continue
+        c, g = rec.config, rec.record["grad_cam"]
+        model = (f"frozen base, head {c['head_epochs']} epochs" if not c["fine_tune_epochs"]
+                 else f"head {c['head_epochs']} + fine-tune {c['fine_tune_epochs']} epochs")
+        rows.append({"record": name, "model": model, "test accuracy": f"{rec.metrics['accuracy']:.1%}",
+                     "centre share": f"{g['centre_share_trained']:.0%}",
+                     "random head's": f"{g['centre_share_random_head']:.0%}",
+                     "rank correlation": f"{g['rank_correlation_trained_vs_random_head']:.2f}",
+                     "wall time": f"{rec.record['timing']['run_seconds'] / 60:.1f} min"})
+    return pd.DataFrame(rows).fillna("")
+
+
+def record_figure(record, name: str):
+    """A committed record's grid (``correct.png`` or ``mistakes.png``) to display, or a line saying it is absent."""
+    from IPython.display import Image, Markdown
+
+    if record is None or not (record.path / name).exists():
+        return Markdown(f"*Not in this checkout or installation: the grid `{name}` of the committed record.*")
+    return Image(filename=str(record.path / name))
+
+
 def record_line(record) -> str:
     """Two short lines: the committed record's test accuracy and data, then its measured figures."""
     g, d = record.record["grad_cam"], record.data

@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     except CifarLessonsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"measure: done in {time.perf_counter() - started:.0f} s; record {path}")
+    print(f"measure: done in {time.perf_counter() - started:.0f} s; record {path}\n{study.record_line(study.check_study(path))}")
     return 0
 
 

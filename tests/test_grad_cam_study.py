@@ -196,6 +196,19 @@ def test_record_line_gives_the_records_own_figures_in_two_short_lines(tmp_path):
     assert max(map(len, lines)) <= 100  # printed on a slide, which does not wrap
 
 
+def test_records_table_and_figures_say_plainly_what_is_not_measured(tmp_path):
+    g = {"images": 1000, "centre_share_trained": 0.31, "centre_share_random_head": 0.27,
+         "rank_correlation_trained_vs_random_head": 0.04}
+    record = study.check_study(fake_record(tmp_path / study.RECORD, grad_cam=g))
+    table = study.records_table({study.RECORD: record, study.TUNED: None})
+    assert table.iloc[0].to_dict() == {"record": study.RECORD, "model": "frozen base, head 10 epochs",
+                                       "test accuracy": "50.0%", "centre share": "31%", "random head's": "27%",
+                                       "rank correlation": "0.04", "wall time": "0.0 min"}
+    assert table.iloc[1]["test accuracy"] == "not measured yet" and table.iloc[1]["centre share"] == ""
+    assert study.record_figure(record, "correct.png").filename == str(record.path / "correct.png")
+    assert "Not in this checkout" in study.record_figure(None, "mistakes.png").data
+
+
 def test_committed_study_is_none_when_not_measured_and_an_error_when_broken(tmp_path):
     assert study.committed_study(tmp_path) is None
     fake_record(tmp_path / study.RECORD)

@@ -102,8 +102,9 @@ metrics, probs = run_evaluation(config, data, model, verbose=0)
 
 # %% tags=["slides-show-output"]
 side = last_conv_layer(base_of(model))
-print(f"head trained in {history.seconds['head']:.0f} s on {len(data.x_train):,} images, "
-      f"{config.validation_fraction:.0%} of them held out: validation accuracy {history.history['val_accuracy'][-1]:.1%}")
+held_out = round(len(data.x_train) * config.validation_fraction)
+print(f"head: {history.seconds['head']:.0f} s on {len(data.x_train):,} images, {held_out:,} held out: "
+      f"validation accuracy {history.history['val_accuracy'][-1]:.1%}")
 print(f"test accuracy {metrics['accuracy']:.1%} on {len(data.x_test):,} test images; "
       f"last feature map {side.height}x{side.width}x{side.channels}")
 
@@ -211,7 +212,7 @@ plots.grad_cam_rows(data.x_test[:8], {"trained\nhead": measured["trained"][:8], 
 
 # %% tags=["hide-input"]
 records = {name: study.committed_study(name=name) for name in (study.RECORD, study.TUNED)}
-show_table(study.records_table(records))
+show_table(study.records_table(records), study.RECORDS_ON_SLIDES)
 
 # %% tags=["hide-input"]
 for rec in filter(None, records.values()):

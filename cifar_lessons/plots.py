@@ -420,7 +420,7 @@ def feature_map_grids(image: np.ndarray, sides: Mapping[int, int], size: float =
 
 
 def grad_cam_rows(images: np.ndarray, maps: Mapping[str, np.ndarray], titles: Sequence[str] | None = None,
-                  alpha: float = 0.45, size: float = 1.25, title: str | None = None) -> Figure:
+                  alpha: float = 0.45, size: float = 1.35, title: str | None = None) -> Figure:
     """Images in the top row, and under each one a row of overlays per named set of maps (Where the
     classifier looks): e.g. the map of the predicted class, then of the true class.
 
@@ -445,7 +445,7 @@ def grad_cam_rows(images: np.ndarray, maps: Mapping[str, np.ndarray], titles: Se
             if i == 0:
                 ax.set_ylabel(labels[r], fontsize=10)
             if r == 0 and titles is not None:
-                ax.set_title(titles[i], fontsize=10)
+                ax.set_title(titles[i], fontsize=9)  # "pred: automobile 100%" fits one column
     if title:
         fig.suptitle(title, fontsize=12)
     fig.tight_layout()

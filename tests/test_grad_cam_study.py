@@ -202,9 +202,10 @@ def test_records_table_and_figures_say_plainly_what_is_not_measured(tmp_path):
     record = study.check_study(fake_record(tmp_path / study.RECORD, grad_cam=g))
     table = study.records_table({study.RECORD: record, study.TUNED: None})
     assert table.iloc[0].to_dict() == {"record": study.RECORD, "model": "frozen base, head 10 epochs",
-                                       "test accuracy": "50.0%", "centre share": "31%", "random head's": "27%",
+                                       "test accuracy": "50.0%", "centre share": "31%", "with a random head": "27%",
                                        "rank correlation": "0.04", "wall time": "0.0 min"}
     assert table.iloc[1]["test accuracy"] == "not measured yet" and table.iloc[1]["centre share"] == ""
+    assert set(study.RECORDS_ON_SLIDES) <= set(table.columns)
     assert study.record_figure(record, "correct.png").filename == str(record.path / "correct.png")
     assert "Not in this checkout" in study.record_figure(None, "mistakes.png").data
 

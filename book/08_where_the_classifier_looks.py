@@ -249,8 +249,9 @@ study.record_figure(records[study.TUNED], "mistakes.png")
 # its ImageNet weights, at 96 pixels, on the shared copy of CIFAR-10 (their run cards say so). They are
 # pictures, not live outputs: a record keeps no model. This build's maps above come from this build's
 # model, which may be another backbone or a quick profile; compare what the maps look at, not the exact
-# images. The fine-tuned model makes fewer mistakes, and different ones: its most confident mistakes
-# are other images than the frozen model's.
+# images. The fine-tuned model makes fewer mistakes (see the table), yet some of its most confident
+# mistakes are the frozen model's too: those images mislead both. Fine-tuning did not make its maps
+# more central, and they still depend on its trained head: the same two figures as the frozen model's.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaways

@@ -218,12 +218,13 @@ def summary_table(summ: Mapping):
 
 
 def example_titles(indices, probabilities, y_true, class_names, mistakes: bool = False) -> list[str]:
-    """Titles for a grid: ``cat 93%`` for a correct prediction, ``true: cat / pred: dog 97%`` for a mistake."""
+    """Titles for a grid: ``cat 93%`` for a correct prediction, ``true: cat / pred: dog / 97%`` (three lines,
+    so that "automobile" fits one column) for a mistake."""
     out = []
     for i in indices:
         pred = int(np.argmax(probabilities[i]))
         conf = f"{probabilities[i][pred]:.0%}"
-        out.append(f"true: {class_names[int(y_true[i])]}\npred: {class_names[pred]} {conf}" if mistakes
+        out.append(f"true: {class_names[int(y_true[i])]}\npred: {class_names[pred]}\n{conf}" if mistakes
                    else f"{class_names[pred]} {conf}")
     return out
 

@@ -68,7 +68,7 @@ def test_titles_say_the_class_and_confidence_and_for_a_mistake_both_classes():
     probs = np.array([[0.9, 0.1], [0.2, 0.8]])
     names = ("cat", "dog")
     assert study.example_titles([0], probs, [0, 0], names) == ["cat 90%"]
-    assert study.example_titles([1], probs, [0, 0], names, mistakes=True) == ["true: cat\npred: dog 80%"]
+    assert study.example_titles([1], probs, [0, 0], names, mistakes=True) == ["true: cat\npred: dog\n80%"]
 
 
 def tiny_classifier():

@@ -579,3 +579,63 @@ def loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], ylabel: 
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+# --- Where the classifier looks ------------------------------------------------------------------
+
+def feature_map_grids(image: np.ndarray, sides: Mapping[int, int], size: float = 2.6) -> Figure:
+    """One image, once per input size, cut into the cells of the base's last feature map (Where the
+    classifier looks).
+
+    ``sides`` maps an input size in pixels to the side of the last feature map at that size (32 -> 1,
+    96 -> 3): each cell is one position Grad-CAM can tell apart, so the grid is the finest "where" it
+    can say.
+    """
+    image = np.asarray(image)
+    fig, axes = plt.subplots(1, len(sides), figsize=(size * len(sides), size + 0.5), squeeze=False)
+    h, w = image.shape[:2]
+    for ax, (pixels, side) in zip(axes[0], sides.items()):
+        ax.imshow(image, interpolation="nearest")
+        for k in range(1, side):
+            ax.axhline(k * h / side - 0.5, color="white", linewidth=2)
+            ax.axvline(k * w / side - 0.5, color="white", linewidth=2)
+        ax.set_xticks([]), ax.set_yticks([])
+        cells = "one cell: no 'where'" if side == 1 else f"{side * side} places"
+        ax.set_title(f"{pixels} px input\nlast map {side}x{side}: {cells}", fontsize=12)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def grad_cam_rows(images: np.ndarray, maps: Mapping[str, np.ndarray], titles: Sequence[str] | None = None,
+                  alpha: float = 0.45, size: float = 1.35, title: str | None = None) -> Figure:
+    """Images in the top row, and under each one a row of overlays per named set of maps (Where the
+    classifier looks): e.g. the map of the predicted class, then of the true class.
+
+    ``maps`` is an ordered mapping from a row label to heatmaps, one per image; the labels go on the
+    left of their rows.
+    """
+    from .explain import overlay  # imports TensorFlow: only here, so the other figures need none
+
+    images = np.asarray(images)
+    if any(len(m) != len(images) for m in maps.values()) or (titles is not None and len(titles) != len(images)):
+        raise ValueError("one heatmap per image in every row (and one title, if any, per image)")
+    n, rows = len(images), 1 + len(maps)
+    fig, axes = plt.subplots(rows, n, figsize=(size * n + 1.0, size * rows + (0.6 if titles else 0.2)),
+                             squeeze=False)
+    pictures = [images] + [overlay(images, np.asarray(m), alpha=alpha) for m in maps.values()]
+    labels = ["image"] + list(maps)
+    for r in range(rows):
+        for i in range(n):
+            ax = axes[r, i]
+            ax.imshow(pictures[r][i], interpolation="nearest")
+            ax.set_xticks([]), ax.set_yticks([])
+            if i == 0:
+                ax.set_ylabel(labels[r], fontsize=10)
+            if r == 0 and titles is not None:
+                ax.set_title(titles[i], fontsize=9)  # "pred: automobile 100%" fits one column
+    if title:
+        fig.suptitle(title, fontsize=12)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

@@ -8,7 +8,7 @@ pasted it, and a small encoder-decoder with skip connections (U-Net) trained on 
 
 The task is **binary**: garment (1) or background (0), the same question Otsu's threshold answers,
 so the two are scored with the same metric (:mod:`cifar_lessons.segmentation`). Which garment
-it is is the classifier's job (chapter 00b); a scene also carries per-class labels (0 background,
+it is the classifier's job (chapter 00b); a scene also carries per-class labels (0 background,
 1-10 the Fashion-MNIST class + 1) for anyone who wants to try the 11-class version.
 
 A garment pixel is one whose Fashion-MNIST value is at least :data:`GARMENT_THRESHOLD`; only those

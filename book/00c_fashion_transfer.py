@@ -57,7 +57,7 @@ ft.run_card(config, data.source.to_dict(), weights)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Why transfer: the baseline to beat
 #
-# The small CNN of the last chapter, trained from scratch on all 60,000 images (its committed record):
+# The small CNN of the last chapter, trained from scratch on all 60,000 training images (54,000 to fit, 6,000 to validate; its committed record):
 
 # %% tags=["slides-show-output"]
 scratch = fashion.committed_runs()
@@ -151,7 +151,7 @@ print(f"features of {config.n:,} images: {history.seconds['features']:.0f} s; "
 # CIFAR-10 project does the same in chapter 3 (`cifar_lessons.features`).
 #
 # Expect the head alone to do worse than the CNN from scratch. ImageNet's features were learnt on
-# colour photos of dogs and cars at 224 pixels; at 32 pixels on grey clothes they are a poor fit. The
+# colour photos of dogs and cars at 224 pixels; at 32 or 48 pixels on grey clothes they are a poor fit. The
 # head cannot change them: that is what phase 2 is for.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -270,14 +270,21 @@ else:
 # computed once, so the head phase costs seconds and three epochs bring it to its plateau.
 #
 # The first full-size run (`results/fashion-transfer-32`) spent the time on epochs: 32×32 input, four
-# fine-tuning epochs at 10⁻⁴. It reached 90.5% on the test set, *below* the small CNN from scratch,
-# and its training accuracy (92%) was still climbing when the learning rate reached zero: it was
-# underfitting, not memorising. A probe on 8,000 images then compared 32×32 and 48×48 with one
-# fine-tuning epoch each: 83% against 87% on test images, for about 1.3 times the time. So the chapter's
+# fine-tuning epochs at 10⁻⁴. Its validation accuracy ended at 90.8%, and its training accuracy (92%)
+# was still climbing when the learning rate reached zero: it was underfitting, not memorising. A probe
+# on 8,000 images then compared 32×32 and 48×48 with one fine-tuning epoch each, 48 pixels clearly
+# ahead for about 1.3 times the time. So the chapter's
 # recipe spends the time on pixels instead: 48×48, two fine-tuning epochs, at twice the rate (2×10⁻⁴)
-# so that fewer steps still move the weights far enough. It reached 92.1% on the test set in about
+# so that fewer steps still move the weights far enough: validation accuracy 92.4%. It reached 92.1% on the test set in about
 # eight minutes: 1.6 points better than the 32-pixel run, in less time, but short of the 93% we aimed
 # for, and half a point *below* the small CNN from scratch (92.6%; read the comparison table above).
+#
+# **A confession about the test set.** This choice should rest on validation accuracy alone, and the
+# validation figures above support it. But while we made it we also looked at test figures: the
+# 32-pixel run's 90.5% and the probe's (83% against 87% on test images). So the 92.1% is not a
+# test figure seen once, as chapter 5 insists it should be; it is slightly optimistic. With one choice
+# between two sizes the bias is small, but it is there, and the right habit is to decide on
+# validation images and keep the test set closed until the end.
 #
 # That is an honest result, not a failure of transfer learning. Fashion-MNIST's pictures are small,
 # centred and plentiful (54,000 to fit), which is exactly where a small network trained from scratch is

@@ -219,7 +219,7 @@ for rec in filter(None, records.values()):
     display(record_card(rec))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# The first row is this chapter's model at full size: the same code, on all 10,000 training images.
+# The first row is this chapter's model at full size: the same code, on the 10,000-image training subset (9,000 to fit, 1,000 to validate).
 # The second trains it as chapter 6 taught, at 96 pixels without augmentation: a 3-epoch head phase,
 # then 3 epochs of fine-tuning the whole network at 10⁻⁴ with a cosine decay, so the base's features
 # adapt to CIFAR-10 too. Centre share and rank correlation are measured as above, on the first 1,000

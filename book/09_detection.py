@@ -213,8 +213,8 @@ show_table(layers[~layers["kind"].isin(["BatchNormalization", "Activation", "Inp
 # **Why from scratch, not on a pretrained backbone.** The first design was the book's way: EfficientNet-
 # Lite0 with its ImageNet weights, frozen, its stride-16 feature map of a 96×96 scene under a trained
 # head. In a trial (2,000 training scenes, 15 epochs; a development run, not a committed record) it
-# reached only mAP@0.5 0.44 on 500 held-out scenes, its head memorising the training scenes (training
-# loss 0.7, validation loss 7.5): ImageNet's features of a small grey garment on noise do not separate
+# memorised the training scenes (training loss 0.7, validation loss 7.5; mAP@0.5 0.44 on 500 held-out
+# scenes, a figure we should not have looked at to choose, see below): ImageNet's features of a small grey garment on noise do not separate
 # a shirt from a T-shirt. Tuning the whole backbone would cost far more than this chapter's CPU budget.
 # A small CNN trained on these scenes learns exactly the features they need, in minutes.
 #
@@ -226,7 +226,12 @@ show_table(layers[~layers["kind"].isin(["BatchNormalization", "Activation", "Inp
 # scenes the network has never seen (the same training garments, elsewhere, resized and tinted
 # anew). A first full-size run that reused one set of 20,000 scenes for 14 epochs (commit cb3eca8, the
 # same script; its record was replaced by the one below) memorised them: training loss 0.96 against
-# validation loss 4.8, and mAP@0.5 0.675 on the held-out scenes.
+# validation loss 4.8 (and mAP@0.5 0.675 on the held-out scenes).
+#
+# **A confession about the held-out scenes.** Both choices above were visible on the validation
+# scenes alone (their loss), and that is what should have decided them. We also looked at mAP on the
+# held-out scenes while choosing, so the final 0.729 is slightly optimistic: the held-out scenes are
+# not quite untouched. Decide on validation, and measure on held-out scenes once.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Training

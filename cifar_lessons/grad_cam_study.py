@@ -318,8 +318,8 @@ def check_study(path: str | os.PathLike):
 def committed_study(root: str | os.PathLike | None = None, name: str = RECORD):
     """The committed full-size record ``name``, or ``None`` where it was not measured yet (a broken one is an error).
 
-    In an installed package (Colab) the record's JSON files ship, its PNGs may not: :func:`figure_paths`
-    says which exist.
+    An installed package (Colab) ships the record's JSON files and PNGs alike; :func:`figure_paths`
+    still says which exist, so an older install shows a line instead of failing.
     """
     from .results import results_root
 

@@ -50,8 +50,8 @@ COMMITTED = "segmentation-unet"
 #: What the full-size run is designed to reach on held-out scenes (the chapter's claim).
 GOAL_MIOU = 0.85
 RECORD_FILES = ("record.json", "history.json", "metrics.json")
-#: The record's figure of held-out scenes. Optional when reading: the package's copy of ``results/``
-#: (``cifar_lessons.measured``, for Colab) ships only the JSON files.
+#: The record's figure of held-out scenes. The package's copy of ``results/`` (``cifar_lessons.measured``,
+#: for Colab) ships it too; reading still treats it as optional, so an older install shows a line instead.
 FIGURE = "predictions.png"
 
 

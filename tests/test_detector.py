@@ -136,7 +136,7 @@ RECORD = REPO / "results" / d.COMMITTED
 
 
 @pytest.mark.skipif(not RECORD.is_dir(), reason="not measured yet")
-def test_the_committed_record_is_full_size_and_meets_the_goal():
+def test_the_committed_record_is_full_size_and_is_what_the_chapter_says():
     rec = d.check_record(RECORD)
     r, full = rec["record"], d.DetectorConfig()
     assert sorted(p.name for p in RECORD.iterdir()) == sorted(d.RECORD_FILES)
@@ -146,7 +146,8 @@ def test_the_committed_record_is_full_size_and_meets_the_goal():
     assert "+changes" not in r["made_by"]["commit"], "made by uncommitted code"
     metrics = json.loads((RECORD / "metrics.json").read_text())
     # The chapter says what this record measured, 0.729, and that the goal (0.8) is not met yet.
-    assert metrics["n_scenes"] == full.n_test and metrics["map50"] >= 0.72
+    assert metrics["n_scenes"] == full.n_test and round(metrics["map50"], 3) == 0.729
+    assert metrics["map50"] < d.GOAL  # the chapter says the goal is not met; remeasuring must update it
     assert r["timing"]["run_seconds"] <= 12 * 60
 
 

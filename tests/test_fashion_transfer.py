@@ -42,7 +42,8 @@ def test_grey_to_rgb_copies_the_grey_channel_three_times_and_resizes():
     x[1, :, 5] = 255
     same = ft.grey_to_rgb(x)
     assert same.shape == (2, 28, 28, 3) and same.dtype == np.float32
-    np.testing.assert_array_equal(same[..., 0], x) and np.testing.assert_array_equal(same[..., 2], x)
+    np.testing.assert_array_equal(same[..., 0], x)
+    np.testing.assert_array_equal(same[..., 2], x)
     big = ft.grey_to_rgb(x, 32)
     assert big.shape == (2, 32, 32, 3)
     assert np.all(big[..., 0] == big[..., 1]) and np.all(big[..., 1] == big[..., 2])

@@ -248,7 +248,8 @@ fashion.committed_line(committed)
 
 # %% tags=["hide-input"]
 plots.curves_side_by_side([{"history": dense_run.history}, {"history": cnn_run.history}],
-                          [f"dense network (this build, {config.profile})", f"small CNN (this build, {config.profile})"],
+                          # Two-line titles: side by side, one line each ran into its neighbour on a slide.
+                          [f"dense network\n(this build, {config.profile})", f"small CNN\n(this build, {config.profile})"],
                           ncols=2)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -266,7 +267,7 @@ plots.curves_side_by_side([{"history": dense_run.history}, {"history": cnn_run.h
 measured = {kind: rec for kind, rec in committed.items() if rec}
 if measured:
     display(plots.curves_side_by_side([rec["history"] for rec in measured.values()],
-                                      [f"{fashion.MODEL_NAMES[k]} ({rec['name']}, full size)" for k, rec in measured.items()],
+                                      [f"{fashion.MODEL_NAMES[k]}\n({rec['name']}, full size)" for k, rec in measured.items()],
                                       ncols=2))
     for rec in measured.values():
         display(fashion.record_card(rec))

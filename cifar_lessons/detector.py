@@ -509,14 +509,9 @@ def check_record(path) -> dict:
 
 def committed_run(root=None) -> dict | None:
     """The committed full-size record, or ``None`` where not measured yet (a broken one is an error)."""
-    from .errors import RecordError
-    from .results import results_root
+    from .results import committed_record
 
-    try:
-        base = Path(root) if root is not None else results_root()
-    except RecordError:
-        return None
-    return check_record(base / COMMITTED) if (base / COMMITTED).is_dir() else None
+    return committed_record(COMMITTED, check_record, root)
 
 
 # --------------------------------------------------------------------------- the page

@@ -347,14 +347,9 @@ def committed_runs(root: str | os.PathLike | None = None) -> dict[str, dict | No
     copy the package ships to Colab). A folder that exists but is incomplete is an error, not
     "not measured": a broken record must never pass for a missing one.
     """
-    from .errors import RecordError
-    from .results import results_root
+    from .results import committed_record
 
-    try:
-        base = Path(root) if root is not None else results_root()
-    except RecordError:
-        return {kind: None for kind in COMMITTED}
-    return {kind: check_record(base / name) if (base / name).is_dir() else None for kind, name in COMMITTED.items()}
+    return {kind: committed_record(name, check_record, root) for kind, name in COMMITTED.items()}
 
 
 # --------------------------------------------------------------------------- the page

@@ -353,13 +353,9 @@ def check_record(path: str | os.PathLike) -> dict:
 
 def committed_run(root: str | os.PathLike | None = None) -> dict | None:
     """The committed full-size record (``None`` if not measured yet); a broken one is an error."""
-    from .results import results_root
+    from .results import committed_record
 
-    try:
-        base = Path(root) if root is not None else results_root()
-    except RecordError:
-        return None
-    return check_record(base / COMMITTED) if (base / COMMITTED).is_dir() else None
+    return committed_record(COMMITTED, check_record, root)
 
 
 def earlier_runs(root: str | os.PathLike | None = None) -> list[dict]:

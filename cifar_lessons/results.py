@@ -74,6 +74,18 @@ def results_root() -> Path:
                           f"cifar_lessons.measured; set {ENV_RESULTS} to a folder of run records") from None
 
 
+
+def committed_record(name: str, check, root: str | os.PathLike | None = None):
+    """``check(folder)`` for the committed record ``results/name``, or ``None`` where it was not measured
+    (no such folder, or no results folder at all). A folder that exists but is broken is the check's
+    error, never "not measured". Shared by the chapters whose records are not the recipe's (Fashion-MNIST,
+    Detection, Segmentation), each with its own ``check``."""
+    try:
+        base = Path(root) if root is not None else results_root()
+    except RecordError:
+        return None
+    return check(base / name) if (base / name).is_dir() else None
+
 def committed(name: str, root: Path | None = None) -> RunRecord:
     """One committed record by name, checked complete (see :func:`check_committed`)."""
     record = load_record((root or results_root()) / name, model=False)

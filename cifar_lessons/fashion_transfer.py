@@ -55,10 +55,11 @@ class TransferConfig:
 
     Full size: all 60,000 training images (54,000 to fit, the last 6,000 to validate), 48x48
     input, the head for 3 epochs on cached features (Adam 10⁻³), then the whole network for
-    2 epochs (Adam 2x10⁻⁴ decaying along a cosine to zero), random horizontal flips while
+    4 epochs (Adam 2x10⁻⁴ decaying along a cosine to zero), random horizontal flips while
     fine-tuning, batches of 64. Why (the chapter): a first full-size run at 32x32 with 4
     fine-tuning epochs at 10⁻⁴ reached only 90.5 %, still underfitting; on 8,000 images 48x48
-    beat 32x32 by 4 points after one epoch for about 1.3 times the time.
+    beat 32x32 by 4 points after one epoch for about 1.3 times the time; at 48x48, 2
+    fine-tuning epochs reached 92.1 % with validation accuracy still rising.
     """
 
     profile: str = "seed"
@@ -67,7 +68,7 @@ class TransferConfig:
     n: int = 60_000
     image_size: int = 48
     head_epochs: int = 3
-    fine_tune_epochs: int = 2
+    fine_tune_epochs: int = 4
     head_learning_rate: float = 1e-3
     fine_tune_learning_rate: float = 2e-4
     batch_size: int = 64

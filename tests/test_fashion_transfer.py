@@ -13,8 +13,8 @@ from conftest import REPO
 
 OFFLINE = {"CIFAR_LESSONS_BACKBONE": "efficientnet_lite0", "CIFAR_LESSONS_WEIGHTS": "imagenet"}
 #: What the chapter states for its committed full-size record (book/00c_fashion_transfer.py, "What we
-#: chose, and why"): 92.1 %, short of the 93 % goal (ft.GOAL) the run was designed for.
-CLAIMED = 0.921
+#: chose, and why"): 93.2 %, at least the 93 % goal (ft.GOAL) the run was designed for.
+CLAIMED = 0.932
 
 
 # --------------------------------------------------------------------------- profiles
@@ -174,7 +174,7 @@ def test_the_run_card_warns_on_the_quick_profile_and_on_a_backbone_not_the_cours
 
 # --------------------------------------------------------------------------- the committed records
 #: What the chapter states about each committed full-size record (its notes and its table).
-CLAIMS = {ft.COMMITTED: CLAIMED, f"{ft.COMMITTED}-32": 0.905}
+CLAIMS = {ft.COMMITTED: CLAIMED, f"{ft.COMMITTED}-32": 0.905, f"{ft.COMMITTED}-48-2ep": 0.921}
 
 
 @pytest.mark.parametrize("name", sorted(CLAIMS))
@@ -185,12 +185,16 @@ def test_the_committed_full_size_records_are_complete_and_meet_the_chapters_clai
     rec = ft.check_record(path)
     r = rec["record"]
     config = ft.TransferConfig(**{k: v for k, v in r["config"].items() if k in ft.TransferConfig.__dataclass_fields__})
-    assert config.full_size() and config.profile == "seed"
+    # Earlier recipes trained fewer epochs than today's; every record used all the data.
+    assert config.profile == "seed" and config.n == ft.TransferConfig().n
+    assert config.full_size() or name != ft.COMMITTED
     assert (r["data"]["n_train"], r["data"]["n_val"], r["data"]["n_test"]) == (54_000, 6_000, 10_000)
     assert r["data"]["official"] and r["weights"]["pretrained"] and r["weights"]["weights"] == "imagenet"
     assert r["config"]["backbone"] == r["weights"]["backbone"] == "efficientnet_lite0"
     assert rec["metrics"]["n_test"] == 10_000 and sum(map(sum, rec["metrics"]["confusion_matrix"])) == 10_000
     assert round(rec["metrics"]["accuracy"], 3) >= CLAIMS[name]
+    if name == ft.COMMITTED:  # the chapter says its recipe reached the goal
+        assert rec["metrics"]["accuracy"] >= ft.GOAL
     assert len(rec["history"]["history"]["val_accuracy"]) == config.head_epochs + config.fine_tune_epochs
     assert len(r["made_by"]["commit"]) == 40 and not r["made_by"]["commit"].endswith("+changes")
     assert r["timing"]["run_seconds"] <= 15 * 60, "the full-size run must fit the chapter's budget"
@@ -199,7 +203,7 @@ def test_the_committed_full_size_records_are_complete_and_meet_the_chapters_clai
 def test_the_chapters_record_is_the_current_recipe_and_the_earlier_one_is_kept_beside_it():
     """The chapter's record was made with today's defaults; earlier ones are listed, never mistaken for it."""
     earlier = ft.earlier_runs(REPO / "results")
-    assert [rec["name"] for rec in earlier] == [f"{ft.COMMITTED}-32"] or not (REPO / "results" / f"{ft.COMMITTED}-32").is_dir()
+    assert [rec["name"] for rec in earlier] == [f"{ft.COMMITTED}-32", f"{ft.COMMITTED}-48-2ep"]
     rec = ft.committed_run(REPO / "results")
     if rec is None:
         pytest.skip("results/fashion-transfer is not measured yet")

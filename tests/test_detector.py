@@ -102,6 +102,20 @@ def test_decode_scores_thresholds_and_suppresses_a_duplicate():
     assert len(d.decode(obj, probs, grid, CONFIG, nms_iou=0.95)["boxes"]) == 2
 
 
+def test_decode_reports_every_class_a_cell_is_torn_between_each_with_its_own_score():
+    obj = np.zeros((8, 8))
+    probs = np.full((8, 8, 10), 0.1)
+    grid = np.zeros((8, 8, 4))
+    obj[5, 1] = 0.9
+    probs[5, 1] = 0.0
+    probs[5, 1, 6], probs[5, 1, 0], probs[5, 1, 2] = 0.6, 0.395, 0.005  # shirt, T-shirt, hardly a pullover
+    out = d.decode(obj, probs, grid, CONFIG, score_threshold=0.01)
+    assert out["labels"].tolist() == [6, 0]  # the same box twice, best guess first; 0.0045 is dropped
+    np.testing.assert_allclose(out["scores"], [0.54, 0.3555])
+    np.testing.assert_allclose(out["boxes"][0], out["boxes"][1])
+    assert d.decode(obj, probs, grid, CONFIG, score_threshold=0.5)["labels"].tolist() == [6]
+
+
 def test_profile_sets_the_size_and_an_unknown_one_names_the_variable():
     assert d.detector_config(env={"CIFAR_LESSONS_PROFILE": "quick"}).n_train < CONFIG.n_train
     assert d.detector_config(env={}).n_train == CONFIG.n_train

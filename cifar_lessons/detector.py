@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import json
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -487,22 +486,12 @@ def save_run(out, config: DetectorConfig, source: Mapping, run: DetectorRun, *, 
 def check_record(path) -> dict:
     """A committed record read back, or a one-line :class:`RecordError` saying what is wrong."""
     from .errors import RecordError
+    from .results import read_record
 
     path = Path(path)
-    missing = [f for f in RECORD_FILES if not (path / f).exists()]
-    if missing:
-        raise RecordError(f"detection record {path} lacks {', '.join(missing)}")
-    try:
-        rec = {f.split(".")[0]: json.loads((path / f).read_text()) for f in RECORD_FILES}
-    except ValueError as exc:
-        raise RecordError(f"detection record {path} is corrupt: {exc}") from None
+    rec, problems = read_record(path, RECORD_FILES, what="detection", script="measure_detection.py",
+                                kind={"kind": "detection"})
     r = rec["record"]
-    problems = []
-    if r.get("kind") != "detection":
-        problems.append("is not a detection run")
-    made_by = r.get("made_by") or {}
-    if not made_by.get("commit") or "measure_detection.py" not in made_by.get("command", ""):
-        problems.append("does not say which commit and command made it")
     if len(rec["history"].get("history", {}).get("loss", [])) != r.get("epochs"):
         problems.append("has a history that is not as long as its epochs")
     if "map50" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):

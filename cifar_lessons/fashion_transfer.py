@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import json
 import os
 import re
 import time
@@ -323,21 +322,12 @@ def save_run(out: str | os.PathLike, config: TransferConfig, data: FashionData, 
 
 def check_record(path: str | os.PathLike) -> dict:
     """The committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
+    from .results import read_record
+
     path = Path(path)
-    missing = [f for f in RECORD_FILES if not (path / f).exists()]
-    if missing:
-        raise RecordError(f"Fashion-MNIST transfer record {path} lacks {', '.join(missing)}")
-    try:
-        rec = {f.split(".")[0]: json.loads((path / f).read_text()) for f in RECORD_FILES}
-    except ValueError as exc:
-        raise RecordError(f"Fashion-MNIST transfer record {path} is corrupt: {exc}") from None
+    rec, problems = read_record(path, RECORD_FILES, what="Fashion-MNIST transfer",
+                                script="measure_fashion_transfer.py", kind={"kind": "fashion-mnist", "model": "transfer"})
     r = rec["record"]
-    problems = []
-    if r.get("kind") != "fashion-mnist" or r.get("model") != "transfer":
-        problems.append("is not a Fashion-MNIST transfer run")
-    made_by = r.get("made_by") or {}
-    if not made_by.get("commit") or "measure_fashion_transfer.py" not in made_by.get("command", ""):
-        problems.append("does not say which commit and command made it")
     epochs = r.get("epochs") or {}
     h = rec["history"]
     if (len(h.get("history", {}).get("val_accuracy", [])) != epochs.get("head", -1) + epochs.get("fine_tune", -1)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import html
-import json
 import os
 import re
 import time
@@ -520,21 +519,12 @@ def save_run(out: str | os.PathLike, config: SegmentConfig, data: SceneData, run
 def check_record(path: str | os.PathLike) -> dict:
     """A committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
     from .errors import RecordError
+    from .results import read_record
 
     path = Path(path)
-    missing = [f for f in RECORD_FILES if not (path / f).exists()]
-    if missing:
-        raise RecordError(f"segmentation record {path} lacks {', '.join(missing)}")
-    try:
-        rec = {f.split(".")[0]: json.loads((path / f).read_text()) for f in RECORD_FILES}
-    except ValueError as exc:
-        raise RecordError(f"segmentation record {path} is corrupt: {exc}") from None
+    rec, problems = read_record(path, RECORD_FILES, what="segmentation", script="measure_segmentation.py",
+                                kind={"kind": "segmentation"})
     r = rec["record"]
-    problems = []
-    if r.get("kind") != "segmentation":
-        problems.append("is not a segmentation run")
-    if not (r.get("made_by") or {}).get("commit") or "measure_segmentation.py" not in (r.get("made_by") or {}).get("command", ""):
-        problems.append("does not say which commit and command made it")
     if len(rec["history"].get("history", {}).get("val_miou", [])) != r.get("epochs"):
         problems.append("has a history that is not as long as its epochs")
     if "unet" not in rec["metrics"] or "otsu" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):

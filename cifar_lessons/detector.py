@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import ENV_PROFILE, PROFILES
+from .config import PROFILES, resolve_profile
 from .data import FASHION_MNIST_CLASS_NAMES
 from . import detection
 from .detection import average_precision_per_class, batched_nms, mean_average_precision
@@ -89,11 +89,7 @@ def detector_config(profile: str | None = None, *, env: Mapping[str, str] | None
 
     The detector trains from scratch, so the book's backbone and weights variables do not apply here.
     """
-    env = os.environ if env is None else env
-    name = profile or env.get(ENV_PROFILE) or "seed"
-    if name not in DETECTOR_PROFILES:
-        by = f" (set by the environment variable {ENV_PROFILE})" if not profile and env.get(ENV_PROFILE) else ""
-        raise ConfigError(f"unknown profile {name!r}; choose one of: {', '.join(DETECTOR_PROFILES)}{by}")
+    name = resolve_profile(profile, env, DETECTOR_PROFILES)
     values = {**DETECTOR_PROFILES[name], **overrides}
     config = DetectorConfig(profile=name, **values)
     if config.canvas % config.stride:

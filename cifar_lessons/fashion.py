@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import ENV_PROFILE, PROFILES
+from .config import PROFILES, resolve_profile
 from .data import FASHION_MNIST_CLASS_NAMES, DataSource, load_fashion_mnist_with_source, split_validation
 from .errors import ConfigError
 
@@ -94,11 +94,7 @@ def fashion_config(profile: str | None = None, *, env: Mapping[str, str] | None 
     ``CIFAR_LESSONS_PROFILE=quick`` is quick in this chapter too. An unknown name is a one-line
     :class:`ConfigError` that names the variable when the variable set it.
     """
-    env = os.environ if env is None else env
-    name = profile or env.get(ENV_PROFILE) or "seed"
-    if name not in FASHION_PROFILES:
-        by = f" (set by the environment variable {ENV_PROFILE})" if not profile and env.get(ENV_PROFILE) else ""
-        raise ConfigError(f"unknown profile {name!r}; choose one of: {', '.join(FASHION_PROFILES)}{by}")
+    name = resolve_profile(profile, env, FASHION_PROFILES)
     return FashionConfig(profile=name, **FASHION_PROFILES[name])
 
 

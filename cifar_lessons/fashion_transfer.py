@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .backbones import BACKBONE_NAMES
-from .config import ENV_BACKBONE, ENV_PROFILE, ENV_WEIGHTS, PROFILES
+from .config import ENV_BACKBONE, ENV_WEIGHTS, PROFILES, resolve_profile
 from .data import split_validation
 from .errors import ConfigError, RecordError
 from .fashion import FashionData
@@ -109,10 +109,7 @@ def transfer_config(profile: str | None = None, *, env: Mapping[str, str] | None
     An unknown value is a one-line :class:`ConfigError` naming the variable that set it.
     """
     env = os.environ if env is None else env
-    name = profile or env.get(ENV_PROFILE) or "seed"
-    if name not in TRANSFER_PROFILES:
-        by = f" (set by the environment variable {ENV_PROFILE})" if not profile and env.get(ENV_PROFILE) else ""
-        raise ConfigError(f"unknown profile {name!r}; choose one of: {', '.join(TRANSFER_PROFILES)}{by}")
+    name = resolve_profile(profile, env, TRANSFER_PROFILES)
     values = {"profile": name, **TRANSFER_PROFILES[name]}
     if env.get(ENV_BACKBONE):
         values["backbone"] = env[ENV_BACKBONE]

@@ -34,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import ENV_PROFILE, PROFILES
+from .config import PROFILES, resolve_profile
 from .errors import ConfigError
 
 #: Fashion-MNIST pixels at or above this value (of 255) are the garment; below it, background.
@@ -318,11 +318,7 @@ assert set(SEGMENT_PROFILES) == set(PROFILES), "every book profile must mean som
 
 def segment_config(profile: str | None = None, *, env: Mapping[str, str] | None = None) -> SegmentConfig:
     """The build's configuration: ``profile``, else ``CIFAR_LESSONS_PROFILE``, else full size (``seed``)."""
-    env = os.environ if env is None else env
-    name = profile or env.get(ENV_PROFILE) or "seed"
-    if name not in SEGMENT_PROFILES:
-        by = f" (set by the environment variable {ENV_PROFILE})" if not profile and env.get(ENV_PROFILE) else ""
-        raise ConfigError(f"unknown profile {name!r}; choose one of: {', '.join(SEGMENT_PROFILES)}{by}")
+    name = resolve_profile(profile, env, SEGMENT_PROFILES)
     return SegmentConfig(profile=name, **SEGMENT_PROFILES[name])
 
 

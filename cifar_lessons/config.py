@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,6 +194,22 @@ def expand_path(value: str | None) -> str | None:
     return os.path.expanduser(value) if isinstance(value, str) and value.startswith("~") else value
 
 
+def resolve_profile(profile: str | None, env: Mapping[str, str] | None, known: Collection[str]) -> str:
+    """The profile's name: ``profile``, else ``$CIFAR_LESSONS_PROFILE``, else ``seed``, checked against ``known``.
+
+    One function because one variable sets the whole book: the recipe and every chapter with its own
+    profiles (Fashion-MNIST, its transfer run, Detection, Segmentation) read it the same way. An unknown
+    name is a one-line :class:`ConfigError` listing ``known``; when the variable set it, the message
+    names the variable, since the user may have forgotten it. ``env=None`` reads ``os.environ``.
+    """
+    env = os.environ if env is None else env
+    name = profile or env.get(ENV_PROFILE) or "seed"
+    if name not in known:
+        by = f" (set by the environment variable {ENV_PROFILE})" if not profile and env.get(ENV_PROFILE) else ""
+        raise _problem("profile", f"unknown profile {name!r}; choose one of: {', '.join(known)}{by}")
+    return name
+
+
 def make_config(profile: str | None = None, *, env: Mapping[str, str] | None = None, **overrides) -> RunConfig:
     """Build a validated configuration: profile defaults, then environment, then explicit options.
 
@@ -202,12 +218,8 @@ def make_config(profile: str | None = None, *, env: Mapping[str, str] | None = N
     error caused by a variable's value names the variable, since the user may have forgotten it.
     """
     env = os.environ if env is None else env
+    profile = resolve_profile(profile, env, PROFILES)
     from_env: dict[str, str] = {}
-    if not profile and env.get(ENV_PROFILE):
-        from_env["profile"] = ENV_PROFILE
-    profile = profile or env.get(ENV_PROFILE) or "seed"
-    if profile not in PROFILES:
-        raise _named(_problem("profile", f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}"), from_env)
     values: dict = {"profile": profile, **PROFILES[profile]}
     for field, var in (("backbone", ENV_BACKBONE), ("data", ENV_DATA), ("weights", ENV_WEIGHTS)):
         if env.get(var) and overrides.get(field) is None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import json
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -33,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import ENV_PROFILE, PROFILES
+from .config import PROFILES, resolve_profile
 from .data import FASHION_MNIST_CLASS_NAMES
 from . import detection
 from .detection import average_precision_per_class, batched_nms, mean_average_precision
@@ -90,11 +89,7 @@ def detector_config(profile: str | None = None, *, env: Mapping[str, str] | None
 
     The detector trains from scratch, so the book's backbone and weights variables do not apply here.
     """
-    env = os.environ if env is None else env
-    name = profile or env.get(ENV_PROFILE) or "seed"
-    if name not in DETECTOR_PROFILES:
-        by = f" (set by the environment variable {ENV_PROFILE})" if not profile and env.get(ENV_PROFILE) else ""
-        raise ConfigError(f"unknown profile {name!r}; choose one of: {', '.join(DETECTOR_PROFILES)}{by}")
+    name = resolve_profile(profile, env, DETECTOR_PROFILES)
     values = {**DETECTOR_PROFILES[name], **overrides}
     config = DetectorConfig(profile=name, **values)
     if config.canvas % config.stride:
@@ -487,22 +482,12 @@ def save_run(out, config: DetectorConfig, source: Mapping, run: DetectorRun, *, 
 def check_record(path) -> dict:
     """A committed record read back, or a one-line :class:`RecordError` saying what is wrong."""
     from .errors import RecordError
+    from .results import read_record
 
     path = Path(path)
-    missing = [f for f in RECORD_FILES if not (path / f).exists()]
-    if missing:
-        raise RecordError(f"detection record {path} lacks {', '.join(missing)}")
-    try:
-        rec = {f.split(".")[0]: json.loads((path / f).read_text()) for f in RECORD_FILES}
-    except ValueError as exc:
-        raise RecordError(f"detection record {path} is corrupt: {exc}") from None
+    rec, problems = read_record(path, RECORD_FILES, what="detection", script="measure_detection.py",
+                                kind={"kind": "detection"})
     r = rec["record"]
-    problems = []
-    if r.get("kind") != "detection":
-        problems.append("is not a detection run")
-    made_by = r.get("made_by") or {}
-    if not made_by.get("commit") or "measure_detection.py" not in made_by.get("command", ""):
-        problems.append("does not say which commit and command made it")
     if len(rec["history"].get("history", {}).get("loss", [])) != r.get("epochs"):
         problems.append("has a history that is not as long as its epochs")
     if "map50" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import json
 import os
 import re
 import time
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import ENV_PROFILE, PROFILES
+from .config import PROFILES, resolve_profile
 from .data import FASHION_MNIST_CLASS_NAMES, DataSource, load_fashion_mnist_with_source, split_validation
 from .errors import ConfigError
 
@@ -95,11 +94,7 @@ def fashion_config(profile: str | None = None, *, env: Mapping[str, str] | None 
     ``CIFAR_LESSONS_PROFILE=quick`` is quick in this chapter too. An unknown name is a one-line
     :class:`ConfigError` that names the variable when the variable set it.
     """
-    env = os.environ if env is None else env
-    name = profile or env.get(ENV_PROFILE) or "seed"
-    if name not in FASHION_PROFILES:
-        by = f" (set by the environment variable {ENV_PROFILE})" if not profile and env.get(ENV_PROFILE) else ""
-        raise ConfigError(f"unknown profile {name!r}; choose one of: {', '.join(FASHION_PROFILES)}{by}")
+    name = resolve_profile(profile, env, FASHION_PROFILES)
     return FashionConfig(profile=name, **FASHION_PROFILES[name])
 
 
@@ -316,21 +311,12 @@ def save_run(out: str | os.PathLike, config: FashionConfig, data: FashionData, r
 def check_record(path: str | os.PathLike) -> dict:
     """A committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
     from .errors import RecordError
+    from .results import read_record
 
     path = Path(path)
-    missing = [f for f in RECORD_FILES if not (path / f).exists()]
-    if missing:
-        raise RecordError(f"Fashion-MNIST record {path} lacks {', '.join(missing)}")
-    try:
-        rec = {f.split(".")[0]: json.loads((path / f).read_text()) for f in RECORD_FILES}
-    except ValueError as exc:
-        raise RecordError(f"Fashion-MNIST record {path} is corrupt: {exc}") from None
+    rec, problems = read_record(path, RECORD_FILES, what="Fashion-MNIST", script="measure_fashion.py",
+                                kind={"kind": "fashion-mnist", "model": MODEL_NAMES})
     r = rec["record"]
-    problems = []
-    if r.get("kind") != "fashion-mnist" or r.get("model") not in MODEL_NAMES:
-        problems.append("is not a Fashion-MNIST run")
-    if not (r.get("made_by") or {}).get("commit") or "measure_fashion.py" not in (r.get("made_by") or {}).get("command", ""):
-        problems.append("does not say which commit and command made it")
     if len(rec["history"].get("history", {}).get("val_accuracy", [])) != r.get("epochs"):
         problems.append("has a history that is not as long as its epochs")
     if "accuracy" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import json
 import os
 import re
 import time
@@ -32,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .backbones import BACKBONE_NAMES
-from .config import ENV_BACKBONE, ENV_PROFILE, ENV_WEIGHTS, PROFILES
+from .config import ENV_BACKBONE, ENV_WEIGHTS, PROFILES, resolve_profile
 from .data import split_validation
 from .errors import ConfigError, RecordError
 from .fashion import FashionData
@@ -110,10 +109,7 @@ def transfer_config(profile: str | None = None, *, env: Mapping[str, str] | None
     An unknown value is a one-line :class:`ConfigError` naming the variable that set it.
     """
     env = os.environ if env is None else env
-    name = profile or env.get(ENV_PROFILE) or "seed"
-    if name not in TRANSFER_PROFILES:
-        by = f" (set by the environment variable {ENV_PROFILE})" if not profile and env.get(ENV_PROFILE) else ""
-        raise ConfigError(f"unknown profile {name!r}; choose one of: {', '.join(TRANSFER_PROFILES)}{by}")
+    name = resolve_profile(profile, env, TRANSFER_PROFILES)
     values = {"profile": name, **TRANSFER_PROFILES[name]}
     if env.get(ENV_BACKBONE):
         values["backbone"] = env[ENV_BACKBONE]
@@ -323,21 +319,12 @@ def save_run(out: str | os.PathLike, config: TransferConfig, data: FashionData, 
 
 def check_record(path: str | os.PathLike) -> dict:
     """The committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
+    from .results import read_record
+
     path = Path(path)
-    missing = [f for f in RECORD_FILES if not (path / f).exists()]
-    if missing:
-        raise RecordError(f"Fashion-MNIST transfer record {path} lacks {', '.join(missing)}")
-    try:
-        rec = {f.split(".")[0]: json.loads((path / f).read_text()) for f in RECORD_FILES}
-    except ValueError as exc:
-        raise RecordError(f"Fashion-MNIST transfer record {path} is corrupt: {exc}") from None
+    rec, problems = read_record(path, RECORD_FILES, what="Fashion-MNIST transfer",
+                                script="measure_fashion_transfer.py", kind={"kind": "fashion-mnist", "model": "transfer"})
     r = rec["record"]
-    problems = []
-    if r.get("kind") != "fashion-mnist" or r.get("model") != "transfer":
-        problems.append("is not a Fashion-MNIST transfer run")
-    made_by = r.get("made_by") or {}
-    if not made_by.get("commit") or "measure_fashion_transfer.py" not in made_by.get("command", ""):
-        problems.append("does not say which commit and command made it")
     epochs = r.get("epochs") or {}
     h = rec["history"]
     if (len(h.get("history", {}).get("val_accuracy", [])) != epochs.get("head", -1) + epochs.get("fine_tune", -1)

@@ -285,6 +285,7 @@ def check_study(path: str | os.PathLike):
     """A Grad-CAM record read back (a :class:`cifar_lessons.records.RunRecord`), or a one-line
     :class:`RecordError` saying what is wrong with it."""
     from .records import load_record
+    from .results import made_by_problems
 
     path = Path(path)
     missing = [f for f in RECORD_FILES + FIGURES if not (path / f).exists()]
@@ -294,10 +295,7 @@ def check_study(path: str | os.PathLike):
         record = load_record(path, model=False)
     except (ValueError, OSError) as exc:
         raise RecordError(f"Grad-CAM record {path} is corrupt: {exc}") from None
-    r, problems = record.record, []
-    made_by = r.get("made_by") or {}
-    if not made_by.get("commit") or "measure_grad_cam.py" not in str(made_by.get("command", "")):
-        problems.append("does not say which commit and command made it")
+    r, problems = record.record, made_by_problems(record.record, "measure_grad_cam.py")
     if (path / "model.keras").exists() or (path / "predictions.npz").exists():
         problems.append("holds a model or predictions, which are not committed")
     c = record.config

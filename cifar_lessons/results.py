@@ -13,7 +13,9 @@ time, each step a record (or, for mirrored test images, the same record's two ev
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +87,45 @@ def committed_record(name: str, check, root: str | os.PathLike | None = None):
     except RecordError:
         return None
     return check(base / name) if (base / name).is_dir() else None
+
+
+def read_record(path: str | os.PathLike, files: Sequence[str], *, what: str, script: str,
+                kind: Mapping[str, object] | None = None) -> tuple[dict, list[str]]:
+    """A committed JSON record read back as ``{file stem: contents}``, with the problems found so far.
+
+    Why one function: the records that are not the recipe's (Fashion-MNIST, its transfer run,
+    Detection, Segmentation) must answer the same first questions in the same words. A missing file
+    ("lacks") or unreadable JSON ("is corrupt") is a one-line :class:`RecordError` at once; a
+    ``record.json`` whose fields differ from ``kind`` (a value, or a collection of allowed values)
+    "is not a {what} run", and :func:`made_by_problems` follow. Each family appends its own checks
+    and raises once, so one line says everything that is wrong.
+    """
+    path = Path(path)
+    missing = [f for f in files if not (path / f).exists()]
+    if missing:
+        raise RecordError(f"{what} record {path} lacks {', '.join(missing)}")
+    try:
+        rec = {f.split(".")[0]: json.loads((path / f).read_text()) for f in files}
+    except ValueError as exc:
+        raise RecordError(f"{what} record {path} is corrupt: {exc}") from None
+    r = rec["record"]
+    problems = []
+    for field, allowed in (kind or {}).items():
+        if r.get(field) not in ((allowed,) if isinstance(allowed, str) else allowed):
+            problems.append(f"is not a {what} run")
+            break
+    return rec, problems + made_by_problems(r, script)
+
+
+def made_by_problems(record: Mapping, script: str) -> list[str]:
+    """``["does not say which commit and command made it"]`` unless ``record["made_by"]`` names a
+    commit and a command that runs ``script`` (e.g. ``measure_fashion.py``), else ``[]``: a
+    committed figure is only as good as the way back to the code that measured it."""
+    made_by = record.get("made_by") or {}
+    if not made_by.get("commit") or script not in str(made_by.get("command", "")):
+        return ["does not say which commit and command made it"]
+    return []
+
 
 def committed(name: str, root: Path | None = None) -> RunRecord:
     """One committed record by name, checked complete (see :func:`check_committed`)."""

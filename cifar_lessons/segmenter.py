@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import html
-import json
 import os
 import re
 import time
@@ -35,7 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import ENV_PROFILE, PROFILES
+from .config import PROFILES, resolve_profile
 from .errors import ConfigError
 
 #: Fashion-MNIST pixels at or above this value (of 255) are the garment; below it, background.
@@ -319,11 +318,7 @@ assert set(SEGMENT_PROFILES) == set(PROFILES), "every book profile must mean som
 
 def segment_config(profile: str | None = None, *, env: Mapping[str, str] | None = None) -> SegmentConfig:
     """The build's configuration: ``profile``, else ``CIFAR_LESSONS_PROFILE``, else full size (``seed``)."""
-    env = os.environ if env is None else env
-    name = profile or env.get(ENV_PROFILE) or "seed"
-    if name not in SEGMENT_PROFILES:
-        by = f" (set by the environment variable {ENV_PROFILE})" if not profile and env.get(ENV_PROFILE) else ""
-        raise ConfigError(f"unknown profile {name!r}; choose one of: {', '.join(SEGMENT_PROFILES)}{by}")
+    name = resolve_profile(profile, env, SEGMENT_PROFILES)
     return SegmentConfig(profile=name, **SEGMENT_PROFILES[name])
 
 
@@ -520,21 +515,12 @@ def save_run(out: str | os.PathLike, config: SegmentConfig, data: SceneData, run
 def check_record(path: str | os.PathLike) -> dict:
     """A committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
     from .errors import RecordError
+    from .results import read_record
 
     path = Path(path)
-    missing = [f for f in RECORD_FILES if not (path / f).exists()]
-    if missing:
-        raise RecordError(f"segmentation record {path} lacks {', '.join(missing)}")
-    try:
-        rec = {f.split(".")[0]: json.loads((path / f).read_text()) for f in RECORD_FILES}
-    except ValueError as exc:
-        raise RecordError(f"segmentation record {path} is corrupt: {exc}") from None
+    rec, problems = read_record(path, RECORD_FILES, what="segmentation", script="measure_segmentation.py",
+                                kind={"kind": "segmentation"})
     r = rec["record"]
-    problems = []
-    if r.get("kind") != "segmentation":
-        problems.append("is not a segmentation run")
-    if not (r.get("made_by") or {}).get("commit") or "measure_segmentation.py" not in (r.get("made_by") or {}).get("command", ""):
-        problems.append("does not say which commit and command made it")
     if len(rec["history"].get("history", {}).get("val_miou", [])) != r.get("epochs"):
         problems.append("has a history that is not as long as its epochs")
     if "unet" not in rec["metrics"] or "otsu" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):

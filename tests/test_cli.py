@@ -3,7 +3,7 @@ import json
 import pytest
 
 from cifar_lessons.cli import main
-from cifar_lessons.config import RunConfig, make_config
+from cifar_lessons.config import RunConfig, make_config, resolve_profile
 from cifar_lessons.errors import ConfigError
 
 
@@ -143,3 +143,43 @@ def test_better_profile_is_the_measured_winner_and_seed_is_untouched():
 def test_a_bad_schedule_in_a_config_gets_one_line():
     with pytest.raises(ConfigError, match="schedule must be one of constant, cosine"):
         make_config("seed", env={}, fine_tune_schedule="step")
+
+
+# resolve_profile: the one way the recipe and every chapter with its own profiles read CIFAR_LESSONS_PROFILE.
+CHAPTER_PROFILES = {"seed": {}, "tiny": {}}
+
+
+def test_resolve_profile_takes_the_argument_then_the_variable_then_seed():
+    assert resolve_profile(None, {}, CHAPTER_PROFILES) == "seed"
+    assert resolve_profile(None, {"CIFAR_LESSONS_PROFILE": "tiny"}, CHAPTER_PROFILES) == "tiny"
+    assert resolve_profile("seed", {"CIFAR_LESSONS_PROFILE": "tiny"}, CHAPTER_PROFILES) == "seed"
+    assert resolve_profile(None, {"CIFAR_LESSONS_PROFILE": ""}, CHAPTER_PROFILES) == "seed"
+
+
+def test_resolve_profile_reads_the_process_environment_when_given_none(monkeypatch):
+    monkeypatch.setenv("CIFAR_LESSONS_PROFILE", "tiny")
+    assert resolve_profile(None, None, CHAPTER_PROFILES) == "tiny"
+
+
+def test_an_unknown_profile_from_the_variable_is_one_line_naming_the_variable():
+    with pytest.raises(ConfigError) as caught:
+        resolve_profile(None, {"CIFAR_LESSONS_PROFILE": "fast"}, CHAPTER_PROFILES)
+    assert str(caught.value) == ("unknown profile 'fast'; choose one of: seed, tiny "
+                                 "(set by the environment variable CIFAR_LESSONS_PROFILE)")
+
+
+@pytest.mark.parametrize("env", [{}, {"CIFAR_LESSONS_PROFILE": "tiny"}, {"CIFAR_LESSONS_PROFILE": "fast"}])
+def test_an_unknown_profile_from_the_argument_does_not_blame_the_variable(env):
+    with pytest.raises(ConfigError) as caught:
+        resolve_profile("huge", env, CHAPTER_PROFILES)
+    assert str(caught.value) == "unknown profile 'huge'; choose one of: seed, tiny"
+
+
+def test_make_config_resolves_its_profile_the_same_way():
+    with pytest.raises(ConfigError, match=r"^unknown profile 'fast'; choose one of: seed, quick, better "
+                                          r"\(set by the environment variable CIFAR_LESSONS_PROFILE\)$") as caught:
+        make_config(env={"CIFAR_LESSONS_PROFILE": "fast"})
+    assert caught.value.field == "profile"
+    with pytest.raises(ConfigError, match=r"^unknown profile 'huge'; choose one of: seed, quick, better$"):
+        make_config("huge", env={"CIFAR_LESSONS_PROFILE": "quick"})
+    assert make_config(env={"CIFAR_LESSONS_PROFILE": "quick"}).profile == "quick"

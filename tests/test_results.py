@@ -11,7 +11,7 @@ from cifar_lessons.config import RunConfig, make_config
 from cifar_lessons.errors import RecordError
 from cifar_lessons.records import load_record
 from cifar_lessons.results import (COMMITTED_FILES, EXTRA, LADDER, check_committed, committed, ladder_rows,
-                                   results_root)
+                                   made_by_problems, read_record, results_root)
 
 from conftest import REPO
 
@@ -102,3 +102,59 @@ def test_the_better_profile_is_not_called_quick_on_its_run_card():
     assert recipe_changes(better) == ["fine-tuning at 0.0001 with a cosine decay", "random flips and crops",
                                       "mirrored test images", "128-pixel input", "3-epoch head phase"]
     assert recipe_changes(RunConfig()) == [] and recipe_changes(make_config("quick", env={})) == []
+
+
+# read_record: the shared first checks of the Fashion-MNIST, transfer, detection and segmentation records.
+FILES = ("record.json", "history.json", "metrics.json")
+WHOLE = {"kind": "toy", "model": "cnn", "made_by": {"commit": "abc123", "command": "python scripts/measure_toy.py"}}
+
+
+def toy_record(folder, **record):
+    folder.mkdir()
+    for name, data in zip(FILES, ({**WHOLE, **record}, {"history": {}}, {"accuracy": 0.5})):
+        (folder / name).write_text(json.dumps(data))
+    return folder
+
+
+def read_toy(folder):
+    return read_record(folder, FILES, what="toy", script="measure_toy.py", kind={"kind": "toy", "model": ("cnn", "mlp")})
+
+
+def test_read_record_gives_every_file_by_name_and_no_problems_for_a_whole_record(tmp_path):
+    rec, problems = read_toy(toy_record(tmp_path / "toy-1"))
+    assert problems == []
+    assert rec == {"record": WHOLE, "history": {"history": {}}, "metrics": {"accuracy": 0.5}}
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda p: (p / "metrics.json").unlink(), r"^toy record \S*toy-1 lacks metrics\.json$"),
+    (lambda p: [(p / f).unlink() for f in ("history.json", "metrics.json")], r"lacks history\.json, metrics\.json$"),
+    (lambda p: (p / "history.json").write_text("{not json"), r"^toy record \S*toy-1 is corrupt: "),
+])
+def test_read_record_refuses_a_missing_or_corrupt_file_in_one_line(tmp_path, damage, message):
+    folder = toy_record(tmp_path / "toy-1")
+    damage(folder)
+    with pytest.raises(RecordError, match=message) as caught:
+        read_toy(folder)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("record, problems", [
+    ({"made_by": {"command": "python scripts/measure_toy.py"}}, ["does not say which commit and command made it"]),
+    ({"made_by": {"commit": "", "command": "python scripts/measure_toy.py"}}, ["does not say which commit and command made it"]),
+    ({"made_by": {"commit": "abc123", "command": "python scripts/measure_other.py"}},
+     ["does not say which commit and command made it"]),
+    ({"made_by": {"commit": "abc123", "command": None}}, ["does not say which commit and command made it"]),
+    ({"made_by": None}, ["does not say which commit and command made it"]),
+    ({"model": "resnet"}, ["is not a toy run"]),
+    ({"kind": "other", "model": "resnet"}, ["is not a toy run"]),
+    ({"kind": "other", "made_by": {}}, ["is not a toy run", "does not say which commit and command made it"]),
+])
+def test_read_record_names_a_wrong_kind_and_a_record_that_does_not_say_what_made_it(tmp_path, record, problems):
+    assert read_toy(toy_record(tmp_path / "toy-1", **record))[1] == problems
+
+
+def test_made_by_problems_wants_a_commit_and_the_script_in_the_command():
+    assert made_by_problems(WHOLE, "measure_toy.py") == []
+    assert made_by_problems({}, "measure_toy.py") == ["does not say which commit and command made it"]
+    assert made_by_problems(WHOLE, "measure_fashion.py") == ["does not say which commit and command made it"]

@@ -94,7 +94,7 @@ plots.feature_map_grids(data.x_test[3], sides)
 # ## The chapter's model
 #
 # The project's classifier at **96×96** input: the ImageNet base frozen, the head (Dense 256, Dense 128,
-# softmax) trained for 10 epochs on the base's cached features. No fine-tuning.
+# softmax) trained for 3 epochs on the base's cached features. No fine-tuning.
 
 # %% slideshow={"slide_type": "fragment"} tags=["slides-show-code"]
 model, history = study.train(config, data, verbose=progress_verbose())

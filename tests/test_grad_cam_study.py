@@ -16,11 +16,11 @@ from conftest import REPO
 
 
 # --------------------------------------------------------------------------- the configuration
-def test_the_chapters_model_is_96_pixels_a_frozen_base_and_ten_head_epochs_in_every_profile():
+def test_the_chapters_model_is_96_pixels_a_frozen_base_and_three_head_epochs_in_every_profile():
     quick = study.study_config("quick", env={})
     seed = study.study_config("seed", env={})
-    assert (quick.n, quick.image_size, quick.head_epochs, quick.fine_tune_epochs) == (2_000, 96, 10, 0)
-    assert (seed.n, seed.image_size, seed.head_epochs, seed.fine_tune_epochs) == (10_000, 96, 10, 0)
+    assert (quick.n, quick.image_size, quick.head_epochs, quick.fine_tune_epochs) == (2_000, 96, 3, 0)
+    assert (seed.n, seed.image_size, seed.head_epochs, seed.fine_tune_epochs) == (10_000, 96, 3, 0)
     assert study.study_config(env={"CIFAR_LESSONS_PROFILE": "quick", "CIFAR_LESSONS_BACKBONE": "efficientnet_lite0"}) \
         .backbone == "efficientnet_lite0"
     assert not quick.augment  # so phase 1 runs on cached features

@@ -154,7 +154,7 @@ def fake_record(folder, **changes):
               "grad_cam": {"images": 4}}
     record.update(changes)
     (folder / "record.json").write_text(json.dumps(record))
-    (folder / "history.json").write_text(json.dumps({"history": {"val_accuracy": [0.5] * 10}}))
+    (folder / "history.json").write_text(json.dumps({"history": {"val_accuracy": [0.5] * study.HEAD_EPOCHS}}))
     (folder / "metrics.json").write_text(json.dumps({"accuracy": 0.5, "confusion_matrix": [[2, 0], [1, 1]]}))
     for name in study.FIGURES:
         (folder / name).write_bytes(b"\x89PNG")
@@ -200,7 +200,7 @@ def test_records_table_and_figures_say_plainly_what_is_not_measured(tmp_path):
          "rank_correlation_trained_vs_random_head": 0.04}
     record = study.check_study(fake_record(tmp_path / study.RECORD, grad_cam=g))
     table = study.records_table({study.RECORD: record, study.TUNED: None})
-    assert table.iloc[0].to_dict() == {"record": study.RECORD, "model": "frozen base, head 10 epochs",
+    assert table.iloc[0].to_dict() == {"record": study.RECORD, "model": "frozen base, head 3 epochs",
                                        "test accuracy": "50.0%", "centre share": "31%", "with a random head": "27%",
                                        "rank correlation": "0.04", "wall time": "0.0 min"}
     assert table.iloc[1]["test accuracy"] == "not measured yet" and table.iloc[1]["centre share"] == ""

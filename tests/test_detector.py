@@ -114,6 +114,31 @@ def test_decode_reports_every_class_a_cell_is_torn_between_each_with_its_own_sco
     np.testing.assert_allclose(out["scores"], [0.54, 0.3555])
     np.testing.assert_allclose(out["boxes"][0], out["boxes"][1])
     assert d.decode(obj, probs, grid, CONFIG, score_threshold=0.5)["labels"].tolist() == [6]
+    assert d.decode(obj, probs, grid, CONFIG, score_threshold=0.01, best_class_only=True)["labels"].tolist() == [6]
+
+
+def test_evaluate_reports_every_class_and_best_class_only_from_the_same_outputs():
+    """Every object's true class is the network's second guess: best-class-only finds nothing, every class does."""
+    garments, labels = _garments()
+    scenes = d.make_scenes(20, garments, labels, CONFIG, seed=3)
+    out = np.full((len(scenes), 8, 8, 15), -10.0)
+    for k, (boxes, classes) in enumerate(zip(scenes.boxes, scenes.labels)):
+        t = d.encode(boxes, classes, CONFIG)
+        for i, j in zip(*np.nonzero(t[..., 0])):
+            out[k, i, j, 0] = 10.0
+            out[k, i, j, 1:11] = 0.0
+            out[k, i, j, 1 + int(t[i, j, 1])] = np.log(4.5)            # the truth: probability about 0.3
+            out[k, i, j, 1 + (int(t[i, j, 1]) + 1) % 10] = np.log(5.5)  # a wrong class ranked first
+            out[k, i, j, -4:-2] = np.log(t[i, j, 2:4] / (1 - t[i, j, 2:4]))  # the sigmoid's inverse
+            out[k, i, j, -2:] = t[i, j, 4:6]
+
+    class Fixed:  # a "model" whose outputs we chose
+        def predict(self, images, batch_size=None, verbose=0):
+            return out
+
+    run = d.evaluate(Fixed(), scenes, CONFIG, d.DetectorRun(1, {}, [], 0.0, 0))
+    assert run.metrics["map50_best_class_only"] == 0.0 < run.metrics["map50"]
+    assert set(run.metrics["ap50_per_class_best_class_only"]) == set(run.metrics["ap50_per_class"])
 
 
 def test_profile_sets_the_size_and_an_unknown_one_names_the_variable():

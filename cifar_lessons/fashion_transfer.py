@@ -349,8 +349,8 @@ def committed_run(root: str | os.PathLike | None = None) -> dict | None:
 def earlier_runs(root: str | os.PathLike | None = None) -> list[dict]:
     """Earlier full-size records kept beside the chapter's (``results/fashion-transfer-*``), oldest recipe first.
 
-    They show why the chapter's recipe is what it is (the 32-pixel run it replaced); each is
-    checked as strictly as the chapter's own.
+    They show why the chapter's recipe is what it is (the 32-pixel run, then the 48-pixel run with
+    two fine-tuning epochs, that it replaced); each is checked as strictly as the chapter's own.
     """
     from .results import results_root
 

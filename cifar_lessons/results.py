@@ -96,7 +96,7 @@ def read_record(path: str | os.PathLike, files: Sequence[str], *, what: str, scr
     Why one function: the records that are not the recipe's (Fashion-MNIST, its transfer run,
     Detection, Segmentation) must answer the same first questions in the same words. A missing file
     ("lacks") or unreadable JSON ("is corrupt") is a one-line :class:`RecordError` at once; a
-    ``record.json`` whose fields differ from ``kind`` (a value, or a collection of allowed values)
+    ``record.json`` whose fields differ from ``kind`` (a string, or a tuple of allowed strings)
     "is not a {what} run", and :func:`made_by_problems` follow. Each family appends its own checks
     and raises once, so one line says everything that is wrong.
     """

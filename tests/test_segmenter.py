@@ -166,6 +166,11 @@ def test_the_committed_record_is_whole_full_size_and_meets_the_goal():
     assert m["otsu"]["mean_iou"] < m["unet"]["mean_iou"] - 0.2  # ... and that Otsu fails where it does not
     assert r["timing"]["run_seconds"] <= 15 * 60
     assert json.loads((RECORD / "history.json").read_text())["history"]["val_miou"]
+    # The chapter's notes quote the record: Otsu's best kind of background against the U-Net's worst.
+    otsu, unet = m["otsu_miou_by_background"], m["unet_miou_by_background"]
+    best_otsu, worst_unet = max(otsu, key=otsu.get), min(unet, key=unet.get)
+    notes = (REPO / "book" / "10_segmentation.py").read_text().replace("\n# ", " ")  # markdown lines joined
+    assert f"{best_otsu} at {otsu[best_otsu]:.2f}" in notes and f"worst ({worst_unet} at {unet[worst_unet]:.2f})" in notes
 
 
 def test_examples_pick_typical_good_scenes_then_the_worst_and_the_figure_shows_them():

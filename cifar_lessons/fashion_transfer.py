@@ -253,10 +253,12 @@ def fine_tune(model, data: FashionData, config: TransferConfig, history, *, verb
     import keras
 
     from .models import set_base_trainable
+    from .pointwise import use_matmul
     from .training import log_learning_rate
 
     (x_fit, y_fit), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_fraction)
     set_base_trainable(model, True)
+    use_matmul(model)  # the same arithmetic, faster (cifar_lessons.pointwise)
     steps = -(-len(x_fit) // config.batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(config.fine_tune_learning_rate,
                                                       decay_steps=config.fine_tune_epochs * steps)

@@ -111,3 +111,12 @@ def test_same_seed_repeats_phase1_exactly(png_tree):
         train, val = training_datasets(data, config)
         runs.append(train_head(model, train, val, epochs=1, verbose=0).history["loss"])
     assert runs[0] == runs[1]
+
+
+def test_phase2_computes_the_convolutions_on_the_smallest_maps_as_matrix_products(trained):
+    """Phase 2's speed-up (cifar_lessons.pointwise) is on where fine-tuning runs, and only where it is exact."""
+    from cifar_lessons import pointwise
+
+    base = base_of(trained["model"])
+    fast = {layer.name for layer in base.layers if "convolution_op" in vars(layer)}
+    assert fast and fast == {layer.name for layer in base.layers if pointwise.eligible(layer)}

@@ -9,7 +9,8 @@ frozen network in every epoch. It keeps BatchNorm frozen when unfreezing, as cha
 teaches, so the two sides differ in speed, not in what they compute.
 
 *package* is ``cifar_lessons``'s fastest faithful configuration: phase 1 on cached features
-(:mod:`cifar_lessons.features`), phase 2 with the options given here (defaults: float32, batch 64
+(:mod:`cifar_lessons.features`), phase 2 with the convolutions on the smallest maps computed as
+matrix products (:mod:`cifar_lessons.pointwise`) and the options given here (defaults: float32, batch 64
 and learning rate 1e-5, the recipe's own; on the 2-core machine neither bfloat16 nor a larger batch
 was faster, see the README).
 

@@ -80,6 +80,19 @@ bn_layers = sum(layer.__class__.__name__ == "BatchNormalization" for layer in ba
 print(f"phase 2 took {history.seconds['fine_tune']:.0f} s; trainable parameters now {counts['trainable']:,} "
       f"of {counts['total']:,} ({bn_layers} BatchNorm layers kept frozen)")
 
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Phase 2 is the expensive phase: every image goes forwards and backwards through the whole base in
+# every epoch, and nothing can be cached, since the base changes. On two CPU cores most of a step is
+# spent in convolutions, and at 32 pixels ResNet50's last stages work on tiny maps: 2×2, then 1×1.
+# There a 1×1 convolution is exactly a matrix product of each pixel's channels with the kernel, and a
+# 3×3 convolution on a 1×1 map only ever uses its kernel's centre (the other taps see the zero
+# padding). `run_fine_tune` therefore computes those layers as matrix products
+# (`cifar_lessons.pointwise`): the same model, the same weights, the same arithmetic up to rounding
+# (a test compares outputs and gradients), but this CPU's library computes the convolutions' weight
+# gradients on such small maps slowly, and a training step of ResNet50 went from about 170 to about
+# 255 images a second. Profile before you optimise: the library's own timings
+# (`ONEDNN_VERBOSE=1`) showed where the time went.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Both phases together
 #

@@ -1,6 +1,6 @@
 """Convolutions that are matrix products, computed as matrix products: phase 2's speed-up at 32 pixels.
 
-Taught in the chapter on fine-tuning (``book/04_fine_tuning``), where phase 2's cost is explained.
+Taught in the chapter Fine-tuning (``book/04_fine_tuning``), in the notes on phase 2's cost.
 At the project's 32x32 input, ResNet50's last stage works on 1x1 feature maps and the stage
 before it on 2x2. There a 1x1 convolution is exactly a matrix product of the pixels' channels with
 the kernel, and a 3x3 convolution with "same" padding on a 1x1 map is a matrix product with the

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass

@@ -23,16 +23,21 @@ def main() -> None:
     parser.add_argument("policy", choices=("float32", "mixed_bfloat16", "mixed_float16"))
     parser.add_argument("batch_size", type=int)
     parser.add_argument("--backbone", default="resnet50")
+    parser.add_argument("--convolutions", choices=("keras", "matmul"), default="matmul",
+                        help="matmul: cifar_lessons.pointwise, as the package's phase 2 runs (default)")
     args = parser.parse_args()
 
     import keras
     import numpy as np
 
     from cifar_lessons.models import build_classifier, compile_classifier, set_base_trainable
+    from cifar_lessons.pointwise import use_matmul
 
     keras.mixed_precision.set_global_policy(args.policy)
     model = build_classifier(args.backbone, "none", 32)
     set_base_trainable(model, True)
+    if args.convolutions == "matmul":
+        use_matmul(model)
     compile_classifier(model, 1e-5)
     n = args.batch_size * 10
     x = (np.random.default_rng(0).random((n, 32, 32, 3)) * 255).astype("float32")
@@ -41,7 +46,7 @@ def main() -> None:
     timer = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: ends.append(time.perf_counter()))
     model.fit(x, y, batch_size=args.batch_size, epochs=2, verbose=0, callbacks=[timer])
     step = float(np.median(np.diff(ends)))
-    print(f"{args.backbone} {args.policy} batch {args.batch_size}: {args.batch_size / step:.0f} images/s "
+    print(f"{args.backbone} {args.policy} {args.convolutions} batch {args.batch_size}: {args.batch_size / step:.0f} images/s "
           f"(median step {step * 1000:.0f} ms)")
 
 

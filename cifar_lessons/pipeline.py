@@ -4,6 +4,9 @@ Taught in chapter 1 (the dataset) and chapter 2 (why each backbone has its own
 preprocessing). Images enter as ``uint8`` 0-255; ResNet50's ``preprocess_input`` expects
 exactly that range (it flips RGB to BGR and subtracts the ImageNet mean), so nothing here
 divides by 255.
+
+Every pipeline here runs with tf.data's autotuner off (:func:`without_autotune`); chapter 4's
+notes on phase 2's cost tell why.
 """
 
 from __future__ import annotations
@@ -13,6 +16,30 @@ import numpy as np
 import tensorflow as tf
 
 from .models import get_backbone
+
+
+#: Batches prepared ahead of the model, and batches preprocessed at once. Preparing a batch
+#: (a cast and a subtraction) takes well under a millisecond against a training step's
+#: hundreds, so two of each keep the model fed on any machine this course runs on.
+PREFETCH = 2
+PARALLEL_CALLS = 2
+
+
+def without_autotune(ds: tf.data.Dataset) -> tf.data.Dataset:
+    """``ds`` with tf.data's autotuner off, so an epoch never starts with a half-minute wait.
+
+    Keras makes a new iterator over the training set in every epoch and destroys the old one.
+    With the autotuner on, destroying an iterator that has lived for a long epoch (45 s or more)
+    waits for the autotuner's thread to wake, and its sleep grows with the iterator's age: on
+    2 cores, 4 of 10 phase-2 epochs began with 30-35 s of idle CPU (a py-spy stack shows the
+    main thread in ``~IteratorResource`` waiting on that thread), 81 s instead of 47 s. Our
+    pipelines are trivial next to the model, so fixed sizes (:data:`PREFETCH`,
+    :data:`PARALLEL_CALLS`) lose nothing. A plain ``model.fit`` on NumPy arrays keeps the
+    autotuner, and the wait.
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.with_options(options)
 
 
 def augmenter(seed: int = 0) -> keras.Sequential:
@@ -41,15 +68,16 @@ def make_dataset(
 
     Shuffling uses ``seed`` and reshuffles each epoch, so a run is repeatable.
     Augmentation (off in the seed profile) runs on 0-255 pixels before preprocessing.
+    The autotuner is off (:func:`without_autotune`).
     """
     preprocess = get_backbone(backbone).preprocess
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
-    ds = ds.map(lambda img, label: (tf.cast(img, tf.float32), label), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(lambda img, label: (tf.cast(img, tf.float32), label), num_parallel_calls=PARALLEL_CALLS)
     if augment:
         aug = augmenter(seed)
-        ds = ds.map(lambda img, label: (aug(img, training=True), label), num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.map(lambda img, label: (preprocess(img), label), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE)
+        ds = ds.map(lambda img, label: (aug(img, training=True), label), num_parallel_calls=PARALLEL_CALLS)
+    ds = ds.map(lambda img, label: (preprocess(img), label), num_parallel_calls=PARALLEL_CALLS)
+    return without_autotune(ds.prefetch(PREFETCH))

@@ -217,7 +217,8 @@ def run_peak(args) -> dict:
 def report(results: dict) -> None:
     plain, pkg, peak = results["plain"], results["package"], results["peak"]
     print(f"\n{results['backbone']} ({results['weights']} weights), n = {results['n']:,}, "
-          f"{results['head_epochs']} + {results['fine_tune_epochs']} epochs, {results['device']}")
+          f"{results['head_epochs']} + {results['fine_tune_epochs']} epochs, {results['device']}, "
+          f"commit {results.get('commit') or 'unknown'}")
     print(f"{'phase':<10} {'plain s':>9} {'img/s':>8} {'peak MB':>8}   {'package s':>9} {'img/s':>8} {'peak MB':>8}   {'ratio':>6}")
     for phase in ("setup", "head", "fine_tune", "evaluate"):
         p, q = plain[phase], pkg[phase]
@@ -260,10 +261,11 @@ def main(argv: list[str] | None = None) -> int:
         result = {"plain": run_plain, "package": run_package, "peak": run_peak}[args.side](args)
         print("RESULT " + json.dumps(result), flush=True)
         return 0
-    from cifar_lessons.records import environment
+    from cifar_lessons.records import environment, source_commit
 
     results = {k: getattr(args, k) for k in ("backbone", "weights", "n", "head_epochs", "fine_tune_epochs")}
     results["device"] = environment()["device"]
+    results["commit"] = source_commit()  # "+changes" when the code measured is not a commit
     child = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
              if v is not None and k not in ("json", "side")]
     for side in ("plain", "package", "peak"):

@@ -10,9 +10,10 @@ teaches, so the two sides differ in speed, not in what they compute.
 
 *package* is ``cifar_lessons``'s fastest faithful configuration: phase 1 on cached features
 (:mod:`cifar_lessons.features`), phase 2 with the convolutions on the smallest maps computed as
-matrix products (:mod:`cifar_lessons.pointwise`) and the options given here (defaults: float32, batch 64
-and learning rate 1e-5, the recipe's own; on the 2-core machine neither bfloat16 nor a larger batch
-was faster, see the README).
+matrix products (:mod:`cifar_lessons.pointwise`), ``tf.data`` pipelines without the autotuner's
+idle waits between epochs (:func:`cifar_lessons.pipeline.without_autotune`), and the options given
+here (defaults: float32, batch 64 and learning rate 1e-5, the recipe's own; the README lists what
+else was tried and what it gave).
 
 Each side runs in a fresh subprocess, one after the other (never in parallel), so their peak
 memory and Keras state are their own. Data loading is the same for both and is not timed.

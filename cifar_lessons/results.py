@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import RecordError
-from .records import RunRecord, load_record
+from .records import RunRecord, load_record, source_commit
 
 #: Overrides where the committed results are read from (a folder of record folders).
 ENV_RESULTS = "CIFAR_LESSONS_RESULTS"
@@ -125,6 +126,20 @@ def made_by_problems(record: Mapping, script: str) -> list[str]:
     if not made_by.get("commit") or script not in str(made_by.get("command", "")):
         return ["does not say which commit and command made it"]
     return []
+
+
+def measured_by(script: str, argv: Sequence[str] = (), env: Sequence[str] = ()) -> dict:
+    """The ``made_by`` that a ``scripts/measure_*.py`` writes into its record: the commit of the
+    source and the command, with the values of the environment variables ``env`` that chose the
+    run. Warns on one line when the source is not a clean commit, since such a record cannot be
+    traced to the code that made it (:func:`made_by_problems` reads it back)."""
+    commit = source_commit()
+    if commit is None or commit.endswith("+changes"):
+        print(f"measure: WARNING: the source is not a clean commit ({commit}); commit first, or this "
+              "record cannot be traced to the code that made it", flush=True)
+    settings = [f"{k}={os.environ[k]}" for k in env if os.environ.get(k)]
+    command = " ".join([*settings, "python", f"scripts/{script}", *([shlex.join(argv)] if argv else [])])
+    return {"commit": commit, "command": command}
 
 
 def committed(name: str, root: Path | None = None) -> RunRecord:

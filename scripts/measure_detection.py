@@ -19,7 +19,6 @@ full-size runs.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -39,17 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     from cifar_lessons import detector
     from cifar_lessons.errors import CifarLessonsError
-    from cifar_lessons.records import source_commit
+    from cifar_lessons.results import measured_by
 
     try:
         config = detector.detector_config(args.profile, env={})
         if config != detector.DetectorConfig(profile=config.profile) and out.resolve() == (REPO / "results").resolve():
             parser.error("results/ holds full-size runs only; give --out for a quick try-out")
-        commit = source_commit()
-        if commit is None or commit.endswith("+changes"):
-            print(f"measure: WARNING: the source is not a clean commit ({commit}); commit first, or this "
-                  "record cannot be traced to the code that made it", flush=True)
-        made_by = {"commit": commit, "command": "python scripts/measure_detection.py" + (f" {shlex.join(argv)}" if argv else "")}
+        made_by = measured_by("measure_detection.py", argv)
         train, val, test, source = detector.load_scenes(config)
         scene_seconds = time.perf_counter() - started
         print(f"measure: data: {source['description']}", flush=True)

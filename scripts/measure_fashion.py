@@ -19,7 +19,6 @@ full-size runs.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -44,17 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     from cifar_lessons import fashion
     from cifar_lessons.errors import CifarLessonsError
-    from cifar_lessons.records import source_commit
+    from cifar_lessons.results import measured_by
 
     try:
         config = fashion.fashion_config(args.profile, env={})
         if config != fashion.FashionConfig(profile=config.profile) and out.resolve() == (REPO / "results").resolve():
             parser.error("results/ holds full-size runs only; give --out for a quick try-out")
-        commit = source_commit()
-        if commit is None or commit.endswith("+changes"):
-            print(f"measure: WARNING: the source is not a clean commit ({commit}); commit first, or these "
-                  "records cannot be traced to the code that made them", flush=True)
-        made_by = {"commit": commit, "command": "python scripts/measure_fashion.py" + (f" {shlex.join(argv)}" if argv else "")}
+        made_by = measured_by("measure_fashion.py", argv)
         data = fashion.load(config)
         load_seconds = time.perf_counter() - started
         print(f"measure: data: {data.source.description}", flush=True)

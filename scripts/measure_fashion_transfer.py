@@ -21,7 +21,6 @@ full-size runs.
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -39,26 +38,18 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
 
     started = time.perf_counter()
-    import os
 
     from cifar_lessons import fashion
     from cifar_lessons import fashion_transfer as ft
     from cifar_lessons.errors import CifarLessonsError
     from cifar_lessons.models import describe_weights
-    from cifar_lessons.records import source_commit
+    from cifar_lessons.results import measured_by
 
     try:
         config = ft.transfer_config(args.profile)
         if not config.full_size() and out.resolve() == (REPO / "results").resolve():
             parser.error("results/ holds full-size runs only; give --out for a quick try-out")
-        commit = source_commit()
-        if commit is None or commit.endswith("+changes"):
-            print(f"measure: WARNING: the source is not a clean commit ({commit}); commit first, or this "
-                  "record cannot be traced to the code that made it", flush=True)
-        env = " ".join(f"{k}={os.environ[k]}" for k in ("CIFAR_LESSONS_BACKBONE", "CIFAR_LESSONS_WEIGHTS")
-                       if os.environ.get(k))
-        made_by = {"commit": commit, "command": (env + " " if env else "") + "python scripts/measure_fashion_transfer.py"
-                   + (f" {shlex.join(argv)}" if argv else "")}
+        made_by = measured_by("measure_fashion_transfer.py", argv, env=("CIFAR_LESSONS_BACKBONE", "CIFAR_LESSONS_WEIGHTS"))
         data = fashion.load(fashion.FashionConfig(profile=config.profile, n=config.n))
         weights = describe_weights(config.weights, config.backbone)
         print(f"measure: data: {data.source.description}", flush=True)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -51,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     from cifar_lessons.errors import CifarLessonsError
     from cifar_lessons.explain import last_conv_layer, preprocessed
     from cifar_lessons.models import base_of
-    from cifar_lessons.recipe import SOURCE_COMMIT, load_inputs, run_evaluation
+    from cifar_lessons.recipe import load_inputs, run_evaluation
+    from cifar_lessons.results import measured_by
 
     results = REPO / "results" / (study.TUNED if args.fine_tune else study.RECORD)
     out = Path(args.out) if args.out else results
@@ -60,10 +60,7 @@ def main(argv: list[str] | None = None) -> int:
                                     data=args.data, **(study.TUNED_OVERRIDES if args.fine_tune else {}))
         if config.n != 10_000 and out.resolve() == results.resolve():
             parser.error("results/ holds full-size runs only; give --out for a quick try-out")
-        if SOURCE_COMMIT is None or SOURCE_COMMIT.endswith("+changes"):
-            print(f"measure: WARNING: the source is not a clean commit ({SOURCE_COMMIT}); commit first, or this "
-                  "record cannot be traced to the code that made it", flush=True)
-        command = "python scripts/measure_grad_cam.py" + (f" {shlex.join(argv)}" if argv else "")
+        command = measured_by("measure_grad_cam.py", argv)["command"]  # the record's header adds the commit
         data = load_inputs(config)
         print(f"measure: data: {data.source.description}; {len(data.x_train):,} training images, "
               f"{len(data.x_test):,} test images; {time.perf_counter() - started:.0f} s", flush=True)

@@ -12,7 +12,6 @@ metrics.json and predictions.png (held-out scenes: good ones and the worst). No 
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -32,18 +31,13 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     from cifar_lessons import segmenter as sg
     from cifar_lessons.errors import CifarLessonsError
-    from cifar_lessons.records import source_commit
+    from cifar_lessons.results import measured_by
 
     try:
         config = sg.segment_config(args.profile, env={})
         if config != sg.SegmentConfig(profile=config.profile) and out.resolve() == (REPO / "results").resolve():
             parser.error("results/ holds full-size runs only; give --out for a quick try-out")
-        commit = source_commit()
-        if commit is None or commit.endswith("+changes"):
-            print(f"measure: WARNING: the source is not a clean commit ({commit}); commit first, or this "
-                  "record cannot be traced to the code that made it", flush=True)
-        made_by = {"commit": commit,
-                   "command": "python scripts/measure_segmentation.py" + (f" {shlex.join(argv)}" if argv else "")}
+        made_by = measured_by("measure_segmentation.py", argv)
         data = sg.build_scenes(config)
         load_seconds = time.perf_counter() - started
         print(f"measure: garments: {data.source['description']}", flush=True)

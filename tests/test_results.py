@@ -158,3 +158,20 @@ def test_made_by_problems_wants_a_commit_and_the_script_in_the_command():
     assert made_by_problems(WHOLE, "measure_toy.py") == []
     assert made_by_problems({}, "measure_toy.py") == ["does not say which commit and command made it"]
     assert made_by_problems(WHOLE, "measure_fashion.py") == ["does not say which commit and command made it"]
+
+
+def test_measured_by_names_the_command_its_settings_and_warns_on_a_dirty_source(monkeypatch, capsys):
+    import cifar_lessons.results as results_module
+
+    monkeypatch.setenv("CIFAR_LESSONS_BACKBONE", "efficientnet_lite0")
+    monkeypatch.delenv("CIFAR_LESSONS_WEIGHTS", raising=False)
+    monkeypatch.setattr(results_module, "source_commit", lambda: "abc123")
+    made_by = results_module.measured_by("measure_x.py", ["cnn", "--out", "/tmp/a b"],
+                                         env=("CIFAR_LESSONS_BACKBONE", "CIFAR_LESSONS_WEIGHTS"))
+    assert made_by == {"commit": "abc123", "command": "CIFAR_LESSONS_BACKBONE=efficientnet_lite0 python "
+                                                      "scripts/measure_x.py cnn --out '/tmp/a b'"}
+    assert capsys.readouterr().out == ""
+    assert results_module.made_by_problems({"made_by": made_by}, "measure_x.py") == []
+    monkeypatch.setattr(results_module, "source_commit", lambda: "abc123+changes")
+    assert results_module.measured_by("measure_x.py")["command"] == "python scripts/measure_x.py"
+    assert "WARNING: the source is not a clean commit (abc123+changes)" in capsys.readouterr().out

@@ -26,7 +26,6 @@ import html
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -524,7 +523,7 @@ def committed_run(root=None) -> dict | None:
 # --------------------------------------------------------------------------- the page
 def run_card(config: DetectorConfig, source: Mapping, record: Mapping | None = None):
     """The chapter's run card: profile, scenes, backbone and weights, data, machine; a warning off full size."""
-    from .fashion import card_html
+    from .fashion import card_html, time_row
     from .records import environment
 
     env = (record or {}).get("environment") or environment()
@@ -540,12 +539,7 @@ def run_card(config: DetectorConfig, source: Mapping, record: Mapping | None = N
         ("data", html.escape(source["description"])),
         ("hardware", html.escape(env["device"])),
     ]
-    if record:
-        t = record["timing"]
-        rows.append(("time", f"training {t['train_seconds']:.0f} s, whole run "
-                             f"{t.get('run_seconds', 0):.0f} s; recorded {record.get('written', '')}"))
-    else:
-        rows.append(("time", f"recorded {datetime.now(timezone.utc).isoformat(timespec='seconds')}"))
+    rows.append(time_row(record))
     full = DetectorConfig()
     warnings = []
     if config.n_train < full.n_train or config.epochs < full.epochs or config.n_test < full.n_test:

@@ -363,6 +363,16 @@ def comparison_table(runs: Mapping[str, FashionRun], config: FashionConfig, comm
     return pd.DataFrame(rows)
 
 
+def time_row(record: Mapping | None) -> tuple[str, str]:
+    """A run card's "time" row: a committed record's training and whole-run seconds and when it was
+    written, or, for this build's own run, when the card was made."""
+    if not record:
+        return ("time", f"recorded {datetime.now(timezone.utc).isoformat(timespec='seconds')}")
+    t = record["timing"]
+    return ("time", f"training {t['train_seconds']:.0f} s, whole run {t.get('run_seconds', 0):.0f} s; "
+                    f"recorded {record.get('written', '')}")
+
+
 def card_html(rows: list[tuple[str, str]], line: str, warnings: list[str]):
     """A run card: the one-line summary a slide shows, the full table in the speaker notes and the
     book, and a "Not the real result" warning when there are ``warnings``. One renderer for the cards
@@ -402,11 +412,7 @@ def run_card(config: FashionConfig, source: Mapping, record: Mapping | None = No
         ("data", html.escape(source["description"]) + (f" (sha256 {source['sha256'][:12]}&hellip;)" if source.get("sha256") else "")),
         ("hardware", html.escape(env["device"])),
     ]
-    if record:
-        rows.append(("time", f"training {record['timing']['train_seconds']:.0f} s, whole run "
-                             f"{record['timing'].get('run_seconds', 0):.0f} s; recorded {record.get('written', '')}"))
-    else:
-        rows.append(("time", f"recorded {datetime.now(timezone.utc).isoformat(timespec='seconds')}"))
+    rows.append(time_row(record))
     full = FashionConfig()
     warnings = []
     if config.n < full.n or config.dense_epochs < full.dense_epochs or config.cnn_epochs < full.cnn_epochs:

@@ -25,7 +25,6 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -393,7 +392,7 @@ def run_card(config: TransferConfig, source: Mapping, weights: Mapping, record: 
     """The chapter's run card: profile, sizes, backbone and weights, data, machine, time; warnings when it
     is not the full size or not the course's EfficientNetB0. ``record`` makes it a committed record's card."""
     from .book import backbone_name
-    from .fashion import card_html
+    from .fashion import card_html, time_row
     from .records import environment
 
     env = (record or {}).get("environment") or environment()
@@ -408,11 +407,7 @@ def run_card(config: TransferConfig, source: Mapping, weights: Mapping, record: 
         ("data", html.escape(source["description"])),
         ("hardware", html.escape(env["device"])),
     ]
-    if record:
-        rows.append(("time", f"training {record['timing']['train_seconds']:.0f} s, whole run "
-                             f"{record['timing'].get('run_seconds', 0):.0f} s; recorded {record.get('written', '')}"))
-    else:
-        rows.append(("time", f"recorded {datetime.now(timezone.utc).isoformat(timespec='seconds')}"))
+    rows.append(time_row(record))
     full = TransferConfig()
     warnings = []
     if not config.full_size():

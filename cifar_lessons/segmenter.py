@@ -29,7 +29,6 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -539,7 +538,7 @@ def committed_run(root: str | os.PathLike | None = None) -> dict | None:
 
 def run_card(config: SegmentConfig, source: Mapping, record: Mapping | None = None):
     """This chapter's run card: scenes, epochs, garments' source, machine, time; a warning below full size."""
-    from .fashion import card_html
+    from .fashion import card_html, time_row
     from .records import environment
 
     env = (record or {}).get("environment") or environment()
@@ -552,11 +551,7 @@ def run_card(config: SegmentConfig, source: Mapping, record: Mapping | None = No
                        "scikit-image's brick, grass and gravel photos; binary masks"),
             ("garments", html.escape(source.get("description", ""))),
             ("hardware", html.escape(env["device"]))]
-    if record:
-        rows.append(("time", f"training {record['timing']['train_seconds']:.0f} s, whole run "
-                             f"{record['timing'].get('run_seconds', 0):.0f} s; recorded {record.get('written', '')}"))
-    else:
-        rows.append(("time", f"recorded {datetime.now(timezone.utc).isoformat(timespec='seconds')}"))
+    rows.append(time_row(record))
     full = SegmentConfig()
     warnings = []
     if config.n_train < full.n_train or config.epochs < full.epochs:

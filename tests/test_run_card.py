@@ -84,3 +84,20 @@ def test_a_chapter_that_trains_nothing_shows_the_data_and_versions_and_warns_onl
     line, notes = copy.split("<div class='deck-notes'>", 1)
     assert "CIFAR-10 copy" in line and "Not the official data" in line and "display:none" in line
     assert "not the official archive" in notes
+
+
+def test_each_companion_record_card_shows_its_records_time_and_a_build_card_when_it_was_made():
+    """The Foundations and Beyond chapters' cards share one "time" row (``fashion.time_row``)."""
+    import re
+
+    from cifar_lessons import detector, fashion, fashion_transfer, segmenter
+
+    cards = {"fashion-cnn": fashion.record_card(fashion.committed_runs()["cnn"]),
+             "fashion-transfer": fashion_transfer.record_card(fashion_transfer.committed_run()),
+             "detection": detector.record_card(detector.committed_run()),
+             "segmentation": segmenter.record_card(segmenter.committed_run())}
+    for name, card in cards.items():
+        row = re.search(r"<th[^>]*>time</th><td[^>]*>([^<]*)</td>", card.data)
+        assert row, name
+        assert re.fullmatch(r"training \d+ s, whole run \d+ s; recorded 20\d\d-\d\d-\d\d.*", row.group(1)), row.group(1)
+    assert re.fullmatch(r"recorded 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", fashion.time_row(None)[1])

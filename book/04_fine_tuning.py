@@ -90,14 +90,15 @@ print(f"phase 2 took {history.seconds['fine_tune']:.0f} s; trainable parameters 
 # (`cifar_lessons.pointwise`): the same model, the same weights, the same arithmetic up to rounding
 # (a test compares outputs and gradients), but this CPU's library computes the convolutions' weight
 # gradients on such small maps slowly, and a training step of ResNet50 went from about 170 to about
-# 255 images a second. Profile before you optimise: the library's own timings
+# 220 images a second. Profile before you optimise: the library's own timings
 # (`ONEDNN_VERBOSE=1`) showed where the time went.
 #
 # A second look found time in which nothing was computed at all: some epochs began with half a
 # minute of idle CPU. A stack dump of the waiting process (`py-spy dump`) showed Keras destroying the
-# last epoch's `tf.data` iterator and waiting for the pipeline's autotuner thread to wake up. Our
-# pipelines are tiny next to the model, so they run with the autotuner off
-# (`cifar_lessons.pipeline.without_autotune`) and those epochs take as long as the others.
+# last epoch's `tf.data` iterator and waiting for the pipeline's autotuner (a background thread that
+# tunes buffer sizes and parallelism) to wake up. The recipe's pipelines are tiny next to the model, so
+# they run with the autotuner off (`cifar_lessons.pipeline.without_autotune`), and those epochs take as
+# long as the others.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Both phases together

@@ -18,9 +18,9 @@ import tensorflow as tf
 from .models import get_backbone
 
 
-#: Batches prepared ahead of the model, and batches preprocessed at once. Preparing a batch
-#: (a cast and a subtraction) takes well under a millisecond against a training step's
-#: hundreds, so two of each keep the model fed on any machine this course runs on.
+#: Batches prepared ahead of the model, and batches preprocessed at once. On CPU, preparing a
+#: batch (a cast and a subtraction, flips and crops when augmenting) takes about a millisecond
+#: against a training step's hundreds, so two of each keep the model fed.
 PREFETCH = 2
 PARALLEL_CALLS = 2
 
@@ -29,10 +29,10 @@ def without_autotune(ds: tf.data.Dataset) -> tf.data.Dataset:
     """``ds`` with tf.data's autotuner off, so an epoch never starts with a half-minute wait.
 
     Keras makes a new iterator over the training set in every epoch and destroys the old one.
-    With the autotuner on, destroying an iterator that has lived for a long epoch (45 s or more)
-    waits for the autotuner's thread to wake, and its sleep grows with the iterator's age: on
-    2 cores, 4 of 10 phase-2 epochs began with 30-35 s of idle CPU (a py-spy stack shows the
-    main thread in ``~IteratorResource`` waiting on that thread), 81 s instead of 47 s. Our
+    With the autotuner on, destroying an iterator that has lived for a whole epoch can wait for
+    the autotuner's thread to wake, and its sleep grows with the iterator's age: on 2 cores, 3 of
+    the 9 phase-2 epochs after the first began with 30-35 s of idle CPU (a py-spy stack shows the
+    main thread in ``~IteratorResource`` waiting on that thread), 81-85 s instead of 39-49 s. Our
     pipelines are trivial next to the model, so fixed sizes (:data:`PREFETCH`,
     :data:`PARALLEL_CALLS`) lose nothing. A plain ``model.fit`` on NumPy arrays keeps the
     autotuner, and the wait.

@@ -41,18 +41,48 @@ def test_readme_quotes_the_resnet50_benchmark():
     row = re.search(r"\| \*\*total\*\* \| \*\*([\d,.]+) s\*\* \| \*\*([\d,.]+) s\*\* \| \*\*([\d.]+)×\*\* \|", text)
     assert row, "the README's speed table has no total row"
     assert row.groups() == (f"{plain:,.1f}", f"{package:,.1f}", f"{plain / package:.2f}")
-    for phase, label in (("head", "phase 1"), ("fine_tune", "phase 2")):
-        line = next(l for l in text.splitlines() if l.startswith(f"| {label}, 10 epochs"))
-        assert f"{results['plain'][phase]['seconds']:,.1f} s" in line, line
-        assert f"{results['package'][phase]['seconds']:,.1f} s" in line, line
+    for phase, label in (("head", "phase 1"), ("fine_tune", "phase 2"), ("evaluate", "evaluation")):
+        line = next(l for l in text.splitlines() if l.startswith(f"| {label}"))
+        p, q = results["plain"][phase], results["package"][phase]
+        assert f"| {p['seconds']:,.1f} s" in line and f"| {q['seconds']:,.1f} s" in line, line
+        assert line.rstrip().endswith(f"| {p['seconds'] / q['seconds']:.1f}× |"), line
+    line = next(l for l in text.splitlines() if l.startswith("| phase 2"))
+    assert f"({results['plain']['fine_tune']['images_per_second']:.0f} img/s)" in line
+    assert f"({results['package']['fine_tune']['images_per_second']:.0f} img/s)" in line
     assert f"commit {results['commit'][:7]}" in text
 
 
-def test_readme_quotes_the_lite0_benchmark_accuracies_and_ratio():
+def test_readme_phase2_arithmetic_is_the_benchmarks_own():
+    """The GFLOP/s sentence uses the benchmark's formula: 3 forward passes a training image."""
+    results, text = load("resnet50"), " ".join(speed_section().split())
+    peak = results["peak"]
+    rates = {}
+    for side in ("plain", "package"):
+        rate = results[side]["train_images_per_second_phase2"]
+        rates[side] = 3 * peak["flops_per_image_forward"] * rate / 1e9
+    package_rate = results["package"]["train_images_per_second_phase2"]
+    assert f"at {package_rate:.0f} training images a second" in text
+    assert f"{rates['package']:.0f} GFLOP/s: {100 * rates['package'] * 1e9 / peak['matmul_peak_float32']:.0f} %" in text
+    assert f"{peak['matmul_peak_float32'] / 1e9:.0f} GFLOP/s a large float32 matrix product" in text
+    assert f"(the plain notebook: {rates['plain']:.0f} GFLOP/s" in text
+
+
+def test_the_recipes_time_quoted_outside_the_speed_section_is_the_benchmarks():
+    seconds = f"{total(load('resnet50')['package']):.0f} s"
+    readme = (REPO / "README.md").read_text()
+    intro = readme[:readme.index("## Speed")]
+    assert intro.count(seconds) == 2, "the introduction and the profiles table quote the recipe's time"
+    assert f"({seconds} in the README's benchmark)" in (REPO / "book" / "01_dataset.py").read_text()
+
+
+def test_readme_quotes_the_lite0_benchmark():
     results, text = load("efficientnet_lite0"), " ".join(speed_section().split())
     plain, package = results["plain"]["accuracy"], results["package"]["accuracy"]
     assert f"plain **{100 * plain:.2f} %**" in text
     assert f"package **{100 * package:.2f} %**" in text
     assert f"{abs(package - plain) * 100:.2f} points apart" in text
-    ratio = total(results["plain"]) / total(results["package"])
-    assert f"**{ratio:.2f}×**" in text
+    p, q = total(results["plain"]), total(results["package"])
+    assert f"plain {p:,.1f} s, package {q:,.1f} s, **{p / q:.2f}×**" in text
+    phase1 = results["plain"]["head"]["seconds"] / results["package"]["head"]["seconds"]
+    phase2 = results["plain"]["fine_tune"]["seconds"] / results["package"]["fine_tune"]["seconds"]
+    assert f"(phase 1 {phase1:.1f}×, phase 2 {phase2:.2f}×)" in text

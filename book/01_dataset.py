@@ -77,7 +77,9 @@ print("training images:", data.x_train.shape, data.x_train.dtype,
       "values", data.x_train.min(), "to", data.x_train.max())
 print("training labels:", data.y_train.shape, data.y_train.dtype, "e.g.", data.y_train[:10])
 print("test images:    ", data.x_test.shape)
-print("classes:", ", ".join(f"{i}={name}" for i, name in enumerate(data.class_names)))
+names = [f"{i}={name}" for i, name in enumerate(data.class_names)]
+print("classes:        ", ", ".join(names[:5]))
+print("                ", ", ".join(names[5:]))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The labels are plain integers 0–9 in one flat vector, everywhere in this book. That choice fixes

@@ -77,8 +77,9 @@ history = run_fine_tune(config, data, model, history, verbose=progress_verbose()
 # %% tags=["slides-show-output"]
 counts = trainable_counts(model)
 bn_layers = sum(layer.__class__.__name__ == "BatchNormalization" for layer in base_of(model).layers)
-print(f"phase 2 took {history.seconds['fine_tune']:.0f} s; trainable parameters now {counts['trainable']:,} "
-      f"of {counts['total']:,} ({bn_layers} BatchNorm layers kept frozen)")
+print(f"phase 2 took {history.seconds['fine_tune']:.0f} s")
+print(f"trainable parameters: {counts['trainable']:,} of {counts['total']:,}")
+print(f"BatchNorm layers kept frozen: {bn_layers}")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Phase 2 is the expensive phase: every image goes forwards and backwards through the whole base in

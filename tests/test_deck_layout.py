@@ -94,12 +94,13 @@ def measure_deck(browser, server, stem, width, height):  # noqa: F811
     report = {}
     for h, v, fragments in slides:
         page.evaluate("([h, v, f]) => Reveal.slide(h, v, f)", [h, v, fragments - 1 if fragments else -1])
-        # Wait (a few seconds at most) for the slide's images to be decoded, as an audience would, and
-        # let reveal size them: on a busy machine the first slide's figure can still be loading here.
-        # An image that never loads is then reported by MEASURE.
+        # Wait for the slide's images to be decoded, as an audience would, and let reveal size them.
+        # On a loaded machine decoding a slide's figure took more than 5 s (CI, 2026-11-29, with two
+        # trainings beside it), so the bound is generous; it costs nothing when images load, and an
+        # image that never loads is still reported by MEASURE.
         try:
             page.wait_for_function("() => Array.from(Reveal.getCurrentSlide().querySelectorAll('img'))"
-                                   ".every(i => i.complete && i.naturalWidth > 0)", timeout=5_000)
+                                   ".every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
         except PlaywrightTimeout:
             pass
         page.evaluate("() => Reveal.layout()")

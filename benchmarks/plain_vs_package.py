@@ -92,7 +92,7 @@ def run_plain(args) -> dict:
     from cifar_lessons import lite0
 
     data = load(args)
-    keras.utils.set_random_seed(42)
+    keras.utils.set_random_seed(args.seed)
     out: dict = {}
     with Phase(out, "setup", 0):
         if args.backbone == "resnet50":
@@ -150,7 +150,7 @@ def run_package(args) -> dict:
                                        fine_tune_learning_rate=args.fine_tune_lr).items() if v is not None}
     config = make_config("seed", env={}, backbone=args.backbone, weights=args.weights, data=str(args.data),
                          n=args.n, head_epochs=args.head_epochs, fine_tune_epochs=args.fine_tune_epochs,
-                         **overrides)
+                         seed=args.seed, **overrides)
     data = load(args)
     out: dict = {}
     n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
@@ -219,7 +219,7 @@ def report(results: dict) -> None:
     plain, pkg, peak = results["plain"], results["package"], results["peak"]
     print(f"\n{results['backbone']} ({results['weights']} weights), n = {results['n']:,}, "
           f"{results['head_epochs']} + {results['fine_tune_epochs']} epochs, {results['device']}, "
-          f"commit {results.get('commit') or 'unknown'}")
+          f"seed {results.get('seed', 42)}, commit {results.get('commit') or 'unknown'}")
     print(f"{'phase':<10} {'plain s':>9} {'img/s':>8} {'peak MB':>8}   {'package s':>9} {'img/s':>8} {'peak MB':>8}   {'ratio':>6}")
     for phase in ("setup", "head", "fine_tune", "evaluate"):
         p, q = plain[phase], pkg[phase]
@@ -254,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="package precision (default float32: on the 2-core machine bfloat16 was not faster)")
     parser.add_argument("--batch-size", type=int, default=None, help="package phase-2 batch (default: the recipe's 64)")
     parser.add_argument("--fine-tune-lr", type=float, default=None, help="package fine-tuning rate (default 1e-5)")
+    parser.add_argument("--seed", type=int, default=42,
+                        help="both sides' initialisation, dropout and shuffling (the data stay the same): "
+                             "rerun with other seeds to see how far two runs of one recipe differ")
     parser.add_argument("--json", default=None, help="also write the results here")
     parser.add_argument("--side", choices=("plain", "package", "peak"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -264,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from cifar_lessons.records import environment, source_commit
 
-    results = {k: getattr(args, k) for k in ("backbone", "weights", "n", "head_epochs", "fine_tune_epochs")}
+    results = {k: getattr(args, k) for k in ("backbone", "weights", "n", "head_epochs", "fine_tune_epochs", "seed")}
     results["device"] = environment()["device"]
     results["commit"] = source_commit()  # "+changes" when the code measured is not a commit
     child = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()

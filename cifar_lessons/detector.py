@@ -398,11 +398,13 @@ def train(model, train_scenes: Scenes, config: DetectorConfig, *, val_scenes: Sc
     import keras
 
     from .fashion import epoch_timer
+    from .pipeline import array_dataset
 
     steps = -(-len(train_scenes) // config.batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps)
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=detection_loss(model.output.shape[-1] - 5))
-    validation = (val_scenes.images, targets(val_scenes, config)) if val_scenes is not None else None
+    validation = (array_dataset(val_scenes.images, targets(val_scenes, config), batch_size=config.batch_size)
+                  if val_scenes is not None else None)
     keras.utils.set_random_seed(config.seed)
     times: list[float] = []
     start = time.perf_counter()
@@ -415,9 +417,11 @@ def train(model, train_scenes: Scenes, config: DetectorConfig, *, val_scenes: Sc
             scenes = make_scenes(len(train_scenes), train_scenes.garments, train_scenes.garment_labels, config,
                                  seed=config.seed + 1000 + epoch)
         # One fit per epoch: the optimiser (and its cosine schedule) carries on from the last.
-        history = model.fit(scenes.images, targets(scenes, config), validation_data=validation,
-                            initial_epoch=epoch, epochs=epoch + 1, batch_size=config.batch_size, shuffle=True,
-                            verbose=verbose, callbacks=[keras.callbacks.TerminateOnNaN(), epoch_timer(times)])
+        # The autotuner off (cifar_lessons.pipeline.array_dataset); a new order in every epoch.
+        train_ds = array_dataset(scenes.images, targets(scenes, config), batch_size=config.batch_size, shuffle=True,
+                                 seed=config.seed + epoch)
+        history = model.fit(train_ds, validation_data=validation, initial_epoch=epoch, epochs=epoch + 1,
+                            verbose=verbose, shuffle=False, callbacks=[keras.callbacks.TerminateOnNaN(), epoch_timer(times)])
         for k, vs in history.history.items():
             hist.setdefault(k, []).extend(float(v) for v in vs)
         if model.stop_training:

@@ -245,6 +245,8 @@ def train(model, data: FashionData, epochs: int, config: FashionConfig, *, verbo
     """
     import keras
 
+    from .pipeline import array_dataset
+
     if not isinstance(epochs, int) or epochs < 1:
         raise ConfigError(f"epochs must be a positive whole number, got {epochs!r}")
     (x_fit, y_fit), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_fraction)
@@ -255,8 +257,11 @@ def train(model, data: FashionData, epochs: int, config: FashionConfig, *, verbo
     keras.utils.set_random_seed(config.seed)
     times: list[float] = []
     start = time.perf_counter()
-    history = model.fit(scale(x_fit), y_fit, validation_data=(scale(x_val), y_val), epochs=epochs,
-                        batch_size=config.batch_size, shuffle=True, verbose=verbose,
+    # Arrays through a tf.data pipeline with the autotuner off, so no epoch starts with a wait
+    # (cifar_lessons.pipeline.array_dataset); the same batches as fit(x, y, shuffle=True).
+    train_ds = array_dataset(scale(x_fit), y_fit, batch_size=config.batch_size, shuffle=True, seed=config.seed)
+    val_ds = array_dataset(scale(x_val), y_val, batch_size=config.batch_size)
+    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose, shuffle=False,
                         callbacks=[keras.callbacks.TerminateOnNaN(), epoch_timer(times)])
     seconds = time.perf_counter() - start
     hist = {k: [float(v) for v in vs] for k, vs in history.history.items()}

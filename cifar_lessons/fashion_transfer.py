@@ -252,6 +252,7 @@ def fine_tune(model, data: FashionData, config: TransferConfig, history, *, verb
     import keras
 
     from .models import set_base_trainable
+    from .pipeline import array_dataset
     from .pointwise import use_matmul
     from .training import log_learning_rate
 
@@ -266,9 +267,10 @@ def fine_tune(model, data: FashionData, config: TransferConfig, history, *, verb
     keras.utils.set_random_seed(config.seed + 1)
     done = history.epochs
     start = time.perf_counter()
-    h = model.fit(as_input(x_fit), y_fit, validation_data=(as_input(x_val), y_val), batch_size=config.batch_size,
-                  initial_epoch=done, epochs=done + config.fine_tune_epochs, shuffle=True, verbose=verbose,
-                  callbacks=[keras.callbacks.TerminateOnNaN(), log_learning_rate(model)])
+    train_ds = array_dataset(as_input(x_fit), y_fit, batch_size=config.batch_size, shuffle=True, seed=config.seed + 1)
+    val_ds = array_dataset(as_input(x_val), y_val, batch_size=config.batch_size)
+    h = model.fit(train_ds, validation_data=val_ds, initial_epoch=done, epochs=done + config.fine_tune_epochs,
+                  verbose=verbose, shuffle=False, callbacks=[keras.callbacks.TerminateOnNaN(), log_learning_rate(model)])
     history.append(h, "fine_tune", time.perf_counter() - start)
     return history
 

@@ -21,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from .models import compile_classifier, set_base_trainable
-from .pipeline import PREFETCH, make_dataset, without_autotune
+from .pipeline import array_dataset, make_dataset
 from .training import TwoPhaseHistory, log_learning_rate
 
 #: The classifier's pooling layer (see :func:`cifar_lessons.models.build_classifier`):
@@ -64,11 +64,8 @@ def extract_features(model: keras.Model, x: np.ndarray, *, backbone: str, batch_
 def feature_dataset(features: np.ndarray, y: np.ndarray, *, batch_size: int, shuffle: bool = False,
                     seed: int = 42) -> tf.data.Dataset:
     """Batches of ``(features, label)``, shuffled exactly as :func:`make_dataset` shuffles images,
-    with the autotuner off as there (:func:`cifar_lessons.pipeline.without_autotune`)."""
-    ds = tf.data.Dataset.from_tensor_slices((features, y))
-    if shuffle:
-        ds = ds.shuffle(len(features), seed=seed, reshuffle_each_iteration=True)
-    return without_autotune(ds.batch(batch_size).prefetch(PREFETCH))
+    with the autotuner off as there (:func:`cifar_lessons.pipeline.array_dataset`)."""
+    return array_dataset(features, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
 
 def feature_datasets(

@@ -81,3 +81,21 @@ def make_dataset(
         ds = ds.map(lambda img, label: (aug(img, training=True), label), num_parallel_calls=PARALLEL_CALLS)
     ds = ds.map(lambda img, label: (preprocess(img), label), num_parallel_calls=PARALLEL_CALLS)
     return without_autotune(ds.prefetch(PREFETCH))
+
+
+def array_dataset(x, y, *, batch_size: int, shuffle: bool = False, seed: int = 42) -> tf.data.Dataset:
+    """Arrays already in the model's input form, batched as ``model.fit(x, y, batch_size=...)``
+    would batch them, with the autotuner off (:func:`without_autotune`).
+
+    For everything that trains on arrays rather than on raw images: the head on cached features
+    (chapter 3), and the companion chapters' networks (Fashion-MNIST, Detection, Segmentation).
+    A plain ``model.fit`` on NumPy arrays builds the same pipeline with the autotuner on, and an
+    epoch can start with a wait: the Segmentation chapter's full-size training waited 19.8 s of
+    its 212 s before one of its 8 epochs. Shuffling is over the whole set, with ``seed``,
+    reshuffled each epoch, as :func:`make_dataset` shuffles images; ``x`` and ``y`` may be any
+    arrays (or tuples of arrays) with one row per example.
+    """
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle:
+        ds = ds.shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
+    return without_autotune(ds.batch(batch_size).prefetch(PREFETCH))

@@ -258,7 +258,8 @@ def train(model, data: FashionData, epochs: int, config: FashionConfig, *, verbo
     times: list[float] = []
     start = time.perf_counter()
     # Arrays through a tf.data pipeline with the autotuner off, so no epoch starts with a wait
-    # (cifar_lessons.pipeline.array_dataset); the same batches as fit(x, y, shuffle=True).
+    # (cifar_lessons.pipeline.array_dataset): batches of the same size as fit(x, y, shuffle=True)'s,
+    # in another (seeded) order.
     train_ds = array_dataset(scale(x_fit), y_fit, batch_size=config.batch_size, shuffle=True, seed=config.seed)
     val_ds = array_dataset(scale(x_val), y_val, batch_size=config.batch_size)
     history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose, shuffle=False,

@@ -84,16 +84,18 @@ def make_dataset(
 
 
 def array_dataset(x, y, *, batch_size: int, shuffle: bool = False, seed: int = 42) -> tf.data.Dataset:
-    """Arrays already in the model's input form, batched as ``model.fit(x, y, batch_size=...)``
-    would batch them, with the autotuner off (:func:`without_autotune`).
+    """Arrays already in the model's input form (dtype included: nothing is cast), in batches of
+    ``batch_size`` as ``model.fit(x, y, batch_size=...)`` makes them, with the autotuner off
+    (:func:`without_autotune`).
 
     For everything that trains on arrays rather than on raw images: the head on cached features
     (chapter 3), and the companion chapters' networks (Fashion-MNIST, Detection, Segmentation).
     A plain ``model.fit`` on NumPy arrays builds the same pipeline with the autotuner on, and an
     epoch can start with a wait: the Segmentation chapter's full-size training waited 19.8 s of
-    its 212 s before one of its 8 epochs. Shuffling is over the whole set, with ``seed``,
-    reshuffled each epoch, as :func:`make_dataset` shuffles images; ``x`` and ``y`` may be any
-    arrays (or tuples of arrays) with one row per example.
+    its 212 s before one of its 8 epochs (``benchmarks/epoch_start_wait.py numpy --model unet``).
+    Shuffling is over the whole set, with ``seed``, reshuffled each epoch, as :func:`make_dataset`
+    shuffles images (another order than ``fit``'s own shuffle); ``x`` and ``y`` may be any arrays
+    (or tuples of arrays) with one row per example.
     """
     ds = tf.data.Dataset.from_tensor_slices((x, y))
     if shuffle:

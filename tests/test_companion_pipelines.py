@@ -23,7 +23,7 @@ from cifar_lessons.pipeline import array_dataset
 
 # Keras warns on stderr, which a chapter's page and deck would show, when fit is asked to shuffle a
 # pipeline: the pipelines shuffle themselves.
-pytestmark = pytest.mark.filterwarnings("error::UserWarning")
+pytestmark = pytest.mark.filterwarnings("error:.*shuffle=True.*:UserWarning")
 
 
 @pytest.fixture
@@ -40,13 +40,19 @@ def fits(monkeypatch):
     return calls
 
 
-def _without_autotune(calls):
+def _without_autotune(calls, n_fit: int, n_val: int, batch: int):
+    """Every fit got pipelines with the autotuner off, in ``batch``-sized batches (the number of
+    steps the cosine decay counts on), training reshuffled each epoch, validation in order."""
     assert calls, "the trainer never called fit"
     for call in calls:
-        for name in ("x", "validation_data"):
-            ds = call[name]
+        train, val = call["x"], call["validation_data"]
+        for name, ds in (("x", train), ("validation_data", val)):
             assert isinstance(ds, tf.data.Dataset), f"{name} is a {type(ds).__name__}, not a tf.data pipeline"
             assert ds.options().autotune.enabled is False, name
+        assert int(train.cardinality()) == -(-n_fit // batch) and int(val.cardinality()) == -(-n_val // batch)
+        first = lambda ds: np.concatenate([np.asarray(b[1]).reshape(len(b[1]), -1) for b in ds])  # noqa: E731
+        assert not np.array_equal(first(train), first(train)), "the training set is reshuffled each epoch"
+        assert np.array_equal(first(val), first(val)), "validation is not shuffled"
 
 
 def _fashion_data(n=40, seed=0):
@@ -59,7 +65,7 @@ def _fashion_data(n=40, seed=0):
 def test_fashion_from_scratch(fits):
     config = fashion.FashionConfig(n=40, batch_size=16, validation_fraction=0.25)
     run = fashion.train(fashion.dense_model(), _fashion_data(), 1, config, verbose=0)
-    _without_autotune(fits)
+    _without_autotune(fits, 30, 10, 16)
     assert len(run.history["val_loss"]) == 1
 
 
@@ -70,7 +76,7 @@ def test_fashion_transfer_fine_tuning(fits):
     model = ft.build_classifier(config)
     history = ft.train_head(model, data, config, verbose=0)  # on cached features, a pipeline already
     ft.fine_tune(model, data, config, history, verbose=0)
-    _without_autotune(fits)
+    _without_autotune(fits, 30, 10, 16)
     assert history.phase2_start == 1 and len(history.history["val_loss"]) == 2
 
 
@@ -86,7 +92,7 @@ def test_segmentation(fits):
     data = sg.SceneData(scenes(12), scenes(4), scenes(4), source={})
     model = sg.unet(config.size, filters=(4, 8), bottleneck=8)
     run = sg.train(model, data, config, verbose=0)
-    _without_autotune(fits)
+    _without_autotune(fits, 12, 4, 4)
     assert len(run.history["val_loss"]) == 1
 
 
@@ -98,7 +104,7 @@ def test_detection_on_fresh_scenes_every_epoch(fits):
     train = d.make_scenes(8, garments, labels, config, seed=1)
     val = d.make_scenes(4, garments, labels, config, seed=2)
     run = d.train(d.small_detector(config), train, config, val_scenes=val, verbose=0)
-    _without_autotune(fits)
+    _without_autotune(fits, 8, 4, 4)
     assert len(fits) == 2 and len(run.history["loss"]) == 2
 
 

@@ -110,3 +110,46 @@ def test_readme_lite0_accuracy_table_is_the_benchmarks_runs_at_three_seeds():
     assert b32["package"]["batch_size"] == 32 and b32["plain"]["accuracy"] == load(ACCURACY_RUNS["42"])["plain"]["accuracy"]
     b32_plain, b32_package = 100 * b32["plain"]["accuracy"], 100 * b32["package"]["accuracy"]
     assert f"reached {b32_package:.2f} %, {b32_package - b32_plain:.2f} points above the plain notebook's {b32_plain:.2f} %" in flat
+
+
+PROJECT = ("01_dataset", "02_architecture", "03_training_the_head", "04_fine_tuning", "05_evaluation",
+           "06_doing_better", "07_takeaways", "presentation")
+
+
+def chapter_seconds(name: str) -> dict[str, float]:
+    text = (REPO / "benchmarks" / "results" / name).read_text()
+    return {m[0]: float(m[1]) for m in re.findall(r"book/(\w+)\.ipynb: Executed notebook in ([\d.]+) seconds", text)}
+
+
+def test_readme_build_times_are_the_committed_build_logs():
+    """The README's table of build times sums the per-chapter lines of the two committed build logs."""
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("## How long a build takes"):text.index("## The published site")]
+    chapters = {p.stem for p in (REPO / "book").glob("*.ipynb")}
+    for log, row_start in (("site_build_seed.txt", "| `seed`"), ("site_build_quick.txt", "| `quick`")):
+        seconds = chapter_seconds(log)
+        assert set(seconds) == chapters, f"{log} must time every chapter once"
+        project = sum(v for k, v in seconds.items() if k in PROJECT)
+        rest = sum(v for k, v in seconds.items() if k not in PROJECT)
+        row = next(line for line in section.splitlines() if line.startswith(row_start))
+        assert f"| {project:,.0f} s | {rest:,.0f} s |" in row, row
+    seed_log = (REPO / "benchmarks" / "results" / "site_build_seed.txt").read_text()
+    site = int(re.search(r"site \(book \+ decks\) in (\d+) s", seed_log)[1])
+    assert f"**{site:,} s ({site / 60:.0f} min)**" in section
+    quick_log = (REPO / "benchmarks" / "results" / "site_build_quick.txt").read_text()
+    quick_site = re.search(r"site built in (\d+) s", quick_log)[1]
+    assert f"| {quick_site} s, set-up" in section
+
+
+def test_readme_quotes_the_committed_segmentation_wait_probe():
+    text = (REPO / "benchmarks" / "results" / "epoch_start_wait_unet.txt").read_text()
+    fits = {m[0]: m[1:] for m in re.findall(r"^(numpy|package): fit ([\d.]+) s, of which waiting "
+                                            r"before first steps ([\d.]+) s", text, re.M)}
+    waits = dict(re.findall(r"^numpy epoch (\d+): wait before the first step +([\d.]+) s", text, re.M))
+    longest = max(waits, key=lambda e: float(waits[e]))
+    readme = " ".join((REPO / "README.md").read_text().split())
+    ordinal = {"1": "first", "2": "second", "3": "third", "4": "fourth", "5": "fifth", "6": "sixth",
+               "7": "seventh", "8": "eighth"}[longest]
+    assert (f"waited {waits[longest]} s with the CPU idle before its {ordinal} epoch's first step, "
+            f"{fits['numpy'][1]} s of a {fits['numpy'][0]} s fit") in readme
+    assert f"waited {fits['package'][1]} s, in a {fits['package'][0]} s fit" in readme

@@ -1,7 +1,7 @@
 """The companion chapters' networks train on pipelines with tf.data's autotuner off.
 
 With Keras's own pipeline (``model.fit`` on NumPy arrays) the autotuner is on, and an epoch can
-start with a long idle wait (the Segmentation chapter's full-size training waited 19.8 s before one
+start with a long idle wait (the Segmentation chapter's full-size training waited 19.4 s before one
 of its 8 epochs; see :func:`cifar_lessons.pipeline.array_dataset`). Each trainer runs here for one
 epoch on a few synthetic examples, with ``keras.Model.fit`` watched.
 """

@@ -92,7 +92,7 @@ def array_dataset(x, y, *, batch_size: int, shuffle: bool = False, seed: int = 4
     (chapter 3), and the companion chapters' networks (Fashion-MNIST, Detection, Segmentation).
     A plain ``model.fit`` on NumPy arrays builds the same pipeline with the autotuner on, and an
     epoch can start with a wait: the Segmentation chapter's full-size training on arrays waited
-    19.4 s with the CPU idle before the first step of its third epoch, 20.9 s of its 193.7 s in all
+    19.4 s before the first step of its third epoch, 20.9 s of its 193.7 s in all
     (``benchmarks/epoch_start_wait.py numpy --model unet``; here ``package``, 0.0 s).
     Shuffling is over the whole set, with ``seed``, reshuffled each epoch, as :func:`make_dataset`
     shuffles images (another order than ``fit``'s own shuffle); ``x`` and ``y`` may be any arrays

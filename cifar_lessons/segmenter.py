@@ -385,7 +385,7 @@ def train(model, data: SceneData, config: SegmentConfig, *, verbose: int | str =
     times: list[float] = []
     start = time.perf_counter()
     # A tf.data pipeline with the autotuner off: with Keras's own (fit on arrays), one of the
-    # full-size run's 8 epochs began with a 20 s wait (cifar_lessons.pipeline.array_dataset).
+    # full-size run's 8 epochs began with a 19 s wait (cifar_lessons.pipeline.array_dataset).
     train_ds = array_dataset(scale(data.train.images), data.train.masks[..., None], batch_size=config.batch_size,
                              shuffle=True, seed=config.seed)
     val_ds = array_dataset(scale(data.val.images), data.val.masks[..., None], batch_size=config.batch_size)

@@ -97,10 +97,7 @@ def segmentation(args, marks) -> None:
     config = sg.segment_config("seed", env={})
     data = sg.build_scenes(config)
     model = sg.unet(config.size, filters=config.filters, bottleneck=config.bottleneck, seed=config.seed)
-    steps = -(-config.n_train // config.batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy", keras.metrics.MeanIoU(num_classes=2, sparse_y_pred=False, name="miou")])
+    sg.compile_unet(model, config)
     keras.utils.set_random_seed(config.seed)
     train = (sg.scale(data.train.images), data.train.masks[..., None])
     val = (sg.scale(data.val.images), data.val.masks[..., None])

@@ -224,7 +224,8 @@ def train_head(model, data: FashionData, config: TransferConfig, *, verbose: int
     the classifier's own, so the classifier holds the trained head afterwards. Returns the
     :class:`cifar_lessons.training.TwoPhaseHistory`, its ``seconds["features"]`` the base's pass.
     """
-    from .features import feature_dataset, feature_extractor, train_head_on_features
+    from .features import feature_extractor, train_head_on_features
+    from .pipeline import array_dataset
     from .models import set_base_trainable
 
     set_base_trainable(model, False)
@@ -234,8 +235,8 @@ def train_head(model, data: FashionData, config: TransferConfig, *, verbose: int
     f_fit = extractor.predict(as_input(x_fit), batch_size=256, verbose=0)
     f_val = extractor.predict(as_input(x_val), batch_size=256, verbose=0)
     feature_seconds = time.perf_counter() - start
-    train_ds = feature_dataset(f_fit, y_fit, batch_size=config.batch_size, shuffle=True, seed=config.seed)
-    val_ds = feature_dataset(f_val, y_val, batch_size=config.batch_size)
+    train_ds = array_dataset(f_fit, y_fit, batch_size=config.batch_size, shuffle=True, seed=config.seed)
+    val_ds = array_dataset(f_val, y_val, batch_size=config.batch_size)
     history = train_head_on_features(model, train_ds, val_ds, epochs=config.head_epochs,
                                      learning_rate=config.head_learning_rate, verbose=verbose)
     history.seconds["features"] = round(feature_seconds, 2)

@@ -61,13 +61,6 @@ def extract_features(model: keras.Model, x: np.ndarray, *, backbone: str, batch_
     return feature_extractor(model).predict(ds.map(lambda img, _: img), verbose=verbose).astype(np.float32)
 
 
-def feature_dataset(features: np.ndarray, y: np.ndarray, *, batch_size: int, shuffle: bool = False,
-                    seed: int = 42) -> tf.data.Dataset:
-    """Batches of ``(features, label)``, shuffled exactly as :func:`make_dataset` shuffles images,
-    with the autotuner off as there (:func:`cifar_lessons.pipeline.array_dataset`)."""
-    return array_dataset(features, y, batch_size=batch_size, shuffle=shuffle, seed=seed)
-
-
 def feature_datasets(
     model: keras.Model,
     train: tuple[np.ndarray, np.ndarray],
@@ -83,8 +76,8 @@ def feature_datasets(
     (x_tr, y_tr), (x_val, y_val) = train, val
     f_tr = extract_features(model, x_tr, backbone=backbone)
     f_val = extract_features(model, x_val, backbone=backbone)
-    return (feature_dataset(f_tr, y_tr, batch_size=batch_size, shuffle=True, seed=seed),
-            feature_dataset(f_val, y_val, batch_size=batch_size))
+    return (array_dataset(f_tr, y_tr, batch_size=batch_size, shuffle=True, seed=seed),
+            array_dataset(f_val, y_val, batch_size=batch_size))
 
 
 def train_head_on_features(

@@ -366,6 +366,18 @@ class SegmentRun:
     metrics: dict | None = None
 
 
+def compile_unet(model, config: SegmentConfig) -> None:
+    """Adam with a cosine decay to zero over all of ``config``'s steps, pixel-wise cross-entropy, and
+    Keras's ``MeanIoU`` (which takes the argmax of the softmax itself): :func:`train`'s set-up, shared
+    with ``benchmarks/epoch_start_wait.py --model unet``."""
+    import keras
+
+    steps = -(-config.n_train // config.batch_size)
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy", keras.metrics.MeanIoU(num_classes=2, sparse_y_pred=False, name="miou")])
+
+
 def train(model, data: SceneData, config: SegmentConfig, *, verbose: int | str = "auto") -> SegmentRun:
     """Fit on the training scenes, validating on the validation scenes; pixel-wise cross-entropy.
 
@@ -377,10 +389,7 @@ def train(model, data: SceneData, config: SegmentConfig, *, verbose: int | str =
     from .fashion import epoch_timer
     from .pipeline import array_dataset
 
-    steps = -(-config.n_train // config.batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy", keras.metrics.MeanIoU(num_classes=2, sparse_y_pred=False, name="miou")])
+    compile_unet(model, config)
     keras.utils.set_random_seed(config.seed)
     times: list[float] = []
     start = time.perf_counter()

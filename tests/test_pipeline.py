@@ -59,13 +59,13 @@ def test_augmentation_is_off_by_default_and_changes_images_when_on(images):
 def test_every_dataset_the_recipe_fits_on_runs_without_the_autotuner(images):
     """With tf.data's autotuner on, starting an epoch after a long one waited 30-35 s on 2 cores
     (``pipeline.without_autotune``); the recipe's image and feature pipelines must keep it off."""
-    from cifar_lessons.features import feature_dataset
+    from cifar_lessons.pipeline import array_dataset
 
     x, y = images
     features = np.random.default_rng(1).random((10, 8)).astype("float32")
     datasets = {"images": make_dataset(x, y, batch_size=4, shuffle=True),
                 "augmented images": make_dataset(x, y, batch_size=4, shuffle=True, augment=True),
-                "features": feature_dataset(features, y, batch_size=4, shuffle=True)}
+                "features": array_dataset(features, y, batch_size=4, shuffle=True)}
     for name, ds in datasets.items():
         assert ds.options().autotune.enabled is False, name
     shapes = [b[0].shape[0] for b in datasets["features"]]  # and they still yield every batch

@@ -56,7 +56,8 @@ sync: $(VENV_STAMP)
 site: setup
 	# A fresh build every time: Sphinx would otherwise re-execute only the chapters whose
 	# sources changed, and keep outputs made with another profile, data or weights.
-	rm -rf _build/html _build/jupyter_execute _build/.doctrees
+	rm -rf _build/html _build/jupyter_execute _build/.doctrees _build/.jupyter_cache
+	$(PY) scripts/execute_chapters.py
 	.venv/bin/jupyter-book build . -W -n --keep-going
 	$(PY) scripts/build_slides.py
 	@echo "site: $(CURDIR)/_build/html/index.html"

@@ -1,8 +1,9 @@
 """Build a reveal.js deck and its PDF for every executed chapter, into ``_build/html/slides/``.
 
-Run by ``make site`` after Jupyter Book has executed the chapters. The decks use the
-executed notebooks, so they show the same outputs and figures as the book. What reaches a
-slide:
+Run by ``make site`` after Jupyter Book has built the book. The decks use the executed
+notebooks from the build's execution cache (``_build/.jupyter_cache``, filled by
+``scripts/execute_chapters.py``), so they show the same outputs and figures as the book. What
+reaches a slide:
 
 - code only from cells tagged ``slides-show-code``;
 - printed text (stdout) only from cells tagged ``slides-show-output``, and even then without
@@ -37,7 +38,7 @@ from nbconvert.preprocessors import CoalesceStreamsPreprocessor, Preprocessor, T
 from traitlets.config import Config
 
 REPO = Path(__file__).resolve().parents[1]
-EXECUTED = REPO / "_build" / "jupyter_execute"
+CACHE = REPO / "_build" / ".jupyter_cache"
 SLIDES = REPO / "_build" / "html" / "slides"
 NODE = REPO / "node_modules"
 ASSETS = {  # source in node_modules -> name under slides/
@@ -188,6 +189,22 @@ def print_pdfs(stems: list[str]) -> None:
         browser.close()
 
 
+def executed(chapter: str) -> nbformat.NotebookNode:
+    """The chapter with this build's outputs, from the execution cache the book was built from.
+
+    Not ``_build/jupyter_execute``: when the book reads a chapter from the cache, myst-nb writes
+    the notebook there without its outputs.
+    """
+    from jupyter_cache import get_cache
+
+    source = nbformat.read(REPO / chapter, as_version=4)
+    try:
+        _, nb = get_cache(str(CACHE)).merge_match_into_notebook(source)
+    except KeyError:
+        sys.exit(f"error: {chapter} has no executed copy in {CACHE.relative_to(REPO)}; build the book first (make site)")
+    return nb
+
+
 def chapters() -> list[str]:
     toc = yaml.safe_load((REPO / "_toc.yml").read_text())
     return [c["file"] for part in toc["parts"] for c in part["chapters"]]
@@ -204,10 +221,7 @@ def main(only: list[str] | None = None) -> int:
     if only and len(wanted) != len(set(only)):
         sys.exit(f"error: not in _toc.yml: {', '.join(sorted(set(only) - {Path(c).stem for c in wanted}))}")
     for chapter in wanted:
-        executed = EXECUTED / chapter
-        if not executed.exists():
-            sys.exit(f"error: {executed} is missing; build the book first (make site)")
-        nb = prepare(nbformat.read(executed, as_version=4))
+        nb = prepare(executed(chapter))
         body, _ = ex.from_notebook_node(nb, resources={"metadata": {"name": Path(chapter).stem}, "deck": {"margin": MARGIN}})
         out = SLIDES / f"{Path(chapter).stem}.slides.html"
         tmp = out.with_suffix(".tmp")

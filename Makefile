@@ -55,8 +55,9 @@ sync: $(VENV_STAMP)
 
 site: setup
 	# A fresh build every time: Sphinx would otherwise re-execute only the chapters whose
-	# sources changed, and keep outputs made with another profile, data or weights.
-	rm -rf _build/html _build/jupyter_execute _build/.doctrees _build/.jupyter_cache
+	# sources changed, and keep outputs made with another profile, data or weights. The chapters
+	# run first, two at a time, into an emptied execution cache that the book and decks read.
+	rm -rf _build/html _build/jupyter_execute _build/.doctrees
 	$(PY) scripts/execute_chapters.py
 	.venv/bin/jupyter-book build . -W -n --keep-going
 	$(PY) scripts/build_slides.py

@@ -13,7 +13,8 @@ Each chapter is executed exactly as Jupyter Book would (``jupyter_cache``'s ``si
 in ``book/``, with ``_config.yml``'s timeout and no errors allowed) and stored in Jupyter Book's
 execution cache (``_build/.jupyter_cache``), where the build finds it by its code and uses its
 outputs instead of executing again; ``scripts/build_slides.py`` reads the decks from the same cache.
-``make site`` empties the cache first, so every build runs every chapter and no output is stale.
+Run for every chapter (no names given), it empties the cache first, so every build runs every
+chapter and no output is stale: not one made with another profile, data or weights.
 
 A chapter that fails does not stop the others (as ``--keep-going``): the script prints each
 failure's traceback, then one line per failed chapter, and exits 1 without caching it.
@@ -26,6 +27,7 @@ failure's traceback, then one line per failed chapter, and exits 1 without cachi
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import threading
 import time
@@ -60,6 +62,12 @@ def lanes(toc: dict, jobs: int = 2, only: list[str] | None = None) -> list[list[
     return [lane for lane in (shared, alone) if lane]
 
 
+def last_line(err: BaseException) -> str:
+    """The error's last line without the terminal's colours: ``ValueError: the data folder is empty``."""
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", str(err)).strip().splitlines()
+    return lines[-1] if lines else type(err).__name__
+
+
 def execute_config() -> dict:
     """``_config.yml``'s ``execute`` section (timeout, allow_errors), which the build itself obeys."""
     return yaml.safe_load((REPO / "_config.yml").read_text())["execute"]
@@ -79,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     if settings.get("allow_errors"):
         sys.exit("error: _config.yml allows errors; this script never caches a failed chapter")
     cache = get_cache(str(CACHE))
+    if not args.chapters:
+        cache.clear_cache()
+        cache = get_cache(str(CACHE))
     lock = threading.Lock()
     failed: list[tuple[str, str]] = []
     start = time.perf_counter()
@@ -96,8 +107,7 @@ def main(argv: list[str] | None = None) -> int:
             say(f"{chapter}: FAILED after {result.time:.0f} s")
             with lock:
                 print(result.exc_string, file=sys.stderr, flush=True)
-                failed.append((chapter, str(result.err).strip().splitlines()[-1] if str(result.err).strip() else
-                               type(result.err).__name__))
+                failed.append((chapter, last_line(result.err)))
             return
         with lock:  # one writer at a time: the cache is an SQLite database
             cache.cache_notebook_bundle(CacheBundleIn(nb, str(path), data={"execution_seconds": result.time}),

@@ -1,0 +1,91 @@
+"""scripts/execute_chapters.py: which chapters run side by side, the cache the book and decks read, failures."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
+IN_ORDER = [c["file"] for part in TOC["parts"] for c in part["chapters"]]
+
+
+def load(name: str):
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+ec = load("execute_chapters")
+
+
+def test_every_chapter_runs_once_and_the_shared_run_stays_in_one_lane_in_book_order():
+    work = ec.lanes(TOC)
+    flat = [c for lane in work for c in lane]
+    assert len(work) == 2 and all(work) and sorted(flat) == sorted(IN_ORDER) and len(flat) == len(set(flat))
+    for lane in work:
+        assert lane == [c for c in IN_ORDER if c in lane]
+    # Chapters that save or load the project's shared run (a stage of cifar_lessons.recipe) must run
+    # one after the other: chapter 5 evaluates the model chapter 4 fine-tuned.
+    sharing = [c for c in IN_ORDER if re.search(r"\w_stage\(|stage_dir\(", (REPO / c).with_suffix(".py").read_text())]
+    assert len(sharing) >= 4 and set(sharing) <= set(work[0])
+
+
+def test_one_job_is_book_order_and_an_unknown_chapter_is_one_line():
+    assert ec.lanes(TOC, jobs=1) == [IN_ORDER]
+    assert ec.lanes(TOC, only=["09_detection", "03_training_the_head"]) == [
+        ["book/03_training_the_head.ipynb"], ["book/09_detection.ipynb"]]
+    with pytest.raises(SystemExit, match="not in _toc.yml: 99_nothing"):
+        ec.lanes(TOC, only=["99_nothing"])
+
+
+def notebook(path: Path, *sources: str) -> None:
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def book(tmp_path, monkeypatch):
+    """A two-chapter book in tmp_path: one chapter in the shared run's part, one that fails, in another."""
+    (tmp_path / "_toc.yml").write_text(yaml.safe_dump({"format": "jb-book", "root": "intro", "parts": [
+        {"caption": ec.SHARED_RUN_PARTS[0], "chapters": [{"file": "book/a.ipynb"}]},
+        {"caption": "Other", "chapters": [{"file": "book/b.ipynb"}]}]}))
+    (tmp_path / "_config.yml").write_text(yaml.safe_dump({"execute": {"timeout": 60, "allow_errors": False}}))
+    notebook(tmp_path / "book" / "a.ipynb", "print(6 * 7)")
+    notebook(tmp_path / "book" / "b.ipynb", "raise ValueError('the data folder is empty')")
+    cache = tmp_path / "_build" / ".jupyter_cache"
+    monkeypatch.setattr(ec, "REPO", tmp_path)
+    monkeypatch.setattr(ec, "CACHE", cache)
+    return tmp_path
+
+
+def test_a_failed_chapter_is_reported_in_one_line_not_cached_and_does_not_stop_the_other(book, capsys):
+    from jupyter_cache import get_cache
+
+    # A stale copy from an earlier build (another profile, say) must not survive a full run.
+    notebook(book / "book" / "old.ipynb", "print('stale')")
+    get_cache(str(ec.CACHE)).cache_notebook_file(book / "book" / "old.ipynb", check_validity=False)
+    assert len(get_cache(str(ec.CACHE)).list_cache_records()) == 1
+
+    assert ec.main([]) == 1
+    err = capsys.readouterr().err
+    assert "error: book/b.ipynb failed: ValueError: the data folder is empty" in err.splitlines()
+    cache = get_cache(str(ec.CACHE))
+    cached = [Path(r.uri).name for r in cache.list_cache_records()]
+    assert cached == ["a.ipynb"]
+
+    # The decks read the executed chapter from the same cache, outputs included.
+    slides = load("build_slides")
+    slides.REPO, slides.CACHE = book, ec.CACHE
+    nb = slides.executed("book/a.ipynb")
+    assert nb.cells[0].outputs[0]["text"] == "42\n"
+    with pytest.raises(SystemExit, match="book/b.ipynb has no executed copy"):
+        slides.executed("book/b.ipynb")

@@ -3,11 +3,14 @@
 Run by ``make site`` before ``jupyter-book build``. On two CPU cores one chapter at a time leaves a
 core idle whenever a chapter is importing, loading data or drawing, and a chapter that trains uses
 the two cores well but not perfectly; two chapters side by side finish sooner than one after the
-other (``benchmarks/results/site_build_*.txt`` has the measured builds). Chapters run in two lanes:
+other (``benchmarks/results/site_build_*.txt`` has the measured builds). Two workers take jobs
+from one queue, in this order:
 
-- the project's chapters (the TOC parts in :data:`SHARED_RUN_PARTS`) in book order, in one lane,
-  because they share one run: chapter 3 saves the trained head that chapter 4 fine-tunes, and so on;
-- every other chapter, in book order, in the other lane (each of them runs alone).
+1. the project's chapters (the TOC parts in :data:`SHARED_RUN_PARTS`), one after the other in book
+   order, as one job, because they share one run: chapter 3 saves the trained head that chapter 4
+   fine-tunes, and so on;
+2. every other chapter, each a job of its own, in book order (each of them runs alone), so that
+   whichever worker is free takes the next one.
 
 Each chapter is executed exactly as Jupyter Book would (``jupyter_cache``'s ``single_nb_execution``,
 in ``book/``, with ``_config.yml``'s timeout and no errors allowed) and stored in Jupyter Book's
@@ -45,10 +48,11 @@ SHARED_RUN_PARTS = ("Transfer learning on CIFAR-10", "Presenting")
 
 
 def lanes(toc: dict, jobs: int = 2, only: list[str] | None = None) -> list[list[str]]:
-    """The chapters (paths from the repository's root) in lanes: the shared run's, then the rest.
+    """The jobs, in queue order: each a list of chapters (paths from the repository's root) run in order.
 
-    With ``jobs=1`` one lane in book order. Each lane keeps book order. ``only`` keeps the chapters
-    with those stems (an unknown stem is a one-line error).
+    The shared run's chapters are the first job; every other chapter is a job of its own. With
+    ``jobs=1`` one job, the whole book in book order. ``only`` keeps the chapters with those stems
+    (an unknown stem is a one-line error).
     """
     shared, alone, everything = [], [], []
     for part in toc["parts"]:
@@ -59,7 +63,7 @@ def lanes(toc: dict, jobs: int = 2, only: list[str] | None = None) -> list[list[
         sys.exit(f"error: not in _toc.yml: {', '.join(sorted(set(only) - {Path(c).stem for c in everything}))}")
     if jobs == 1:
         return [everything]
-    return [lane for lane in (shared, alone) if lane]
+    return ([shared] if shared else []) + [[chapter] for chapter in alone]
 
 
 def last_line(err: BaseException) -> str:
@@ -119,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
             run(chapter)
 
     work = lanes(yaml.safe_load((REPO / "_toc.yml").read_text()), args.jobs, args.chapters)
-    with ThreadPoolExecutor(len(work)) as pool:
+    with ThreadPoolExecutor(args.jobs) as pool:
         for future in [pool.submit(run_lane, lane) for lane in work]:
             future.result()
     total = time.perf_counter() - start
@@ -127,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         for chapter, line in failed:
             print(f"error: {chapter} failed: {line}", file=sys.stderr)
         return 1
-    print(f"execute: {sum(map(len, work))} chapters in {total:.0f} s, {len(work)} at a time")
+    print(f"execute: {sum(map(len, work))} chapters in {total:.0f} s, {args.jobs} at a time")
     return 0
 
 

@@ -2,7 +2,8 @@
 #   make site   build the executed book and its slide decks into _build/html
 #   make test   run the test suite
 # The run the book executes is chosen by the same variables as the command line:
-#   CIFAR_LESSONS_PROFILE (seed|quick), CIFAR_LESSONS_DATA, CIFAR_LESSONS_WEIGHTS, CIFAR_LESSONS_BACKBONE
+#   CIFAR_LESSONS_PROFILE (seed|quick|better), CIFAR_LESSONS_DATA, CIFAR_LESSONS_WEIGHTS, CIFAR_LESSONS_BACKBONE,
+#   and CIFAR_LESSONS_FULL_SIZE=1 to train chapters 00b, 00c, 09 and 10 at full size too (about 40 min more)
 # e.g. offline:  make site CIFAR_LESSONS_PROFILE=quick CIFAR_LESSONS_DATA=../shared/data/cifar10-jpeg.tar.gz CIFAR_LESSONS_WEIGHTS=none
 
 SHELL := /bin/bash
@@ -17,7 +18,7 @@ endif
 ifneq ($(filter-out imagenet none None,$(CIFAR_LESSONS_WEIGHTS)),)
 override CIFAR_LESSONS_WEIGHTS := $(abspath $(CIFAR_LESSONS_WEIGHTS))
 endif
-export CIFAR_LESSONS_PROFILE CIFAR_LESSONS_BACKBONE CIFAR_LESSONS_DATA CIFAR_LESSONS_WEIGHTS
+export CIFAR_LESSONS_PROFILE CIFAR_LESSONS_BACKBONE CIFAR_LESSONS_DATA CIFAR_LESSONS_WEIGHTS CIFAR_LESSONS_FULL_SIZE
 export CIFAR_LESSONS_RUNS ?= $(CURDIR)/_build/runs
 export CIFAR_LESSONS_BUILD := 1
 export TF_CPP_MIN_LOG_LEVEL := 2

@@ -94,7 +94,7 @@ def segmentation(args, marks) -> None:
     from cifar_lessons import segmenter as sg
     from cifar_lessons.pipeline import array_dataset
 
-    config = sg.segment_config("seed", env={})
+    config = sg.segment_config("seed", full_size=True, env={})
     data = sg.build_scenes(config)
     model = sg.unet(config.size, filters=config.filters, bottleneck=config.bottleneck, seed=config.seed)
     sg.compile_unet(model, config)

@@ -36,16 +36,19 @@ if "google.colab" in sys.modules:
 # on appears here first, in its plainest form: layers and activations, softmax and the loss, batches
 # and epochs, a validation split, learning curves, and a test set used once.
 #
-# The build's profile decides how much is trained: the `quick` profile (every CI build) uses 10,000
-# training images and 2 epochs, so its networks are half-trained; the full size uses all 60,000
-# images. The full-size runs were measured once and are shown at the end, each with its run card.
+# Every build of this book trains small, whatever its profile: 10,000 training images and 2 epochs
+# per network, under a minute on 2 CPU cores, so that the whole site builds in minutes. The networks
+# here are half-trained. The full-size runs (all 60,000 images, 30 and 15 epochs) were measured once
+# and are shown at the end, each with its run card. To train at full size here, write
+# `fashion.fashion_config(full_size=True)` in the next cell, or set `CIFAR_LESSONS_FULL_SIZE=1`:
+# about 12 minutes on 2 CPU cores.
 
 # %%
 from cifar_lessons import fashion, plots
 from cifar_lessons.book import progress_verbose, show_table
 from cifar_lessons.evaluate import confident_mistakes, top_confusions
 
-config = fashion.fashion_config()
+config = fashion.fashion_config()  # the build size; full_size=True for the records' full size
 data = fashion.load(config)
 fashion.run_card(config, data.source.to_dict())
 
@@ -145,8 +148,8 @@ plots.training_curves(dense_run.history)
 # %% [markdown] slideshow={"slide_type": "notes"}
 # While both curves improve, the network is learning patterns that hold beyond the training images.
 # When training loss keeps falling and validation loss stops (or rises), it is memorising the training
-# images: overfitting. Dropout and the decaying learning rate keep the damage small. On the quick
-# profile two epochs show only the very start; the full-size curves are at the end of the chapter.
+# images: overfitting. Dropout and the decaying learning rate keep the damage small. At the build
+# size two epochs show only the very start; the full-size curves are at the end of the chapter.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The test set, once
@@ -234,7 +237,7 @@ fashion.committed_line(committed)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Read the table row by row, and mind where each row comes from. This build's rows were trained on
-# this build's profile (see the run card at the top); the full-size rows are records measured once on
+# this build's size (see the run card at the top); the full-size rows are records measured once on
 # all 60,000 images, on the machine their run cards name, and kept in the repository (the script
 # `scripts/measure_fashion.py` makes them). The published baselines for comparison: about 88% for a
 # dense network and 91–93% for a small CNN. The CNN does not win by size: its three convolutions hold
@@ -249,12 +252,12 @@ fashion.committed_line(committed)
 # %% tags=["hide-input"]
 plots.curves_side_by_side([{"history": dense_run.history}, {"history": cnn_run.history}],
                           # Two-line titles: side by side, one line each ran into its neighbour on a slide.
-                          [f"dense network\n(this build, {config.profile})", f"small CNN\n(this build, {config.profile})"],
+                          [f"dense network\n(this build, {config.size_name()})", f"small CNN\n(this build, {config.size_name()})"],
                           ncols=2)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Compare the validation curves (orange) of the two networks at the same epoch, and the gap between
-# training and validation within each: a gap that opens means memorising. On the quick profile, two
+# training and validation within each: a gap that opens means memorising. At the build size, two
 # epochs on 9,000 images, the two are close; the full-size curves at the end show the difference the
 # whole training makes.
 

@@ -41,6 +41,13 @@ if "google.colab" in sys.modules:
 # with the ImageNet weights Keras downloads. Offline, where Keras cannot download, the book uses
 # EfficientNet-Lite0, a close relative whose ImageNet weights come with a pip package; the run card
 # below says which one this page used, and the committed full-size record says which one it used.
+#
+# Every build of this book trains small, whatever its profile: 4,000 training images, the head for
+# 2 epochs and the whole network for 1, about a minute on 2 CPU cores, so that the whole site builds
+# in minutes. The network here is half-trained. The full-size run (all 60,000 images, 3 + 4 epochs)
+# was measured once and is shown at the end with its run card. To train at full size here, write
+# `ft.transfer_config(full_size=True)` in the next cell, or set `CIFAR_LESSONS_FULL_SIZE=1`: about
+# 14 minutes on 2 CPU cores.
 
 # %%
 from cifar_lessons import fashion, plots
@@ -49,7 +56,7 @@ from cifar_lessons.book import backbone_name, progress_verbose, show_table
 from cifar_lessons.evaluate import top_confusions
 from cifar_lessons.models import describe_weights
 
-config = ft.transfer_config()
+config = ft.transfer_config()  # the build size; full_size=True for the record's full size
 data = fashion.load(fashion.FashionConfig(profile=config.profile, n=config.n))
 weights = describe_weights(config.weights, config.backbone)
 ft.run_card(config, data.source.to_dict(), weights)
@@ -197,7 +204,7 @@ plots.training_curves(run.history, run.phase2_start)
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Look for the jump at the dashed line: the head alone reaches a plateau set by the frozen features;
 # fine-tuning lifts it. In phase 1 the training accuracy is measured with dropout on, so it can sit
-# below the validation accuracy. On the quick profile the curves are short and the network
+# below the validation accuracy. At the build size the curves are short and the network
 # half-trained; the full-size curves are at the end of the chapter.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -206,7 +213,7 @@ plots.training_curves(run.history, run.phase2_start)
 # 10,000 test images, after both phases; the classes it confuses most.
 
 # %% tags=["slides-show-output"]
-print(f"test accuracy {run.metrics['accuracy']:.1%}, test loss {run.metrics['loss']:.3f} (this build, {config.profile} profile)")
+print(f"test accuracy {run.metrics['accuracy']:.1%}, test loss {run.metrics['loss']:.3f} (this build, {config.size_name()})")
 for true, predicted, count in top_confusions(run.metrics["confusion_matrix"], data.class_names, 3):
     print(f"  {count:4d} {true} taken for {predicted}")
 
@@ -232,7 +239,7 @@ show_table(ft.comparison_table(run, config, scratch, committed),
 # Mind where each row comes from. "Record" rows are full-size records measured once on all 60,000 training
 # images and kept in `results/` (`scripts/measure_fashion.py` and `scripts/measure_fashion_transfer.py`
 # made them); their run cards say on which machine and with which weights. "This build" is the run
-# above, on this build's profile. "Parameters (trained)" is what learns while fine-tuning: the transfer
+# above, at this build's size. "Parameters (trained)" is what learns while fine-tuning: the transfer
 # model trains far more weights than the CNN, but starts from good ones.
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -1,8 +1,10 @@
-"""Run configuration: the two profiles and the environment variables that choose a run.
+"""Run configuration: the profiles and the environment variables that choose a run.
 
 The command line and every chapter of the book build their configuration here, so a
 ``CIFAR_LESSONS_PROFILE=quick`` set before a book build means the same thing as
-``--profile quick`` on the command line. Taught in the introduction and chapter 1.
+``--profile quick`` on the command line. Taught in the introduction and chapter 1. The chapters
+that train outside the project's recipe (00b, 00c, 09, 10) train at a small build size unless
+``CIFAR_LESSONS_FULL_SIZE`` (or ``full_size=True``) asks for full size: :func:`resolve_full_size`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from .backbones import BACKBONE_NAMES
 from .errors import CifarLessonsError, ConfigError, DataError, WeightsError
@@ -25,6 +28,7 @@ ENV_PROFILE = "CIFAR_LESSONS_PROFILE"
 ENV_BACKBONE = "CIFAR_LESSONS_BACKBONE"
 ENV_DATA = "CIFAR_LESSONS_DATA"
 ENV_WEIGHTS = "CIFAR_LESSONS_WEIGHTS"
+ENV_FULL_SIZE = "CIFAR_LESSONS_FULL_SIZE"
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,71 @@ def resolve_profile(profile: str | None, env: Mapping[str, str] | None, known: C
         by = f" (set by the environment variable {ENV_PROFILE})" if not profile and env.get(ENV_PROFILE) else ""
         raise _problem("profile", f"unknown profile {name!r}; choose one of: {', '.join(known)}{by}")
     return name
+
+
+#: What ``CIFAR_LESSONS_FULL_SIZE`` may say, case aside: no (unset or empty too), or yes.
+FULL_SIZE_NO = ("0", "false", "no")
+FULL_SIZE_YES = ("1", "true", "yes")
+
+
+def resolve_full_size(full_size: bool | None, env: Mapping[str, str] | None) -> bool:
+    """Whether a chapter that trains outside the project's recipe trains at full size.
+
+    Those chapters (00b and 00c on Fashion-MNIST, 09 Detection, 10 Segmentation) train at a small
+    *build size* in every book build, whatever the profile, so that the whole site builds in minutes
+    on 2 cores; their full-size runs are committed records that each chapter shows beside its own
+    run. Full size is an explicit choice: ``full_size`` when given, else ``$CIFAR_LESSONS_FULL_SIZE``
+    (one variable for the whole book, like ``CIFAR_LESSONS_PROFILE``: a maintainer's full-size site
+    build, or a student in Colab reproducing a record). Unset, empty, ``0``, ``false`` or ``no`` is
+    the build size; ``1``, ``true`` or ``yes`` is full size; anything else is a one-line
+    :class:`ConfigError` naming the variable. ``env=None`` reads ``os.environ``.
+    """
+    if full_size is not None:
+        return bool(full_size)
+    env = os.environ if env is None else env
+    value = (env.get(ENV_FULL_SIZE) or "").strip().lower()
+    if value in ("",) + FULL_SIZE_NO:
+        return False
+    if value in FULL_SIZE_YES:
+        return True
+    raise _problem("full_size", f"{ENV_FULL_SIZE}={env[ENV_FULL_SIZE]!r} is not understood; use 1, true "
+                                "or yes for full size, or 0, false or no (or leave it unset) for the build size")
+
+
+class TrainingSize:
+    """How much a chapter outside the project's recipe trains: full size, or the book's build size.
+
+    Mixed into the frozen configurations of chapters 00b, 00c, 09 and 10, whose defaults are the
+    full size; ``build_size`` (the module's ``BUILD_SIZE``) maps the fields the build size shrinks to
+    their small values. A committed record's configuration answers the same way as a live one.
+    """
+
+    build_size: ClassVar[Mapping[str, int]] = {}
+
+    def full_size(self) -> bool:
+        """True when it trains at least as much as the full size in every field the build size shrinks."""
+        full = type(self)()
+        return all(getattr(self, k) >= getattr(full, k) for k in self.build_size)
+
+    def size_name(self) -> str:
+        """``"full size"``, ``"build size"``, or ``"reduced size"`` for any other smaller run (a test's)."""
+        if self.full_size():
+            return "full size"
+        return "build size" if all(getattr(self, k) == v for k, v in self.build_size.items()) else "reduced size"
+
+
+def sized_values(profile: str | None, full_size: bool | None, env: Mapping[str, str] | None,
+                 build_size: Mapping[str, int]) -> dict:
+    """A chapter configuration's profile and size: ``{"profile": name}``, plus ``build_size`` unless full size.
+
+    The profile is read and checked as everywhere (:func:`resolve_profile` against the book's
+    :data:`PROFILES`, so every book profile is accepted) and recorded, but it does not change the
+    size: :func:`resolve_full_size` does.
+    """
+    values = {"profile": resolve_profile(profile, env, PROFILES)}
+    if not resolve_full_size(full_size, env):
+        values.update(build_size)
+    return values
 
 
 def make_config(profile: str | None = None, *, env: Mapping[str, str] | None = None, **overrides) -> RunConfig:

@@ -14,9 +14,11 @@ pretrained backbone: a trial with EfficientNet-Lite0 frozen (ImageNet weights, i
 a 96x96 scene, a head trained on top) reached only mAP@0.5 0.44 on held-out scenes, its head
 memorising the training scenes; tuning the whole backbone was not tried within the CPU budget.
 
-The build's profile (``CIFAR_LESSONS_PROFILE``) decides the size: ``quick`` (CI) trains on fewer
-scenes for fewer epochs and is half-trained; the full size is measured once by
-``scripts/measure_detection.py`` and committed as ``results/detection-grid``.
+Every book build, whatever its profile, trains at the small :data:`BUILD_SIZE` (5,000 scenes,
+5 epochs: half-trained), so that the whole site builds in minutes; full size is an explicit choice,
+``full_size=True`` or ``CIFAR_LESSONS_FULL_SIZE=1`` (:func:`cifar_lessons.config.resolve_full_size`).
+The full size is measured once by ``scripts/measure_detection.py`` and committed as
+``results/detection-grid``.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import PROFILES, resolve_profile
+from .config import TrainingSize, sized_values
 from .data import FASHION_MNIST_CLASS_NAMES
 from . import detection
 from .detection import average_precision_per_class, batched_nms, mean_average_precision
@@ -45,9 +47,17 @@ RECORD_FILES = ("record.json", "history.json", "metrics.json")
 INK = 25
 
 
+#: What every book build trains, whatever its profile, so that the whole site builds in minutes.
+#: Full size (the defaults of :class:`DetectorConfig`) is an explicit choice (:func:`detector_config`).
+BUILD_SIZE: dict[str, int] = {"n_train": 5000, "n_test": 300, "epochs": 5}
+
+
 @dataclass(frozen=True)
-class DetectorConfig:
-    """Everything that decides what the chapter's detector computes. Defaults are full size."""
+class DetectorConfig(TrainingSize):
+    """Everything that decides what the chapter's detector computes. Defaults are full size
+    (``full_size()`` and ``size_name()`` say whether it is: :class:`cifar_lessons.config.TrainingSize`)."""
+
+    build_size = BUILD_SIZE
 
     profile: str = "seed"
     n_train: int = 20_000
@@ -74,22 +84,16 @@ class DetectorConfig:
         return self.canvas // self.stride
 
 
-DETECTOR_PROFILES: dict[str, dict] = {
-    "seed": {},
-    "quick": {"n_train": 5000, "n_test": 300, "epochs": 5},
-    "better": {},
-}
-assert set(DETECTOR_PROFILES) == set(PROFILES), "every book profile must mean something here"
+def detector_config(profile: str | None = None, *, full_size: bool | None = None,
+                    env: Mapping[str, str] | None = None, **overrides) -> DetectorConfig:
+    """The build's configuration: the :data:`BUILD_SIZE` in every profile, unless full size is asked for.
 
-
-def detector_config(profile: str | None = None, *, env: Mapping[str, str] | None = None, **overrides) -> DetectorConfig:
-    """The build's configuration: ``profile``, else ``CIFAR_LESSONS_PROFILE``, else full size (``seed``).
-
-    The detector trains from scratch, so the book's backbone and weights variables do not apply here.
+    ``full_size``, else ``CIFAR_LESSONS_FULL_SIZE`` (:func:`cifar_lessons.config.resolve_full_size`),
+    decides the size; the profile (``profile``, else ``CIFAR_LESSONS_PROFILE``, else ``seed``) is
+    checked and recorded. The detector trains from scratch, so the book's backbone and weights
+    variables do not apply here.
     """
-    name = resolve_profile(profile, env, DETECTOR_PROFILES)
-    values = {**DETECTOR_PROFILES[name], **overrides}
-    config = DetectorConfig(profile=name, **values)
+    config = DetectorConfig(**{**sized_values(profile, full_size, env, BUILD_SIZE), **overrides})
     if config.canvas % config.stride:
         raise ConfigError(f"the canvas ({config.canvas}) must be a whole number of cells of {config.stride}")
     return config
@@ -526,16 +530,16 @@ def committed_run(root=None) -> dict | None:
 
 # --------------------------------------------------------------------------- the page
 def run_card(config: DetectorConfig, source: Mapping, record: Mapping | None = None):
-    """The chapter's run card: profile, scenes, backbone and weights, data, machine; a warning off full size."""
-    from .fashion import card_html, time_row
+    """The chapter's run card: size, scenes, model, data, machine; a warning off full size."""
+    from .fashion import FULL_SIZE_HOW, card_html, time_row
     from .records import environment
 
     env = (record or {}).get("environment") or environment()
     rows = [
         ("run", f"committed record {html.escape(str(record.get('name', '')))}" if record else "this build"),
-        ("profile", f"{config.profile}: {config.n_train:,} training scenes, {config.n_test:,} held-out scenes, "
-                    f"{config.epochs} epochs" + (" (new scenes every epoch)" if config.fresh_scenes else "")
-                    + f", batch {config.batch_size}, seed {config.seed}"),
+        ("size", f"{config.size_name()}: {config.n_train:,} training scenes, {config.n_test:,} held-out scenes, "
+                 f"{config.epochs} epochs" + (" (new scenes every epoch)" if config.fresh_scenes else "")
+                 + f", batch {config.batch_size}, seed {config.seed}"),
         ("scenes", f"{config.min_objects}&ndash;{config.max_objects} Fashion-MNIST garments, {config.min_size}&ndash;"
                    f"{config.max_size} px, on {config.canvas}&times;{config.canvas} textured canvases"),
         ("model", f"small CNN trained from scratch (no pretrained weights), stride {config.stride}: "
@@ -546,14 +550,15 @@ def run_card(config: DetectorConfig, source: Mapping, record: Mapping | None = N
     rows.append(time_row(record))
     full = DetectorConfig()
     warnings = []
-    if config.n_train < full.n_train or config.epochs < full.epochs or config.n_test < full.n_test:
-        warnings.append(f"<b>Quick profile.</b> {config.n_train:,} training scenes and {config.epochs} epochs "
-                        f"instead of {full.n_train:,} and {full.epochs}: the detector here is half-trained, and its "
-                        "mAP is lower than the full-size one in the committed record.")
+    if not config.full_size():
+        warnings.append(f"<b>{config.size_name().capitalize()}.</b> {config.n_train:,} training scenes and "
+                        f"{config.epochs} epochs instead of {full.n_train:,} and {full.epochs} (the committed "
+                        "full-size record, near the end): the detector here is half-trained, and its mAP is lower. "
+                        f"{FULL_SIZE_HOW} to train at full size.")
     if not source.get("official"):
         warnings.append(f"<b>Data:</b> {html.escape(source['description'])}.")
     label = "Record " + html.escape(str(record.get("name", ""))) if record else "Run"
-    line = f"<b>{label}:</b> " + " &middot; ".join([f"{config.profile} profile",
+    line = f"<b>{label}:</b> " + " &middot; ".join([config.size_name(),
                                                    f"{config.n_train:,} scenes, {config.epochs} epochs",
                                                    "small CNN from scratch"])
     return card_html(rows, line, warnings)
@@ -567,11 +572,12 @@ def record_card(rec: Mapping):
     return run_card(config, r["data"], {**r, "name": rec["name"]})
 
 
-def ap_table(run_metrics: Mapping, committed: Mapping | None, profile: str):
-    """Per-class AP@0.5: this build's run beside the committed full-size record."""
+def ap_table(run_metrics: Mapping, committed: Mapping | None, size: str):
+    """Per-class AP@0.5: this build's run (``size``, its :meth:`~DetectorConfig.size_name`) beside the
+    committed full-size record."""
     import pandas as pd
 
-    rows = {f"this build ({profile})": run_metrics}
+    rows = {f"this build ({size})": run_metrics}
     if committed:
         rows[f"full size: results/{committed['name']}"] = committed["metrics"]
     table = pd.DataFrame({name: {**{c: f"{v:.2f}" for c, v in m["ap50_per_class"].items()}, "mAP@0.5": f"{m['map50']:.3f}"}

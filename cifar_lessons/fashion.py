@@ -6,11 +6,12 @@ random weights and learn everything from 28x28 grey pictures of clothing, so a s
 softmax, the loss and epochs at work, and why convolutions beat a dense network on images, before
 the project borrows a pretrained one.
 
-The build's profile (``CIFAR_LESSONS_PROFILE``, as everywhere in the book) decides the size:
-``quick`` (CI) trains on 10,000 images for 2 epochs; the other profiles on all 60,000 for the real
-epochs. The full-size runs are measured once by ``scripts/measure_fashion.py`` and committed as
-small run records (``results/fashion-dense``, ``results/fashion-cnn``), which the chapter shows
-beside its own run.
+Every book build, whatever its profile, trains at the small :data:`BUILD_SIZE` (10,000 images,
+2 epochs each), so that the whole site builds in minutes; full size (all 60,000 images, the real
+epochs) is an explicit choice, ``full_size=True`` or ``CIFAR_LESSONS_FULL_SIZE=1``
+(:func:`cifar_lessons.config.resolve_full_size`). The full-size runs are measured once by
+``scripts/measure_fashion.py`` and committed as small run records (``results/fashion-dense``,
+``results/fashion-cnn``), which the chapter shows beside its own run.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import PROFILES, resolve_profile
+from .config import TrainingSize, sized_values
 from .data import FASHION_MNIST_CLASS_NAMES, DataSource, load_fashion_mnist_with_source, split_validation
 from .errors import ConfigError
 
@@ -41,13 +42,22 @@ GOALS = {"dense": 0.89, "cnn": 0.925}
 RECORD_FILES = ("record.json", "history.json", "metrics.json")
 
 
+#: What every book build trains, whatever its profile: small enough to run in about a minute on
+#: 2 cores, so that the whole site builds in minutes. Full size (the defaults of
+#: :class:`FashionConfig`) is an explicit choice (:func:`fashion_config`).
+BUILD_SIZE: dict[str, int] = {"n": 10_000, "dense_epochs": 2, "cnn_epochs": 2}
+
+
 @dataclass(frozen=True)
-class FashionConfig:
+class FashionConfig(TrainingSize):
     """Everything that decides what the chapter's two trainings compute. Defaults are full size.
 
     Full size: all 60,000 training images (54,000 to fit, the last 6,000 to validate), the dense
     network for 30 epochs and the CNN for 15, Adam at 10⁻³ with a cosine decay, batches of 128.
+    ``full_size()`` and ``size_name()`` say whether it is (:class:`cifar_lessons.config.TrainingSize`).
     """
+
+    build_size = BUILD_SIZE
 
     profile: str = "seed"
     n: int = 60_000
@@ -75,27 +85,16 @@ class FashionConfig:
         return -(-(self.n - self.n_val) // self.batch_size)
 
 
-#: What each of the book's profiles means here. The names are :data:`cifar_lessons.config.PROFILES`'s,
-#: so one ``CIFAR_LESSONS_PROFILE`` sets the whole book: ``quick`` (every CI build) is small enough
-#: to run in about a minute on 2 cores; ``seed`` and ``better`` are full size (``better``'s CIFAR-10
-#: changes have no counterpart here).
-FASHION_PROFILES: dict[str, dict] = {
-    "seed": {},
-    "quick": {"n": 10_000, "dense_epochs": 2, "cnn_epochs": 2},
-    "better": {},
-}
-assert set(FASHION_PROFILES) == set(PROFILES), "every book profile must mean something here"
+def fashion_config(profile: str | None = None, *, full_size: bool | None = None,
+                   env: Mapping[str, str] | None = None) -> FashionConfig:
+    """The build's configuration: the :data:`BUILD_SIZE` in every profile, unless full size is asked for.
 
-
-def fashion_config(profile: str | None = None, *, env: Mapping[str, str] | None = None) -> FashionConfig:
-    """The build's configuration: ``profile``, else ``CIFAR_LESSONS_PROFILE``, else full size (``seed``).
-
-    Read the same way as :func:`cifar_lessons.config.make_config`, so a book built with
-    ``CIFAR_LESSONS_PROFILE=quick`` is quick in this chapter too. An unknown name is a one-line
-    :class:`ConfigError` that names the variable when the variable set it.
+    ``full_size``, else ``CIFAR_LESSONS_FULL_SIZE`` (:func:`cifar_lessons.config.resolve_full_size`),
+    decides the size; the profile (``profile``, else ``CIFAR_LESSONS_PROFILE``, else ``seed``) is
+    checked against the book's profiles and recorded, as in :func:`cifar_lessons.config.make_config`.
+    An unknown profile or a bad variable is a one-line :class:`ConfigError` that names the variable.
     """
-    name = resolve_profile(profile, env, FASHION_PROFILES)
-    return FashionConfig(profile=name, **FASHION_PROFILES[name])
+    return FashionConfig(**sized_values(profile, full_size, env, BUILD_SIZE))
 
 
 @dataclass(frozen=True)
@@ -351,7 +350,7 @@ def comparison_table(runs: Mapping[str, FashionRun], config: FashionConfig, comm
 
     rows = []
     for kind, run in runs.items():
-        rows.append({"model": MODEL_NAMES[kind], "from": f"this build ({config.profile}, n = {config.n:,})",
+        rows.append({"model": MODEL_NAMES[kind], "from": f"this build ({config.size_name()}, n = {config.n:,})",
                      "parameters": f"{run.parameters:,}", "epochs": run.epochs,
                      "train time": f"{run.seconds:.0f} s",
                      "test accuracy": f"{run.metrics['accuracy']:.1%}" if run.metrics else "not evaluated"})
@@ -379,6 +378,10 @@ def time_row(record: Mapping | None) -> tuple[str, str]:
                     f"recorded {record.get('written', '')}")
 
 
+#: How a reader asks for full size, as the run cards' warnings say it.
+FULL_SIZE_HOW = "Set CIFAR_LESSONS_FULL_SIZE=1 or pass full_size=True"
+
+
 def card_html(rows: list[tuple[str, str]], line: str, warnings: list[str]):
     """A run card: the one-line summary a slide shows, the full table in the speaker notes and the
     book, and a "Not the real result" warning when there are ``warnings``. One renderer for the cards
@@ -401,7 +404,7 @@ def card_html(rows: list[tuple[str, str]], line: str, warnings: list[str]):
 
 
 def run_card(config: FashionConfig, source: Mapping, record: Mapping | None = None):
-    """This chapter's run card: profile, sizes, data source, machine, time; a warning when it is not full size.
+    """This chapter's run card: size, data source, machine, time; a warning when it is not full size.
 
     ``record`` (a committed ``record.json``) makes it the card of that record, with its machine,
     training time and date, headed by its name.
@@ -412,30 +415,31 @@ def run_card(config: FashionConfig, source: Mapping, record: Mapping | None = No
     name = f"committed record {html.escape(str(record.get('name', '')))}" if record else "this build"
     n_val = config.n_val
     rows = [
-        ("profile", f"{config.profile}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
-                    f"dense {config.dense_epochs} epochs, CNN {config.cnn_epochs} epochs, batch {config.batch_size}, "
-                    f"seed {config.seed}"),
+        ("size", f"{config.size_name()}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
+                 f"dense {config.dense_epochs} epochs, CNN {config.cnn_epochs} epochs, batch {config.batch_size}, "
+                 f"seed {config.seed}"),
         ("data", html.escape(source["description"]) + (f" (sha256 {source['sha256'][:12]}&hellip;)" if source.get("sha256") else "")),
         ("hardware", html.escape(env["device"])),
     ]
     rows.append(time_row(record))
     full = FashionConfig()
     warnings = []
-    if config.n < full.n or config.dense_epochs < full.dense_epochs or config.cnn_epochs < full.cnn_epochs:
-        warnings.append(f"<b>Quick profile.</b> {config.n:,} training images and {config.dense_epochs} + "
-                        f"{config.cnn_epochs} epochs instead of all {full.n:,} and {full.dense_epochs} + "
-                        f"{full.cnn_epochs}: the networks here are half-trained, and their accuracies are "
-                        "lower than the full-size ones in the committed records.")
+    if not config.full_size():
+        warnings.append(f"<b>{config.size_name().capitalize()}.</b> {config.n:,} training images and "
+                        f"{config.dense_epochs} + {config.cnn_epochs} epochs instead of all {full.n:,} and "
+                        f"{full.dense_epochs} + {full.cnn_epochs} (the committed full-size records, at the end): "
+                        "the networks here are half-trained, and their accuracies are lower. "
+                        f"{FULL_SIZE_HOW} to train at full size.")
     if not source.get("official"):
         warnings.append(f"<b>Data:</b> {html.escape(source['description'])}.")
-    # One line on a slide (the notes hold the whole card): profile, data and where it came from, machine.
+    # One line on a slide (the notes hold the whole card): size, data and where it came from, machine.
     data = "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST, not the official files"
     via = {"keras-download": "Keras's download", "debian-copy": "Debian's copy",
            "keras-cache": "Keras's cache"}.get(source.get("kind"), source.get("kind", ""))
     cores = re.search(r"(\d+) cores", env["device"])
     device = f"{cores.group(1)} CPU cores" if env["device"].startswith("CPU") and cores else env["device"]
     label = "Record " + html.escape(str(record.get("name", ""))) if record else "Run"
-    line = f"<b>{label}:</b> " + " &middot; ".join([f"{config.profile} profile", f"{data} ({via})",
+    line = f"<b>{label}:</b> " + " &middot; ".join([config.size_name(), f"{data} ({via})",
                                                    html.escape(device)])
     rows.insert(0, ("run", name))
     return card_html(rows, line, warnings)

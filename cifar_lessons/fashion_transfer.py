@@ -12,7 +12,10 @@ The backbone is chosen as in the project chapters: online (Colab) the course's E
 Keras's ImageNet weights; offline (``CIFAR_LESSONS_BACKBONE=efficientnet_lite0
 CIFAR_LESSONS_WEIGHTS=imagenet``, as the CI build runs) EfficientNet-Lite0 with the ImageNet
 weights of its pip package (:mod:`cifar_lessons.lite0`). Each backbone gets its own preprocessing
-from :data:`cifar_lessons.models.BACKBONES`. The full-size run is measured once by
+from :data:`cifar_lessons.models.BACKBONES`. Every book build, whatever its profile, trains at the
+small :data:`BUILD_SIZE` (4,000 images, 2 + 1 epochs), so that the whole site builds in minutes;
+full size is an explicit choice, ``full_size=True`` or ``CIFAR_LESSONS_FULL_SIZE=1``
+(:func:`cifar_lessons.config.resolve_full_size`). The full-size run is measured once by
 ``scripts/measure_fashion_transfer.py`` and committed as ``results/fashion-transfer``.
 """
 
@@ -30,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from .backbones import BACKBONE_NAMES
-from .config import ENV_BACKBONE, ENV_WEIGHTS, PROFILES, resolve_profile
+from .config import ENV_BACKBONE, ENV_WEIGHTS, TrainingSize, sized_values
 from .data import split_validation
 from .errors import ConfigError, RecordError
 from .fashion import FashionData
@@ -47,8 +50,14 @@ DEFAULT_BACKBONE = "efficientnetb0"
 POOL_LAYER = "pool"
 
 
+#: What every book build trains, whatever its profile: about a minute on 2 cores, so that the
+#: whole site builds in minutes. Full size (the defaults of :class:`TransferConfig`) is an explicit
+#: choice (:func:`transfer_config`).
+BUILD_SIZE: dict[str, int] = {"n": 4_000, "head_epochs": 2, "fine_tune_epochs": 1}
+
+
 @dataclass(frozen=True)
-class TransferConfig:
+class TransferConfig(TrainingSize):
     """Everything that decides what the chapter trains. Defaults are full size.
 
     Full size: all 60,000 training images (54,000 to fit, the last 6,000 to validate), 48x48
@@ -57,8 +66,12 @@ class TransferConfig:
     fine-tuning, batches of 64. Why (the chapter): a first full-size run at 32x32 with 4
     fine-tuning epochs at 10⁻⁴ reached only 90.5 %, still underfitting; on 8,000 images 48x48
     beat 32x32 by 4 points after one epoch for about 1.3 times the time; at 48x48, 2
-    fine-tuning epochs reached 92.1 % with validation accuracy still rising.
+    fine-tuning epochs reached 92.1 % with validation accuracy still rising. ``full_size()`` is
+    true when it trains as much as that (its backbone and weights aside;
+    :class:`cifar_lessons.config.TrainingSize`).
     """
+
+    build_size = BUILD_SIZE
 
     profile: str = "seed"
     backbone: str = DEFAULT_BACKBONE
@@ -83,33 +96,19 @@ class TransferConfig:
     def n_val(self) -> int:
         return max(1, int(round(self.n * self.validation_fraction)))
 
-    def full_size(self) -> bool:
-        """True when it trains as much as the full-size run (its backbone and weights aside)."""
-        full = TransferConfig()
-        return (self.n >= full.n and self.head_epochs >= full.head_epochs
-                and self.fine_tune_epochs >= full.fine_tune_epochs)
 
+def transfer_config(profile: str | None = None, *, full_size: bool | None = None,
+                    env: Mapping[str, str] | None = None, **overrides) -> TransferConfig:
+    """The build's configuration: the size, backbone and weights from the book's environment variables.
 
-#: What the book's profiles mean here (one ``CIFAR_LESSONS_PROFILE`` sets the whole book):
-#: ``quick`` (CI) fits in about two minutes on 2 cores; ``seed`` and ``better`` are full size.
-TRANSFER_PROFILES: dict[str, dict] = {
-    "seed": {},
-    "quick": {"n": 4_000, "head_epochs": 2, "fine_tune_epochs": 1},
-    "better": {},
-}
-assert set(TRANSFER_PROFILES) == set(PROFILES), "every book profile must mean something here"
-
-
-def transfer_config(profile: str | None = None, *, env: Mapping[str, str] | None = None, **overrides) -> TransferConfig:
-    """The build's configuration: profile, backbone and weights from the book's environment variables.
-
-    ``CIFAR_LESSONS_PROFILE`` as everywhere; ``CIFAR_LESSONS_BACKBONE`` and ``CIFAR_LESSONS_WEIGHTS``
-    as in the project chapters, except that the default backbone is the course's EfficientNetB0.
-    An unknown value is a one-line :class:`ConfigError` naming the variable that set it.
+    The :data:`BUILD_SIZE` in every profile unless ``full_size``, else ``CIFAR_LESSONS_FULL_SIZE``,
+    asks for full size (:func:`cifar_lessons.config.resolve_full_size`); ``CIFAR_LESSONS_PROFILE`` is
+    checked and recorded as everywhere; ``CIFAR_LESSONS_BACKBONE`` and ``CIFAR_LESSONS_WEIGHTS`` as in
+    the project chapters, except that the default backbone is the course's EfficientNetB0. An unknown
+    value is a one-line :class:`ConfigError` naming the variable that set it.
     """
     env = os.environ if env is None else env
-    name = resolve_profile(profile, env, TRANSFER_PROFILES)
-    values = {"profile": name, **TRANSFER_PROFILES[name]}
+    values = sized_values(profile, full_size, env, BUILD_SIZE)
     if env.get(ENV_BACKBONE):
         values["backbone"] = env[ENV_BACKBONE]
     if env.get(ENV_WEIGHTS):
@@ -392,20 +391,20 @@ def backbone_label(config_or_record: TransferConfig | Mapping) -> str:
 
 
 def run_card(config: TransferConfig, source: Mapping, weights: Mapping, record: Mapping | None = None):
-    """The chapter's run card: profile, sizes, backbone and weights, data, machine, time; warnings when it
+    """The chapter's run card: size, backbone and weights, data, machine, time; warnings when it
     is not the full size or not the course's EfficientNetB0. ``record`` makes it a committed record's card."""
     from .book import backbone_name
-    from .fashion import card_html, time_row
+    from .fashion import FULL_SIZE_HOW, card_html, time_row
     from .records import environment
 
     env = (record or {}).get("environment") or environment()
     n_val = config.n_val
     rows = [
         ("run", f"committed record {html.escape(str(record.get('name', '')))}" if record else "this build"),
-        ("profile", f"{config.profile}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
-                    f"{config.image_size}&times;{config.image_size} input, head {config.head_epochs} epochs "
-                    f"(Adam {config.head_learning_rate:g}), fine-tuning {config.fine_tune_epochs} epochs "
-                    f"(Adam {config.fine_tune_learning_rate:g}, cosine), batch {config.batch_size}, seed {config.seed}"),
+        ("size", f"{config.size_name()}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
+                 f"{config.image_size}&times;{config.image_size} input, head {config.head_epochs} epochs "
+                 f"(Adam {config.head_learning_rate:g}), fine-tuning {config.fine_tune_epochs} epochs "
+                 f"(Adam {config.fine_tune_learning_rate:g}, cosine), batch {config.batch_size}, seed {config.seed}"),
         ("backbone", f"{backbone_name(config.backbone)}: {html.escape(weights.get('description', ''))}"),
         ("data", html.escape(source["description"])),
         ("hardware", html.escape(env["device"])),
@@ -414,10 +413,11 @@ def run_card(config: TransferConfig, source: Mapping, weights: Mapping, record: 
     full = TransferConfig()
     warnings = []
     if not config.full_size():
-        warnings.append(f"<b>Quick profile.</b> {config.n:,} training images and {config.head_epochs} + "
-                        f"{config.fine_tune_epochs} epochs instead of all {full.n:,} and {full.head_epochs} + "
-                        f"{full.fine_tune_epochs}: the network here is half-trained, and its accuracy is lower "
-                        "than the full-size one in the committed record.")
+        warnings.append(f"<b>{config.size_name().capitalize()}.</b> {config.n:,} training images and "
+                        f"{config.head_epochs} + {config.fine_tune_epochs} epochs instead of all {full.n:,} and "
+                        f"{full.head_epochs} + {full.fine_tune_epochs} (the committed full-size record, at the "
+                        "end): the network here is half-trained, and its accuracy is lower. "
+                        f"{FULL_SIZE_HOW} to train at full size.")
     if config.backbone != DEFAULT_BACKBONE:
         # Labelled, not a warning: a full-size record made offline is the real result for its backbone.
         rows.insert(3, ("note", f"<b>Not the course's backbone.</b> The course uses EfficientNetB0 with Keras's "
@@ -430,7 +430,7 @@ def run_card(config: TransferConfig, source: Mapping, weights: Mapping, record: 
     device = f"{cores.group(1)} CPU cores" if env["device"].startswith("CPU") and cores else env["device"]
     label = "Record " + html.escape(str(record.get("name", ""))) if record else "Run"
     line = f"<b>{label}:</b> " + " &middot; ".join(
-        [f"{config.profile} profile", backbone_name(config.backbone) + " (ImageNet)",
+        [config.size_name(), backbone_name(config.backbone) + " (ImageNet)",
          f"{config.image_size}&times;{config.image_size}", html.escape(device)])
     return card_html(rows, line, warnings)
 
@@ -461,7 +461,7 @@ def comparison_table(run: TransferRun | None, config: TransferConfig, committed_
                      "test accuracy": f"{rec['metrics']['accuracy']:.1%}" if rec else "not measured yet"})
     if run is not None:
         rows.append({"model": f"{backbone_name(config.backbone)} + head",
-                     "from": f"this build ({config.profile}, n = {config.n:,})",
+                     "from": f"this build ({config.size_name()}, n = {config.n:,})",
                      "parameters (trained)": f"{run.parameters['trainable_in_fine_tuning']:,}",
                      "epochs": f"{config.head_epochs} + {config.fine_tune_epochs}",
                      "train time": f"{run.train_seconds / 60:.1f} min",

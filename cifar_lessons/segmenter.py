@@ -14,9 +14,12 @@ it is the classifier's job (chapter 00b); a scene also carries per-class labels 
 A garment pixel is one whose Fashion-MNIST value is at least :data:`GARMENT_THRESHOLD`; only those
 pixels are pasted, so the mask is exactly the pasted pixels. Training scenes use Fashion-MNIST's
 training images and the top three quarters of each texture photo; held-out scenes use its test
-images and the bottom quarter. The profile (``CIFAR_LESSONS_PROFILE``) decides the size; the
-full-size run is measured once by ``scripts/measure_segmentation.py`` and committed as
-``results/segmentation-unet``. Importing this module imports no TensorFlow.
+images and the bottom quarter. Every book build, whatever its profile, trains at the small
+:data:`BUILD_SIZE` (800 scenes, 3 epochs), so that the whole site builds in minutes; full size is an
+explicit choice, ``full_size=True`` or ``CIFAR_LESSONS_FULL_SIZE=1``
+(:func:`cifar_lessons.config.resolve_full_size`). The full-size run is measured once by
+``scripts/measure_segmentation.py`` and committed as ``results/segmentation-unet``. Importing this
+module imports no TensorFlow.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import PROFILES, resolve_profile
+from .config import TrainingSize, sized_values
 from .errors import ConfigError
 
 #: Fashion-MNIST pixels at or above this value (of 255) are the garment; below it, background.
@@ -284,9 +287,17 @@ def parameter_count(model) -> int:
 
 
 # --------------------------------------------------------------------------- configuration
+#: What every book build trains, whatever its profile, so that the whole site builds in minutes.
+#: Full size (the defaults of :class:`SegmentConfig`) is an explicit choice (:func:`segment_config`).
+BUILD_SIZE: dict[str, int] = {"n_train": 800, "n_val": 200, "n_test": 300, "epochs": 3}
+
+
 @dataclass(frozen=True)
-class SegmentConfig:
-    """Everything that decides what the chapter's training computes. Defaults are full size."""
+class SegmentConfig(TrainingSize):
+    """Everything that decides what the chapter's training computes. Defaults are full size
+    (``full_size()`` and ``size_name()`` say whether it is: :class:`cifar_lessons.config.TrainingSize`)."""
+
+    build_size = BUILD_SIZE
 
     profile: str = "seed"
     n_train: int = 4000
@@ -307,18 +318,15 @@ class SegmentConfig:
         return d
 
 
-SEGMENT_PROFILES: dict[str, dict] = {
-    "seed": {},
-    "quick": {"n_train": 800, "n_val": 200, "n_test": 300, "epochs": 3},
-    "better": {},
-}
-assert set(SEGMENT_PROFILES) == set(PROFILES), "every book profile must mean something here"
+def segment_config(profile: str | None = None, *, full_size: bool | None = None,
+                   env: Mapping[str, str] | None = None) -> SegmentConfig:
+    """The build's configuration: the :data:`BUILD_SIZE` in every profile, unless full size is asked for.
 
-
-def segment_config(profile: str | None = None, *, env: Mapping[str, str] | None = None) -> SegmentConfig:
-    """The build's configuration: ``profile``, else ``CIFAR_LESSONS_PROFILE``, else full size (``seed``)."""
-    name = resolve_profile(profile, env, SEGMENT_PROFILES)
-    return SegmentConfig(profile=name, **SEGMENT_PROFILES[name])
+    ``full_size``, else ``CIFAR_LESSONS_FULL_SIZE`` (:func:`cifar_lessons.config.resolve_full_size`),
+    decides the size; the profile (``profile``, else ``CIFAR_LESSONS_PROFILE``, else ``seed``) is
+    checked and recorded.
+    """
+    return SegmentConfig(**sized_values(profile, full_size, env, BUILD_SIZE))
 
 
 @dataclass
@@ -550,16 +558,16 @@ def committed_run(root: str | os.PathLike | None = None) -> dict | None:
 
 
 def run_card(config: SegmentConfig, source: Mapping, record: Mapping | None = None):
-    """This chapter's run card: scenes, epochs, garments' source, machine, time; a warning below full size."""
-    from .fashion import card_html, time_row
+    """This chapter's run card: size, scenes, epochs, garments' source, machine, time; a warning below full size."""
+    from .fashion import FULL_SIZE_HOW, card_html, time_row
     from .records import environment
 
     env = (record or {}).get("environment") or environment()
     name = f"committed record {html.escape(str(record.get('name', '')))}" if record else "this build"
     rows = [("run", name),
-            ("profile", f"{config.profile}: {config.n_train:,} training scenes, {config.n_val:,} to validate, "
-                        f"{config.n_test:,} held out, {config.size}&times;{config.size} px, {config.epochs} epochs, "
-                        f"batch {config.batch_size}, seed {config.seed}"),
+            ("size", f"{config.size_name()}: {config.n_train:,} training scenes, {config.n_val:,} to validate, "
+                     f"{config.n_test:,} held out, {config.size}&times;{config.size} px, {config.epochs} epochs, "
+                     f"batch {config.batch_size}, seed {config.seed}"),
             ("scenes", f"Fashion-MNIST garments (pixels &ge; {config.threshold}) on noise, stripes and "
                        "scikit-image's brick, grass and gravel photos; binary masks"),
             ("garments", html.escape(source.get("description", ""))),
@@ -567,17 +575,18 @@ def run_card(config: SegmentConfig, source: Mapping, record: Mapping | None = No
     rows.append(time_row(record))
     full = SegmentConfig()
     warnings = []
-    if config.n_train < full.n_train or config.epochs < full.epochs:
-        warnings.append(f"<b>Quick profile.</b> {config.n_train:,} training scenes and {config.epochs} epochs "
-                        f"instead of {full.n_train:,} and {full.epochs}: the U-Net here is half-trained, and "
-                        "its scores are lower than the full-size ones in the committed record.")
+    if not config.full_size():
+        warnings.append(f"<b>{config.size_name().capitalize()}.</b> {config.n_train:,} training scenes and "
+                        f"{config.epochs} epochs instead of {full.n_train:,} and {full.epochs} (the committed "
+                        "full-size record, at the end): the U-Net here is half-trained, and its scores are lower. "
+                        f"{FULL_SIZE_HOW} to train at full size.")
     if not source.get("official"):
         warnings.append(f"<b>Garments:</b> {html.escape(source.get('description', ''))}.")
     cores = re.search(r"(\d+) cores", env["device"])
     device = f"{cores.group(1)} CPU cores" if env["device"].startswith("CPU") and cores else env["device"]
     label = "Record " + html.escape(str(record.get("name", ""))) if record else "Run"
     line = f"<b>{label}:</b> " + " &middot; ".join(
-        [f"{config.profile} profile", f"{config.n_train:,} scenes &times; {config.epochs} epochs",
+        [config.size_name(), f"{config.n_train:,} scenes &times; {config.epochs} epochs",
          "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST copy", html.escape(device)])
     return card_html(rows, line, warnings)
 

@@ -12,8 +12,9 @@ epochs of cifar_lessons.fashion.FashionConfig. Each run is written as a record o
 made it; history.json; metrics.json) straight into results/<name>/, replacing an earlier record there;
 no model is kept. Keras prints one line per epoch; the end prints each test accuracy and wall time.
 
-``--profile quick --out /tmp/somewhere`` tries the script in a few minutes; results/ takes only
-full-size runs.
+Full size whatever CIFAR_LESSONS_FULL_SIZE says (book builds train at a small build size and show
+this record). ``--profile quick --out /tmp/somewhere`` tries the script at the build size in a minute
+or two; results/ takes only full-size runs.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("models", nargs="*", help="dense, cnn or both (the default)")
-    parser.add_argument("--profile", default="seed", help="seed (full size, the default) or quick (a try-out)")
+    parser.add_argument("--profile", default="seed",
+                        help="seed (full size, the default) or quick (a try-out at the book's build size)")
     parser.add_argument("--out", default=str(REPO / "results"), help="folder of the record folders (default results/)")
     args = parser.parse_args(argv)
     models = args.models or ["dense", "cnn"]
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     from cifar_lessons.results import measured_by
 
     try:
-        config = fashion.fashion_config(args.profile, env={})
+        config = fashion.fashion_config(args.profile, full_size=args.profile != "quick", env={})
         if config != fashion.FashionConfig(profile=config.profile) and out.resolve() == (REPO / "results").resolve():
             parser.error("results/ holds full-size runs only; give --out for a quick try-out")
         made_by = measured_by("measure_fashion.py", argv)

@@ -14,8 +14,9 @@ the record says which it was and where its weights came from. Written as three s
 record there; no model is kept. Keras prints one line per epoch; the end prints the test accuracy
 and the wall time.
 
-``--profile quick --out /tmp/somewhere`` tries the script in a few minutes; results/ takes only
-full-size runs.
+Full size whatever CIFAR_LESSONS_FULL_SIZE says (book builds train at a small build size and show
+this record). ``--profile quick --out /tmp/somewhere`` tries the script at the build size in a minute
+or two; results/ takes only full-size runs.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ sys.path.insert(0, str(REPO))
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", default="seed", help="seed (full size, the default) or quick (a try-out)")
+    parser.add_argument("--profile", default="seed",
+                        help="seed (full size, the default) or quick (a try-out at the book's build size)")
     parser.add_argument("--out", default=str(REPO / "results"), help="folder of the record folder (default results/)")
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     from cifar_lessons.results import measured_by
 
     try:
-        config = ft.transfer_config(args.profile)
+        config = ft.transfer_config(args.profile, full_size=args.profile != "quick")
         if not config.full_size() and out.resolve() == (REPO / "results").resolve():
             parser.error("results/ holds full-size runs only; give --out for a quick try-out")
         made_by = measured_by("measure_fashion_transfer.py", argv, env=("CIFAR_LESSONS_BACKBONE", "CIFAR_LESSONS_WEIGHTS"))

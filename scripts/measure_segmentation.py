@@ -7,6 +7,10 @@ Run from a clean checkout of a commit, under the shared measurement lock (see HE
 It builds the scenes (Fashion-MNIST garments on textured backgrounds), trains the U-Net,
 scores it and Otsu's threshold on the held-out scenes, and writes record.json, history.json,
 metrics.json and predictions.png (held-out scenes: good ones and the worst). No model is kept.
+
+Full size whatever CIFAR_LESSONS_FULL_SIZE says (book builds train at a small build size and show
+this record). ``--profile quick --out /tmp/somewhere`` tries the script at the build size in a minute;
+results/ takes only full-size runs.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ sys.path.insert(0, str(REPO))
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", default="seed", help="seed (full size, the default) or quick (a try-out)")
+    parser.add_argument("--profile", default="seed",
+                        help="seed (full size, the default) or quick (a try-out at the book's build size)")
     parser.add_argument("--out", default=str(REPO / "results"), help="folder of the record folder (default results/)")
     args = parser.parse_args(argv)
     out = Path(args.out)
@@ -34,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     from cifar_lessons.results import measured_by
 
     try:
-        config = sg.segment_config(args.profile, env={})
+        config = sg.segment_config(args.profile, full_size=args.profile != "quick", env={})
         if config != sg.SegmentConfig(profile=config.profile) and out.resolve() == (REPO / "results").resolve():
             parser.error("results/ holds full-size runs only; give --out for a quick try-out")
         made_by = measured_by("measure_segmentation.py", argv)

@@ -141,11 +141,30 @@ def test_evaluate_reports_every_class_and_best_class_only_from_the_same_outputs(
     assert set(run.metrics["ap50_per_class_best_class_only"]) == set(run.metrics["ap50_per_class"])
 
 
-def test_profile_sets_the_size_and_an_unknown_one_names_the_variable():
-    assert d.detector_config(env={"CIFAR_LESSONS_PROFILE": "quick"}).n_train < CONFIG.n_train
-    assert d.detector_config(env={}).n_train == CONFIG.n_train
+@pytest.mark.parametrize("profile", ["quick", "seed", "better"])
+def test_every_profile_trains_the_build_size_and_full_size_is_asked_for(profile):
+    c = d.detector_config(profile, env={})
+    assert (c.n_train, c.n_test, c.epochs) == (5000, 300, 5) and c.profile == profile and not c.full_size()
+    full = d.detector_config(profile, full_size=True, env={})
+    assert full == d.DetectorConfig(profile=profile) and full.full_size()
+    assert d.detector_config(profile, env={"CIFAR_LESSONS_FULL_SIZE": "1"}) == full
+
+
+def test_an_unknown_profile_or_full_size_value_names_its_variable():
+    assert d.detector_config(env={}).profile == "seed"
     with pytest.raises(ConfigError, match="CIFAR_LESSONS_PROFILE"):
         d.detector_config(env={"CIFAR_LESSONS_PROFILE": "huge"})
+    with pytest.raises(ConfigError, match="CIFAR_LESSONS_FULL_SIZE"):
+        d.detector_config(env={"CIFAR_LESSONS_FULL_SIZE": "2"})
+
+
+def test_the_run_card_warns_at_the_build_size_only():
+    source = {"official": True, "description": "Debian's copy"}
+    small = d.run_card(d.detector_config(env={}), source).data
+    assert "<b>Build size.</b>" in small and "CIFAR_LESSONS_FULL_SIZE=1" in small
+    assert "<b>Run:</b> build size &middot;" in small and "Not the real result" in small
+    full = d.run_card(d.detector_config(full_size=True, env={}), source).data
+    assert "Not the real result" not in full and "<b>Run:</b> full size &middot;" in full
 
 
 def test_the_loss_is_small_for_the_target_itself_and_large_for_the_wrong_class():

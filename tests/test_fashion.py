@@ -99,20 +99,24 @@ def test_scale_gives_float32_in_zero_one_with_a_channel_axis():
         fashion.scale(x.astype(np.float32))
 
 
-@pytest.mark.parametrize("profile, expected", [
-    ("quick", (10_000, 2, 2)), ("seed", (60_000, 30, 15)), ("better", (60_000, 30, 15)),
-])
-def test_profile_sets_images_and_epochs(profile, expected):
+@pytest.mark.parametrize("profile", ["quick", "seed", "better"])
+def test_every_profile_trains_the_build_size_and_full_size_is_asked_for(profile):
     c = fashion.fashion_config(profile, env={})
-    assert (c.n, c.dense_epochs, c.cnn_epochs) == expected and c.profile == profile
+    assert (c.n, c.dense_epochs, c.cnn_epochs) == (10_000, 2, 2) and c.profile == profile
+    assert not c.full_size() and c.size_name() == "build size"
+    full = fashion.fashion_config(profile, full_size=True, env={})
+    assert full == fashion.FashionConfig(profile=profile) and (full.n, full.dense_epochs, full.cnn_epochs) == (60_000, 30, 15)
+    assert fashion.fashion_config(profile, env={"CIFAR_LESSONS_FULL_SIZE": "1"}) == full
 
 
 def test_profile_comes_from_the_books_variable_and_names_it_when_wrong():
     assert fashion.fashion_config(env={}).profile == "seed"
-    assert fashion.fashion_config(env={"CIFAR_LESSONS_PROFILE": "quick"}).n == 10_000
-    assert fashion.fashion_config("seed", env={"CIFAR_LESSONS_PROFILE": "quick"}).n == 60_000
+    assert fashion.fashion_config(env={"CIFAR_LESSONS_PROFILE": "quick"}).profile == "quick"
+    assert fashion.fashion_config("seed", env={"CIFAR_LESSONS_PROFILE": "quick"}).profile == "seed"
     with pytest.raises(ConfigError, match="unknown profile 'fast'.*CIFAR_LESSONS_PROFILE"):
         fashion.fashion_config(env={"CIFAR_LESSONS_PROFILE": "fast"})
+    with pytest.raises(ConfigError, match="CIFAR_LESSONS_FULL_SIZE='maybe'"):
+        fashion.fashion_config(env={"CIFAR_LESSONS_FULL_SIZE": "maybe"})
 
 
 # --------------------------------------------------------------------------- the loader
@@ -178,7 +182,7 @@ def test_a_saved_run_is_a_small_committable_record(tmp_path):
     assert fashion.committed_runs(tmp_path) == {"dense": rec, "cnn": None}
     table = fashion.comparison_table({"dense": run}, config, fashion.committed_runs(tmp_path))
     assert list(table["test accuracy"])[-1] == "not measured yet"
-    assert list(table["from"]) == ["this build (seed, n = 40)", "full size: results/fashion-dense",
+    assert list(table["from"]) == ["this build (reduced size, n = 40)", "full size: results/fashion-dense",
                                    "full size: results/fashion-cnn"]
 
 
@@ -191,12 +195,13 @@ def test_an_incomplete_committed_record_is_an_error_not_a_missing_one(tmp_path):
         fashion.committed_runs(tmp_path)
 
 
-def test_the_run_card_warns_on_the_quick_profile_only():
+def test_the_run_card_warns_at_the_build_size_only():
     source = {"kind": "debian-copy", "official": True, "sha256": "ab" * 32, "description": "Debian's copy"}
-    quick = fashion.run_card(fashion.fashion_config("quick", env={}), source).data
-    full = fashion.run_card(fashion.fashion_config("seed", env={}), source).data
-    assert "run-card" in quick and "Not the real result" in quick and "Quick profile" in quick
-    assert "run-card" in full and "Not the real result" not in full
+    small = fashion.run_card(fashion.fashion_config("seed", env={}), source).data
+    full = fashion.run_card(fashion.fashion_config("seed", full_size=True, env={}), source).data
+    assert "run-card" in small and "Not the real result" in small and "<b>Build size.</b>" in small
+    assert "CIFAR_LESSONS_FULL_SIZE=1" in small and "<b>Run:</b> build size &middot;" in small
+    assert "run-card" in full and "Not the real result" not in full and "<b>Run:</b> full size &middot;" in full
 
 
 def test_grey_images_are_drawn_in_grey():

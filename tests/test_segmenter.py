@@ -97,12 +97,31 @@ def test_a_perfect_prediction_scores_one_and_otsu_on_noise_does_not():
     assert empty["iou_per_class"]["garment"] == 0.0 and empty["pixel_accuracy"] > 0.5  # accuracy flatters
 
 
+@pytest.mark.parametrize("profile", ["quick", "seed", "better"])
+def test_every_profile_trains_the_build_size_and_full_size_is_asked_for(profile):
+    c = sg.segment_config(profile, env={})
+    assert (c.n_train, c.n_val, c.n_test, c.epochs) == (800, 200, 300, 3) and c.profile == profile
+    assert not c.full_size()
+    full = sg.segment_config(profile, full_size=True, env={})
+    assert full == sg.SegmentConfig(profile=profile) and full.full_size()
+    assert sg.segment_config(profile, env={"CIFAR_LESSONS_FULL_SIZE": "TRUE"}) == full
+
+
 def test_profiles_and_their_variable():
-    assert sg.segment_config(env={}) == sg.SegmentConfig()
-    quick = sg.segment_config(env={"CIFAR_LESSONS_PROFILE": "quick"})
-    assert quick.n_train < sg.SegmentConfig().n_train and quick.epochs < sg.SegmentConfig().epochs
+    assert sg.segment_config(env={}).profile == "seed"
     with pytest.raises(ConfigError, match="CIFAR_LESSONS_PROFILE"):
         sg.segment_config(env={"CIFAR_LESSONS_PROFILE": "fast"})
+    with pytest.raises(ConfigError, match="CIFAR_LESSONS_FULL_SIZE"):
+        sg.segment_config(env={"CIFAR_LESSONS_FULL_SIZE": "full"})
+
+
+def test_the_run_card_warns_at_the_build_size_only():
+    source = {"official": True, "description": "Debian's copy"}
+    small = sg.run_card(sg.segment_config(env={}), source).data
+    assert "<b>Build size.</b>" in small and "CIFAR_LESSONS_FULL_SIZE=1" in small
+    assert "<b>Run:</b> build size &middot;" in small and "Not the real result" in small
+    full = sg.run_card(sg.segment_config(full_size=True, env={}), source).data
+    assert "Not the real result" not in full and "<b>Run:</b> full size &middot;" in full
 
 
 # --------------------------------------------------------------------------- classical

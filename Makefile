@@ -3,7 +3,7 @@
 #   make test   run the test suite
 # The run the book executes is chosen by the same variables as the command line:
 #   CIFAR_LESSONS_PROFILE (seed|quick|better), CIFAR_LESSONS_DATA, CIFAR_LESSONS_WEIGHTS, CIFAR_LESSONS_BACKBONE,
-#   and CIFAR_LESSONS_FULL_SIZE=1 to train chapters 00b, 00c, 09 and 10 at full size too (about 40 min more)
+#   and CIFAR_LESSONS_FULL_SIZE=1 to train chapters 00b, 00c, 09 and 10 at full size too (about 30 min more)
 # e.g. offline:  make site CIFAR_LESSONS_PROFILE=quick CIFAR_LESSONS_DATA=../shared/data/cifar10-jpeg.tar.gz CIFAR_LESSONS_WEIGHTS=none
 
 SHELL := /bin/bash

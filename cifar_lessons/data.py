@@ -14,6 +14,7 @@ Sources, chosen by :func:`load_cifar10`:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -158,7 +159,8 @@ def _load_keras_download():
     import keras
 
     try:
-        (x_tr, y_tr), (x_te, y_te) = keras.datasets.cifar10.load_data()
+        with keras_cache_lock():
+            (x_tr, y_tr), (x_te, y_te) = keras.datasets.cifar10.load_data()
     except Exception as exc:  # network failures surface as plain Exception from get_file
         raise DataError(
             f"could not download CIFAR-10 with Keras ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
@@ -363,6 +365,31 @@ def keras_home() -> Path:
     return Path(config.keras_home())
 
 
+@contextlib.contextmanager
+def keras_cache_lock():
+    """Let one loader at a time write to and read from Keras's dataset cache.
+
+    ``make site`` executes two chapters at once (``scripts/execute_chapters.py``), and Keras 3's
+    ``get_file`` extracts CIFAR-10's archive again on every call: two kernels loading at once
+    would read a folder the other is rewriting (Fashion-MNIST's files are copied into the same
+    cache). An exclusive lock on a file beside the datasets makes them take turns. Without
+    ``fcntl`` (Windows) there is no lock, and no parallel build either.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on Linux or macOS
+        yield
+        return
+    folder = keras_home() / "datasets"
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".cifar_lessons.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 #: Where Debian's ``dataset-fashion-mnist`` package puts the original files.
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_FILES = (
@@ -420,7 +447,13 @@ def load_fashion_mnist_with_source(*, local_dir: str | os.PathLike | None = None
     Keras's cache (now or by an earlier run). Either way the files' contents are checked against
     the official ones, so ``official`` is true only for the real dataset. Nothing else is ever
     tried: with neither the local files nor a network, this raises a one-line :class:`DataError`.
+    One loader at a time uses Keras's cache (:func:`keras_cache_lock`).
     """
+    with keras_cache_lock():
+        return _fashion_mnist_with_source(local_dir)
+
+
+def _fashion_mnist_with_source(local_dir: str | os.PathLike | None):
     import keras
 
     local = Path(local_dir) if local_dir is not None else DEBIAN_FASHION_MNIST

@@ -19,8 +19,10 @@ outputs instead of executing again; ``scripts/build_slides.py`` reads the decks 
 Run for every chapter (no names given), it empties the cache first, so every build runs every
 chapter and no output is stale: not one made with another profile, data or weights.
 
-A chapter that fails does not stop the others (as ``--keep-going``): the script prints each
-failure's traceback, then one line per failed chapter, and exits 1 without caching it.
+A chapter that fails does not stop the others (as ``--keep-going``), except the shared run's later
+chapters, which are not executed; the script prints each failure's traceback, then one line per
+chapter that failed or was not executed, and exits 1; nothing failed is cached, so ``make site``
+stops before building the book.
 
     .venv/bin/python scripts/execute_chapters.py            # every chapter in _toc.yml
     .venv/bin/python scripts/execute_chapters.py --jobs 1   # one at a time, in book order
@@ -30,10 +32,12 @@ failure's traceback, then one line per failed chapter, and exits 1 without cachi
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -67,9 +71,12 @@ def lanes(toc: dict, jobs: int = 2, only: list[str] | None = None) -> list[list[
 
 
 def last_line(err: BaseException) -> str:
-    """The error's last line without the terminal's colours: ``ValueError: the data folder is empty``."""
-    lines = re.sub(r"\x1b\[[0-9;]*m", "", str(err)).strip().splitlines()
-    return lines[-1] if lines else type(err).__name__
+    """One plain line for an error: ``ValueError: the data folder is empty`` for a cell's error (its
+    name and value), else the message's first line (a timeout, a kernel that died); no terminal colours."""
+    ename = getattr(err, "ename", None)
+    text = f"{ename}: {getattr(err, 'evalue', '')}" if ename else str(err)
+    lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", text).splitlines() if line.strip()]
+    return lines[0] if lines else type(err).__name__
 
 
 def execute_config() -> dict:
@@ -87,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     from jupyter_cache.base import CacheBundleIn
     from jupyter_cache.executors.utils import single_nb_execution
 
+    # What `make site` gives the chapters, for a run without make (one chapter, say): Keras's
+    # epoch lines rather than progress bars, runs kept under _build/, less TensorFlow start-up log.
+    os.environ.setdefault("CIFAR_LESSONS_BUILD", "1")
+    os.environ.setdefault("CIFAR_LESSONS_RUNS", str(REPO / "_build" / "runs"))
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     settings = execute_config()
     if settings.get("allow_errors"):
         sys.exit("error: _config.yml allows errors; this script never caches a failed chapter")
@@ -102,34 +114,52 @@ def main(argv: list[str] | None = None) -> int:
         with lock:
             print(f"{time.perf_counter() - start:6.0f} s  {text}", flush=True)
 
-    def run(chapter: str) -> None:
+    def run(chapter: str) -> bool:
         path = REPO / chapter
-        nb = nbformat.read(path, as_version=4)
         say(f"{chapter}: executing")
-        result = single_nb_execution(nb, cwd=str(path.parent), timeout=settings["timeout"], allow_errors=False)
-        if result.err is not None:
-            say(f"{chapter}: FAILED after {result.time:.0f} s")
+        began = time.perf_counter()
+        try:
+            nb = nbformat.read(path, as_version=4)
+            result = single_nb_execution(nb, cwd=str(path.parent), timeout=settings["timeout"], allow_errors=False)
+            err, trace = result.err, result.exc_string
+        except Exception as exc:  # not a cell's error: a kernel that died or never started, say
+            err, trace = exc, traceback.format_exc()
+        if err is not None:
+            say(f"{chapter}: FAILED after {time.perf_counter() - began:.0f} s")
             with lock:
-                print(result.exc_string, file=sys.stderr, flush=True)
-                failed.append((chapter, last_line(result.err)))
-            return
+                print(trace, file=sys.stderr, flush=True)
+                failed.append((chapter, last_line(err)))
+            return False
         with lock:  # one writer at a time: the cache is an SQLite database
             cache.cache_notebook_bundle(CacheBundleIn(nb, str(path), data={"execution_seconds": result.time}),
                                         check_validity=False, overwrite=True)
         say(f"{chapter}: executed in {result.time:.1f} s")
+        return True
 
-    def run_lane(lane: list[str]) -> None:
-        for chapter in lane:
-            run(chapter)
+    def run_job(job: list[str]) -> None:
+        for i, chapter in enumerate(job):
+            if not run(chapter):
+                # The shared run's later chapters would quietly redo the failed one's training.
+                with lock:
+                    failed.extend((later, f"not executed: {chapter} failed before it") for later in job[i + 1:])
+                return
 
     work = lanes(yaml.safe_load((REPO / "_toc.yml").read_text()), args.jobs, args.chapters)
-    with ThreadPoolExecutor(args.jobs) as pool:
-        for future in [pool.submit(run_lane, lane) for lane in work]:
+    pool = ThreadPoolExecutor(args.jobs)
+    futures = [pool.submit(run_job, job) for job in work]
+    try:
+        for future in futures:
             future.result()
+    except KeyboardInterrupt:
+        # The kernels run in sessions of their own; they stop when this process ends.
+        print("\nexecute: interrupted", file=sys.stderr, flush=True)
+        os._exit(130)
+    pool.shutdown()
     total = time.perf_counter() - start
     if failed:
         for chapter, line in failed:
-            print(f"error: {chapter} failed: {line}", file=sys.stderr)
+            print(f"error: {chapter} failed: {line}" if not line.startswith("not executed") else
+                  f"error: {chapter} {line}", file=sys.stderr)
         return 1
     print(f"execute: {sum(map(len, work))} chapters in {total:.0f} s, {args.jobs} at a time")
     return 0

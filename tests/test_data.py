@@ -204,3 +204,45 @@ def test_fashion_mnist_incomplete_local_files(tmp_path, monkeypatch):
     (tmp_path / "debian").mkdir()
     with pytest.raises(DataError, match="lacks the Fashion-MNIST files"):
         load_fashion_mnist(local_dir=tmp_path / "debian")
+
+
+def _held_by_another(lock_file) -> bool:
+    """True when some other open file holds an exclusive lock on ``lock_file`` (a second process would wait)."""
+    import fcntl
+
+    with open(lock_file, "a") as other:
+        try:
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(other, fcntl.LOCK_UN)
+        return False
+
+
+def test_keras_loaders_hold_the_cache_lock_while_keras_reads_so_two_chapters_take_turns(tmp_path, monkeypatch):
+    # make site executes two chapters at once, and Keras re-extracts CIFAR-10's archive on every call.
+    import keras
+    from keras.src.backend import config
+
+    monkeypatch.setattr(config, "_KERAS_DIR", str(tmp_path / "keras_home"))
+    monkeypatch.delenv("CIFAR_LESSONS_DATA", raising=False)
+    lock = tmp_path / "keras_home" / "datasets" / ".cifar_lessons.lock"
+    seen = []
+    x, y = np.zeros((12, 32, 32, 3), np.uint8), np.arange(12).reshape(-1, 1) % 10
+
+    def cifar():
+        seen.append(("cifar10", lock.exists() and _held_by_another(lock)))
+        return (x, y), (x[:4], y[:4])
+
+    def fashion():
+        seen.append(("fashion", lock.exists() and _held_by_another(lock)))
+        g = np.zeros((5, 28, 28), np.uint8)
+        return (g, np.zeros(5, np.uint8)), (g, np.zeros(5, np.uint8))
+
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", cifar)
+    monkeypatch.setattr(keras.datasets.fashion_mnist, "load_data", fashion)
+    load_cifar10(n=10)
+    with pytest.raises(FileNotFoundError):  # Keras "read" files that are not in its cache: only the lock matters here
+        load_fashion_mnist(local_dir=tmp_path / "nowhere")
+    assert seen == [("cifar10", True), ("fashion", True)]
+    assert not _held_by_another(lock), "the lock is released afterwards"

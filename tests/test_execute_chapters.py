@@ -53,20 +53,22 @@ def notebook(path: Path, *sources: str) -> None:
 
 @pytest.fixture
 def book(tmp_path, monkeypatch):
-    """A two-chapter book in tmp_path: one chapter in the shared run's part, one that fails, in another."""
+    """A small book in tmp_path. The shared run's part: a chapter that fails, then one that needs it;
+    another part: a chapter that works and one that outlives the cell timeout."""
     (tmp_path / "_toc.yml").write_text(yaml.safe_dump({"format": "jb-book", "root": "intro", "parts": [
-        {"caption": ec.SHARED_RUN_PARTS[0], "chapters": [{"file": "book/a.ipynb"}]},
-        {"caption": "Other", "chapters": [{"file": "book/b.ipynb"}]}]}))
-    (tmp_path / "_config.yml").write_text(yaml.safe_dump({"execute": {"timeout": 60, "allow_errors": False}}))
+        {"caption": ec.SHARED_RUN_PARTS[0], "chapters": [{"file": "book/b.ipynb"}, {"file": "book/c.ipynb"}]},
+        {"caption": "Other", "chapters": [{"file": "book/a.ipynb"}, {"file": "book/d.ipynb"}]}]}))
+    (tmp_path / "_config.yml").write_text(yaml.safe_dump({"execute": {"timeout": 3, "allow_errors": False}}))
     notebook(tmp_path / "book" / "a.ipynb", "print(6 * 7)")
     notebook(tmp_path / "book" / "b.ipynb", "raise ValueError('the data folder is empty')")
-    cache = tmp_path / "_build" / ".jupyter_cache"
+    notebook(tmp_path / "book" / "c.ipynb", "print('needs b')")
+    notebook(tmp_path / "book" / "d.ipynb", "import time\ntime.sleep(60)")
     monkeypatch.setattr(ec, "REPO", tmp_path)
-    monkeypatch.setattr(ec, "CACHE", cache)
+    monkeypatch.setattr(ec, "CACHE", tmp_path / "_build" / ".jupyter_cache")
     return tmp_path
 
 
-def test_a_failed_chapter_is_reported_in_one_line_not_cached_and_does_not_stop_the_other(book, capsys):
+def test_failures_are_one_line_each_never_cached_and_stop_only_the_shared_run(book, capsys):
     from jupyter_cache import get_cache
 
     # A stale copy from an earlier build (another profile, say) must not survive a full run.
@@ -75,10 +77,13 @@ def test_a_failed_chapter_is_reported_in_one_line_not_cached_and_does_not_stop_t
     assert len(get_cache(str(ec.CACHE)).list_cache_records()) == 1
 
     assert ec.main([]) == 1
-    err = capsys.readouterr().err
-    assert "error: book/b.ipynb failed: ValueError: the data folder is empty" in err.splitlines()
-    cache = get_cache(str(ec.CACHE))
-    cached = [Path(r.uri).name for r in cache.list_cache_records()]
+    out, err = capsys.readouterr()
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert errors[0] == "error: book/b.ipynb failed: ValueError: the data folder is empty"
+    assert "error: book/c.ipynb not executed: book/b.ipynb failed before it" in errors
+    assert "error: book/d.ipynb failed: A cell timed out while it was being executed, after 3 seconds." in errors
+    assert len(errors) == 3 and "book/c.ipynb: executing" not in out
+    cached = [Path(r.uri).name for r in get_cache(str(ec.CACHE)).list_cache_records()]
     assert cached == ["a.ipynb"]
 
     # The decks read the executed chapter from the same cache, outputs included.

@@ -48,7 +48,7 @@ from cifar_lessons import fashion, plots
 from cifar_lessons.book import progress_verbose, show_table
 from cifar_lessons.evaluate import confident_mistakes, top_confusions
 
-config = fashion.fashion_config()  # the build size; full_size=True for the records' full size
+config = fashion.fashion_config()  # build size (full_size=True: full size)
 data = fashion.load(config)
 fashion.run_card(config, data.source.to_dict())
 

@@ -56,7 +56,7 @@ from cifar_lessons.book import backbone_name, progress_verbose, show_table
 from cifar_lessons.evaluate import top_confusions
 from cifar_lessons.models import describe_weights
 
-config = ft.transfer_config()  # the build size; full_size=True for the record's full size
+config = ft.transfer_config()  # build size (full_size=True: full size)
 data = fashion.load(fashion.FashionConfig(profile=config.profile, n=config.n))
 weights = describe_weights(config.weights, config.backbone)
 ft.run_card(config, data.source.to_dict(), weights)

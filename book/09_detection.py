@@ -50,7 +50,7 @@ from cifar_lessons.book import progress_verbose, show_table
 from cifar_lessons.data import FASHION_MNIST_CLASS_NAMES as CLASSES
 from cifar_lessons.fashion import layer_table
 
-config = detector.detector_config()  # the build size; full_size=True for the record's full size
+config = detector.detector_config()  # build size (full_size=True: full size)
 train_scenes, val_scenes, test_scenes, source = detector.load_scenes(config)
 detector.run_card(config, source)
 

@@ -51,7 +51,7 @@ from scipy import ndimage
 from cifar_lessons import plots, segmenter, vision
 from cifar_lessons.book import progress_verbose, show_table
 
-config = segmenter.segment_config()  # the build size; full_size=True for the record's full size
+config = segmenter.segment_config()  # build size (full_size=True: full size)
 scenes = segmenter.build_scenes(config)  # Fashion-MNIST garments on textures, masks known exactly
 photos = vision.sample_photos(["coins", "astronaut"])  # ship inside scikit-image: no download
 segmenter.run_card(config, scenes.source)

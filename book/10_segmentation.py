@@ -52,8 +52,8 @@ from cifar_lessons import plots, segmenter, vision
 from cifar_lessons.book import progress_verbose, show_table
 
 config = segmenter.segment_config()  # build size (full_size=True: full size)
-scenes = segmenter.build_scenes(config)  # Fashion-MNIST garments on textures, masks known exactly
-photos = vision.sample_photos(["coins", "astronaut"])  # ship inside scikit-image: no download
+scenes = segmenter.build_scenes(config)  # garments on textures, exact masks
+photos = vision.sample_photos(["coins", "astronaut"])  # from scikit-image
 segmenter.run_card(config, scenes.source)
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -180,6 +180,12 @@ def test_readme_build_times_are_the_committed_build_logs():
     row = next(r for k, r in rows.items() if "at full size, one at a time" in k)
     assert f"| {sum(old.values()):,.0f} s | {site_seconds('site_build_seed_485ef92.txt'):,} s (43 min) |" in row, row
 
+    full, (full_exec, jobs) = site_seconds("site_build_seed_full_size.txt"), executed("site_build_seed_full_size.txt")
+    assert set(chapter_seconds("site_build_seed_full_size.txt")) == chapters and jobs == 2
+    row = next(r for k, r in rows.items() if "CIFAR_LESSONS_FULL_SIZE=1" in k)
+    assert f"| {full_exec:,} s, two at a time | {full:,} s ({full / 60:.0f} min) |" in row, row
+    assert f"the last row's {full / 60:.0f}-minute build ({full:,} s two at a time" in flat
+
     # The sizes the text gives are the code's: the build size, and the full size in brackets.
     from cifar_lessons import detector, fashion, fashion_transfer, segmenter
 

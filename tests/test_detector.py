@@ -158,15 +158,6 @@ def test_an_unknown_profile_or_full_size_value_names_its_variable():
         d.detector_config(env={"CIFAR_LESSONS_FULL_SIZE": "2"})
 
 
-def test_the_run_card_warns_at_the_build_size_only():
-    source = {"official": True, "description": "Debian's copy"}
-    small = d.run_card(d.detector_config(env={}), source).data
-    assert "<b>Build size.</b>" in small and "CIFAR_LESSONS_FULL_SIZE=1" in small
-    assert "<b>Run:</b> build size &middot;" in small and "Not the real result" in small
-    full = d.run_card(d.detector_config(full_size=True, env={}), source).data
-    assert "Not the real result" not in full and "<b>Run:</b> full size &middot;" in full
-
-
 def test_the_loss_is_small_for_the_target_itself_and_large_for_the_wrong_class():
     keras = pytest.importorskip("keras")
     target = d.encode([[20, 40, 44, 56]], [7], CONFIG)[None].astype(np.float32)  # cell (6, 4), offsets 0

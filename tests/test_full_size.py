@@ -83,6 +83,16 @@ def _record(name: str):
     return check(path)
 
 
+@pytest.mark.parametrize("module, make", [(detector, detector.detector_config), (sg, sg.segment_config)])
+def test_the_detection_and_segmentation_cards_warn_at_the_build_size_only(module, make):
+    source = {"official": True, "description": "Debian's copy"}
+    small = module.run_card(make(env={}), source).data
+    assert "<b>Build size.</b>" in small and "CIFAR_LESSONS_FULL_SIZE=1" in small
+    assert "<b>Run:</b> build size &middot;" in small and "Not the real result" in small
+    full = module.run_card(make(full_size=True, env={}), source).data
+    assert "Not the real result" not in full and "<b>Run:</b> full size &middot;" in full
+
+
 @pytest.mark.parametrize("chapter, name", [(c, n) for c, (*_, names) in CHAPTERS.items() for n in names])
 def test_a_committed_records_card_says_full_size_and_warns_of_nothing(chapter, name):
     """Records made before the build size existed say profile "seed" and hold full-size values: full size."""

@@ -115,15 +115,6 @@ def test_profiles_and_their_variable():
         sg.segment_config(env={"CIFAR_LESSONS_FULL_SIZE": "full"})
 
 
-def test_the_run_card_warns_at_the_build_size_only():
-    source = {"official": True, "description": "Debian's copy"}
-    small = sg.run_card(sg.segment_config(env={}), source).data
-    assert "<b>Build size.</b>" in small and "CIFAR_LESSONS_FULL_SIZE=1" in small
-    assert "<b>Run:</b> build size &middot;" in small and "Not the real result" in small
-    full = sg.run_card(sg.segment_config(full_size=True, env={}), source).data
-    assert "Not the real result" not in full and "<b>Run:</b> full size &middot;" in full
-
-
 # --------------------------------------------------------------------------- classical
 def test_watershed_splits_two_touching_discs():
     yy, xx = np.mgrid[:40, :60]

@@ -62,20 +62,22 @@ NOT_COMMITTED = ("model.keras", "predictions.npz")
 
 def results_root() -> Path:
     """Where the committed records are: ``$CIFAR_LESSONS_RESULTS``, the checkout's ``results/``,
-    or, in an installed package (Colab), its copy ``cifar_lessons.measured``."""
+    or, in an installed package (Colab), its copy ``cifar_lessons/measured``.
+
+    The installed copy is found beside this file, not through ``importlib.resources``: the records'
+    folder holds no Python, so it installs as a namespace package, whose ``files()`` is a
+    ``MultiplexedPath`` that is not a folder (``tests/test_installed_wheel.py``).
+    """
     if os.environ.get(ENV_RESULTS):
         return Path(os.path.expanduser(os.environ[ENV_RESULTS]))
-    checkout = Path(__file__).resolve().parent.parent / "results"
-    if checkout.is_dir():
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "results"
+    if checkout.is_dir() and (here.parent / "pyproject.toml").is_file():
         return checkout
-    from importlib import resources
-
-    try:
-        return Path(str(resources.files("cifar_lessons.measured")))
-    except ModuleNotFoundError:
-        raise RecordError("the committed results are missing: no results/ beside the package and no "
-                          f"cifar_lessons.measured; set {ENV_RESULTS} to a folder of run records") from None
-
+    if (here / "measured").is_dir():
+        return here / "measured"
+    raise RecordError("the committed results are missing: no results/ beside the package and no "
+                      f"cifar_lessons/measured; set {ENV_RESULTS} to a folder of run records")
 
 
 def committed_record(name: str, check, root: str | os.PathLike | None = None):

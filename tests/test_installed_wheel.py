@@ -1,0 +1,102 @@
+"""The package as Colab gets it: a wheel installed into a fresh environment, not this checkout.
+
+Every other test imports ``cifar_lessons`` from the repository (an editable install), where the
+committed records sit beside the package in ``results/``. A student's notebook installs a wheel,
+in which the records are the subpackage ``cifar_lessons.measured``. This test builds that wheel,
+installs it into a new virtual environment outside the repository, and reads every committed
+record through the functions the chapters call, from a folder that has no ``results/`` in sight.
+
+The new environment borrows the heavy libraries (TensorFlow, pandas, ...) from this one through a
+``.pth`` line rather than installing them again: only ``cifar_lessons`` itself comes from the wheel,
+and the check below proves that the copy imported is the installed one.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import sysconfig
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+RECORDS = sorted(p.name for p in (REPO / "results").iterdir() if (p / "record.json").is_file())
+
+# What the chapters call to show committed records, one call per family of record.
+READ_EVERY_RECORD = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    import cifar_lessons
+    from cifar_lessons import detector, fashion, fashion_transfer, grad_cam_study, results, segmenter
+
+    root = results.results_root()
+    found = {}
+    for step in results.LADDER + results.EXTRA:
+        found[step.record] = results.committed(step.record).metrics["accuracy"]
+    results.ladder_table()
+    for name, rec in fashion.committed_runs().items():
+        found[f"fashion-{name}"] = rec and rec["metrics"]["accuracy"]
+    rec = fashion_transfer.committed_run()
+    found[rec["name"]] = rec["metrics"]["accuracy"]
+    for rec in fashion_transfer.earlier_runs():
+        found[rec["name"]] = rec["metrics"]["accuracy"]
+    for name in (grad_cam_study.RECORD, grad_cam_study.TUNED):
+        found[name] = grad_cam_study.committed_study(name=name) is not None
+    found["detection-grid"] = detector.committed_run() is not None
+    found["segmentation-unet"] = segmenter.committed_run() is not None
+    print(json.dumps({"package": cifar_lessons.__file__, "root": str(root),
+                      "root_is_dir": Path(root).is_dir(), "found": found}))
+""")
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """A new virtual environment with the wheel built from this checkout installed in it; its python."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(REPO)],
+                           capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr[-2000:]
+    (wheel,) = (tmp / "dist").glob("cifar_lessons-*.whl")
+    venv = tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    # Borrow this environment's libraries, appended after the new site-packages (so the wheel wins).
+    (site / "borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    done = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return python
+
+
+def test_the_wheel_ships_every_committed_record():
+    """Guards the package data list: a record family missing from the wheel is invisible in Colab."""
+    # Built separately from the fixture so that a failure names the missing files.
+    tmp = Path(subprocess.run([sys.executable, "-c", "import tempfile; print(tempfile.mkdtemp())"],
+                              capture_output=True, text=True, check=True).stdout.strip())
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp), str(REPO)],
+                   check=True, capture_output=True, timeout=600)
+    (wheel,) = tmp.glob("cifar_lessons-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    committed = {f"cifar_lessons/measured/{p.relative_to(REPO / 'results')}" for p in (REPO / "results").rglob("*")
+                 if p.is_file() and p.suffix in (".json", ".png")}
+    assert committed, "no committed records found in results/"
+    assert sorted(committed - names) == []
+
+
+def test_the_installed_package_reads_every_committed_record(installed, tmp_path):
+    """From a folder outside the repository, as a Colab notebook runs: every record is found and read."""
+    done = subprocess.run([str(installed), "-c", READ_EVERY_RECORD], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert not out["package"].startswith(str(REPO)), f"imported the checkout, not the wheel: {out['package']}"
+    assert out["root_is_dir"], f"results_root() is not a folder: {out['root']}"
+    found = out["found"]
+    assert sorted(found) == RECORDS
+    assert all(found.values()), {k: v for k, v in found.items() if not v}

@@ -17,6 +17,7 @@ saved: a resumed augmented run sees other random crops than an uninterrupted one
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import time
@@ -135,24 +136,28 @@ class BackupAndResume(keras.callbacks.BackupAndRestore):
         super().on_train_end(logs)
 
 
-class StopOnNaN(keras.callbacks.TerminateOnNaN):
-    """``TerminateOnNaN`` raising at once, as a user-facing error, before the epoch is backed up."""
+class StopOnNaN(keras.callbacks.Callback):
+    """Stop at the first NaN or infinite loss with a user-facing error, before the epoch is backed up.
+
+    Keras's ``TerminateOnNaN`` only raises (rather than quietly stopping, which would let the
+    backup and the record keep a diverged model) from Keras 3.13 on, so the check is our own: the
+    same test on the same batch logs, on every Keras the book supports.
+    """
 
     def __init__(self):
-        super().__init__(raise_error=True)
+        super().__init__()
         self.epoch = 0
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
 
     def on_batch_end(self, batch, logs=None):
-        try:
-            super().on_batch_end(batch, logs)
-        except RuntimeError:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
             raise TrainingError(
                 f"training diverged: the loss became NaN or infinite in epoch {self.epoch + 1}, batch {batch + 1}; "
                 "the model is not a result, so no record was written (a lower learning rate usually helps)"
-            ) from None
+            )
 
 
 class _KillAfterEpoch(keras.callbacks.Callback):

@@ -14,6 +14,7 @@ and the check below proves that the copy imported is the installed one.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -53,14 +54,28 @@ READ_EVERY_RECORD = textwrap.dedent("""
 """)
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory) -> Path:
-    """A new virtual environment with the wheel built from this checkout installed in it; its python."""
-    tmp = tmp_path_factory.mktemp("wheel")
-    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(REPO)],
+def build_wheel(tmp: Path) -> Path:
+    """The wheel of this checkout, built from a copy of it: setuptools reuses a ``build/`` folder
+    left in the source tree, so a build in place could ship files that no longer exist."""
+    source = tmp / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "node_modules", "_build", "build", "dist", "runs", "*.egg-info", "__pycache__", "book"))
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(source)],
                            capture_output=True, text=True, timeout=600)
     assert built.returncode == 0, built.stderr[-2000:]
     (wheel,) = (tmp / "dist").glob("cifar_lessons-*.whl")
+    return wheel
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory, wheel) -> Path:
+    """A new virtual environment with the wheel built from this checkout installed in it; its python."""
+    tmp = tmp_path_factory.mktemp("venv")
     venv = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
@@ -74,14 +89,8 @@ def installed(tmp_path_factory) -> Path:
     return python
 
 
-def test_the_wheel_ships_every_committed_record():
+def test_the_wheel_ships_every_committed_record(wheel):
     """Guards the package data list: a record family missing from the wheel is invisible in Colab."""
-    # Built separately from the fixture so that a failure names the missing files.
-    tmp = Path(subprocess.run([sys.executable, "-c", "import tempfile; print(tempfile.mkdtemp())"],
-                              capture_output=True, text=True, check=True).stdout.strip())
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp), str(REPO)],
-                   check=True, capture_output=True, timeout=600)
-    (wheel,) = tmp.glob("cifar_lessons-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     committed = {f"cifar_lessons/measured/{p.relative_to(REPO / 'results')}" for p in (REPO / "results").rglob("*")
                  if p.is_file() and p.suffix in (".json", ".png")}

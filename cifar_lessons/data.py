@@ -359,10 +359,19 @@ def _decode_image(data: bytes, name: str) -> np.ndarray:
 
 # --------------------------------------------------------------------------- Fashion-MNIST
 def keras_home() -> Path:
-    """Keras's cache folder (``$KERAS_HOME`` or ``~/.keras``), where its downloads live."""
-    from keras.src.backend import config  # no public accessor; get_file uses this same value
+    """Keras's cache folder (``$KERAS_HOME`` or ``~/.keras``), where its downloads live.
 
-    return Path(config.keras_home())
+    Keras has no public accessor. Its private one is asked first, because ``get_file`` uses that
+    very value (fixed when Keras was imported); should it move, Keras's documented rule is used.
+    """
+    try:
+        from keras.src.backend.config import keras_home as private_keras_home
+    except ImportError:
+        if "KERAS_HOME" in os.environ:
+            return Path(os.environ["KERAS_HOME"])
+        base = os.path.expanduser("~")
+        return Path(base if os.access(base, os.W_OK) else "/tmp", ".keras")
+    return Path(private_keras_home())
 
 
 @contextlib.contextmanager

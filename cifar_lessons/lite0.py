@@ -528,11 +528,9 @@ def _umask() -> int:
 
 def default_cache_dir() -> Path:
     """Keras's own cache for application weights (``~/.keras/models`` unless KERAS_HOME)."""
-    try:
-        from keras.src.backend.config import keras_home
-    except ImportError:  # private in Keras 3; the same rule, should it move
-        return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
-    return Path(keras_home()) / "models"
+    from .data import keras_home
+
+    return keras_home() / "models"
 
 
 def imagenet_weights_path(cache_dir: str | os.PathLike | None = None) -> Path:

@@ -246,3 +246,24 @@ def test_keras_loaders_hold_the_cache_lock_while_keras_reads_so_two_chapters_tak
         load_fashion_mnist(local_dir=tmp_path / "nowhere")
     assert seen == [("cifar10", True), ("fashion", True)]
     assert not _held_by_another(lock), "the lock is released afterwards"
+
+
+def test_keras_home_follows_keras_own_rule_without_its_private_module(monkeypatch, tmp_path):
+    """The public fallback, should Keras move its private accessor: the same folder Keras uses."""
+    import builtins
+    from pathlib import Path
+
+    from keras.src.backend import config as keras_config
+
+    real_import = builtins.__import__
+
+    def no_private(name, *args, **kwargs):
+        if name == "keras.src.backend.config":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_private)
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    assert data_mod.keras_home() == Path(keras_config.keras_home())  # the default, ~/.keras here
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    assert data_mod.keras_home() == tmp_path / "kh"

@@ -23,7 +23,7 @@ export CIFAR_LESSONS_RUNS ?= $(CURDIR)/_build/runs
 export CIFAR_LESSONS_BUILD := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: site test setup sync clean
+.PHONY: site test setup sync clean compat
 
 NPM_STAMP := node_modules/.installed
 
@@ -64,7 +64,18 @@ site: setup
 	$(PY) scripts/build_slides.py
 	@echo "site: $(CURDIR)/_build/html/index.html"
 
-test: setup
+# A second environment on the oldest supported versions (Colab's 2025 TensorFlow and Keras), into
+# which tests/test_oldest_supported.py installs the package's wheel, as a notebook's first cell does.
+COMPAT_STAMP := .venv-compat/.installed
+compat: $(COMPAT_STAMP)
+
+$(COMPAT_STAMP): requirements-colab.txt
+	test -x .venv-compat/bin/python || python3 -m venv .venv-compat
+	.venv-compat/bin/python -m pip install -q --upgrade pip
+	.venv-compat/bin/python -m pip install -q -r requirements-colab.txt
+	touch $@
+
+test: setup compat
 	$(PY) -m pytest tests
 
 clean:

@@ -23,7 +23,7 @@ export CIFAR_LESSONS_RUNS ?= $(CURDIR)/_build/runs
 export CIFAR_LESSONS_BUILD := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: site test setup sync clean compat
+.PHONY: site test setup sync clean compat dist
 
 NPM_STAMP := node_modules/.installed
 
@@ -63,6 +63,12 @@ site: setup
 	.venv/bin/jupyter-book build . -W -n --keep-going
 	$(PY) scripts/build_slides.py
 	@echo "site: $(CURDIR)/_build/html/index.html"
+
+# The sdist and the wheel, as a release publishes them (from a copy of the sources, so nothing
+# stale in a build/ folder ships).
+dist: $(VENV_STAMP)
+	rm -rf _build/dist
+	$(PY) -m build --outdir _build/dist .
 
 # A second environment on the oldest supported versions (Colab's 2025 TensorFlow and Keras), into
 # which tests/test_oldest_supported.py installs the package's wheel, as a notebook's first cell does.

@@ -30,10 +30,25 @@ if "google.colab" in sys.modules:
         print(*(pip.stdout + pip.stderr).splitlines()[-20:], sep="\n")
         raise RuntimeError(f"pip could not install {SOURCE}: its last lines are above")
 
+# %% tags=["remove-cell"] slideshow={"slide_type": "skip"}
+# Colab only: set USE_DRIVE = True to keep the trained models in your Google Drive (Colab asks to connect it):
+# they then outlive this runtime and chapters 3-7 share them. Otherwise each chapter retrains what it needs.
+USE_DRIVE = False
+if USE_DRIVE:
+    from cifar_lessons.colab import use_drive
+    use_drive()
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 3. Training the head
 #
 # Phase 1 of the recipe: freeze the pretrained base, and train only the new head for 10 epochs.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
+# runtime type → T4 GPU*.
+# Phase 1 is cheap either way (34 s measured on a 2-core CPU, like Colab's); the GPU pays off in
+# chapter 4. To keep the head trained here for chapters 4 to 7, set `USE_DRIVE = True` in the second
+# cell first: it then goes to your Google Drive and outlives this runtime (see the introduction).
 
 # %%
 from cifar_lessons import plots
@@ -90,8 +105,10 @@ print(train_ds.element_spec)
 # `train_phase1` trains through the whole network instead.
 #
 # `train_phase1` also adds two Keras callbacks to `fit`: `BackupAndRestore`, which backs the head up
-# after every epoch (if Colab disconnects mid-training, running this cell again resumes after the last
-# finished epoch), and `TerminateOnNaN`, which stops training as soon as the loss stops being a number.
+# after every epoch, and `TerminateOnNaN`, which stops training as soon as the loss stops being a number.
+# If training stops midway (the cell is interrupted, or the kernel restarts), running this cell again
+# resumes after the last finished epoch. In Colab that holds while the runtime lives: a recycled
+# runtime erases its files, backups included, unless `USE_DRIVE = True` keeps them in Google Drive.
 
 # %% slideshow={"slide_type": "fragment"} tags=["slides-show-code"]
 history = train_phase1(config, data, model, verbose=progress_verbose(), resume=stage_backup(config, "head"))

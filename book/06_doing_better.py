@@ -30,11 +30,25 @@ if "google.colab" in sys.modules:
         print(*(pip.stdout + pip.stderr).splitlines()[-20:], sep="\n")
         raise RuntimeError(f"pip could not install {SOURCE}: its last lines are above")
 
+# %% tags=["remove-cell"] slideshow={"slide_type": "skip"}
+# Colab only: set USE_DRIVE = True to keep the trained models in your Google Drive (Colab asks to connect it):
+# they then outlive this runtime and chapters 3-7 share them. Otherwise each chapter retrains what it needs.
+USE_DRIVE = False
+if USE_DRIVE:
+    from cifar_lessons.colab import use_drive
+    use_drive()
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 6. Doing better
 #
 # The seed recipe is a sound start, not the best this backbone can do. Change one thing at a time,
 # measure each change on the full 10,000 images, and keep what helps.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
+# runtime type → T4 GPU*.
+# Without Drive, the last section retrains chapters 3 and 4 first: about 8 min on a 2-core CPU.
+# On a T4 that should take about a minute (an estimate: see the introduction).
 
 # %% slideshow={"slide_type": "skip"}
 import dataclasses

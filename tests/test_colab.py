@@ -102,3 +102,18 @@ def test_every_notebook_asks_colab_for_a_gpu_in_both_files_of_its_pair(path):
     """Colab opens a notebook on a T4 runtime when its metadata says so; the .py keeps it through a sync."""
     for meta in (nbformat.read(path, as_version=4).metadata, jupytext.read(path.with_suffix(".py")).metadata):
         assert meta.get("accelerator") == "GPU" and meta.get("colab", {}).get("gpuType") == "T4"
+
+
+def test_the_introduction_says_how_to_switch_to_a_gpu_with_the_measured_times_and_a_labelled_estimate():
+    """The CPU times quoted are the measured ResNet50 recipe (benchmarks/results/resnet50.json, the package's run)."""
+    import json
+
+    intro = " ".join((BOOK / "intro.md").read_text().split())
+    measured = json.loads((REPO / "benchmarks" / "results" / "resnet50.json").read_text())["package"]
+    assert "Runtime → Change runtime type → T4 GPU" in intro
+    assert f"{measured['head']['seconds']:.0f} s for the head" in intro
+    minutes, seconds = divmod(round(measured["fine_tune"]["seconds"]), 60)
+    assert f"{minutes} min {seconds} s for fine-tuning" in intro
+    assert f"{measured['evaluate']['seconds']:.0f} s to evaluate" in intro
+    assert "estimate, not a measurement" in intro
+    assert "USE_DRIVE = True" in intro and "recycled" in intro

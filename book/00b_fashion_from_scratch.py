@@ -36,6 +36,13 @@ if "google.colab" in sys.modules:
 # Before the project borrows a network someone else trained, we train two of our own from random
 # weights: a **dense network**, then a **small convolutional network (CNN)**, and measure both.
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
+# runtime type → T4 GPU*. At the size it trains here, the whole chapter ran in 43 s on 2 CPU cores
+# when the book was built, so a GPU saves at most that; it matters at full size, whose run, shown at
+# the end, took 11 min on those cores.
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Fashion-MNIST is 70,000 grey pictures of clothing, 28×28 pixels, in ten classes: 60,000 to train
 # and 10,000 to test. It is small enough that a laptop trains a network on all of it in minutes, and

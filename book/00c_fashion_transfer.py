@@ -37,6 +37,13 @@ if "google.colab" in sys.modules:
 # random weights: we borrow **EfficientNetB0**, trained on ImageNet's 1.3 million photos, and teach
 # it our ten classes.
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
+# runtime type → T4 GPU*. At the size it trains here, the whole chapter ran in 78 s on 2 CPU cores
+# when the book was built, so a GPU saves at most that; it matters at full size, whose run, shown at
+# the end, took 14 min on those cores.
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The previous chapter trained a dense network and a small CNN from scratch. This one keeps the data,
 # the validation split and the test set, and changes only where the network's weights come from. It is

@@ -36,6 +36,13 @@ if "google.colab" in sys.modules:
 # The classifier says *cat*. **Grad-CAM** asks which part of the picture made it say so, and paints
 # the answer over the image: for correct predictions, and for its most confident mistakes.
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
+# runtime type → T4 GPU*. At the size it trains here, the whole chapter ran in 3½ min on 2 CPU cores
+# when the book was built, so a GPU saves at most that; it matters at full size, whose fine-tuned
+# run, shown at the end, took 6 min on those cores.
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # This chapter opens the part "Beyond classification": the project's model has been trained and
 # evaluated, and now we look inside it. Grad-CAM (Selvaraju et al., 2017) is the standard first look.

@@ -36,6 +36,13 @@ if "google.colab" in sys.modules:
 # A classifier says **what** is in a picture. A detector says what and **where**: a box around
 # every object, a class and a score for each box, as many boxes as there are objects.
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
+# runtime type → T4 GPU*. At the size it trains here, the whole chapter ran in 2 min on 2 CPU cores
+# when the book was built, so a GPU saves at most that; it matters at full size, whose run, shown at
+# the end, took 9 min on those cores.
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # This chapter goes from a detector that ships with OpenCV, through the arithmetic every detector's
 # output needs (boxes, overlap, non-maximum suppression, mean average precision), to a small deep

@@ -37,6 +37,13 @@ if "google.colab" in sys.modules:
 # pixel is coin, that one is table. First the classical tools (a threshold, a watershed, GrabCut),
 # then a small network trained to do it where they fail.
 
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
+# runtime type → T4 GPU*. At the size it trains here, the whole chapter ran in 39 s on 2 CPU cores
+# when the book was built, so a GPU saves at most that; it matters at full size, whose run, shown at
+# the end, took 4 min on those cores.
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Three tasks, from coarse to fine: classification says *what* is in the image; detection draws a box
 # around each object; segmentation labels each pixel, so the outline is exact. *Semantic*

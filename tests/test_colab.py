@@ -117,3 +117,16 @@ def test_the_introduction_says_how_to_switch_to_a_gpu_with_the_measured_times_an
     assert f"{measured['evaluate']['seconds']:.0f} s to evaluate" in intro
     assert "estimate, not a measurement" in intro
     assert "USE_DRIVE = True" in intro and "recycled" in intro
+
+
+TRAINING = SHARING + ["00b_fashion_from_scratch", "00c_fashion_transfer", "08_where_the_classifier_looks",
+                      "09_detection", "10_segmentation"]
+
+
+@pytest.mark.parametrize("name", TRAINING)
+def test_every_chapter_that_trains_says_how_to_switch_to_a_gpu_and_what_it_saves(name):
+    nb = nbformat.read(BOOK / f"{name}.ipynb", as_version=4)
+    text = " ".join(" ".join(c.source.split()) for c in nb.cells if c.cell_type == "markdown")
+    assert "Runtime → Change runtime type → T4 GPU" in text
+    note = text[text.index("**In Colab,**"):][:500]
+    assert re.search(r"\d+(½)? (s|min)\b", note), "what it saves, in measured time"

@@ -1,7 +1,11 @@
 # ---
 # jupyter:
+#   accelerator: GPU
+#   colab:
+#     gpuType: T4
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: accelerator,colab
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -14,14 +18,17 @@
 # ---
 
 # %% tags=["remove-cell"] slideshow={"slide_type": "skip"}
-# Colab only: install the cifar_lessons helpers from the book's repository.
+# Colab only: install this book's version of the cifar_lessons helpers; if pip fails, its last lines show why.
 # TensorFlow, Keras and NumPy are already in Colab, and are not reinstalled.
 import subprocess
 import sys
 
+SOURCE = "cifar-lessons @ git+https://github.com/cifar-lessons/cifar-lessons@v0.1.0"
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cifar-lessons @ git+https://github.com/cifar-lessons/cifar-lessons@main"], check=True)
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", SOURCE], capture_output=True, text=True)
+    if pip.returncode:
+        print(*(pip.stdout + pip.stderr).splitlines()[-20:], sep="\n")
+        raise RuntimeError(f"pip could not install {SOURCE}: its last lines are above")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 1. The dataset

@@ -1,7 +1,11 @@
 # ---
 # jupyter:
+#   accelerator: GPU
+#   colab:
+#     gpuType: T4
 #   jupytext:
 #     formats: ipynb,py:percent
+#     notebook_metadata_filter: accelerator,colab
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -14,20 +18,37 @@
 # ---
 
 # %% tags=["remove-cell"] slideshow={"slide_type": "skip"}
-# Colab only: install the cifar_lessons helpers from the book's repository.
+# Colab only: install this book's version of the cifar_lessons helpers; if pip fails, its last lines show why.
 # TensorFlow, Keras and NumPy are already in Colab, and are not reinstalled.
 import subprocess
 import sys
 
+SOURCE = "cifar-lessons @ git+https://github.com/cifar-lessons/cifar-lessons@v0.1.0"
 if "google.colab" in sys.modules:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "cifar-lessons @ git+https://github.com/cifar-lessons/cifar-lessons@main"], check=True)
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "-q", SOURCE], capture_output=True, text=True)
+    if pip.returncode:
+        print(*(pip.stdout + pip.stderr).splitlines()[-20:], sep="\n")
+        raise RuntimeError(f"pip could not install {SOURCE}: its last lines are above")
+
+# %% tags=["remove-cell"] slideshow={"slide_type": "skip"}
+# Colab only: set USE_DRIVE = True to keep the trained models in your Google Drive (Colab asks to connect it):
+# they then outlive this runtime and chapters 3-7 share them. Otherwise each chapter retrains what it needs.
+USE_DRIVE = False
+if USE_DRIVE:
+    from cifar_lessons.colab import use_drive
+    use_drive()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 6. Doing better
 #
 # The seed recipe is a sound start, not the best this backbone can do. Change one thing at a time,
 # measure each change on the full 10,000 images, and keep what helps.
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
+# runtime type → T4 GPU*.
+# Without Drive, the last section retrains chapters 3 and 4 first: about 8 min on a 2-core CPU.
+# On a T4 that should take about a minute (an estimate: see the introduction).
 
 # %% slideshow={"slide_type": "skip"}
 import dataclasses

@@ -7,7 +7,14 @@ evaluated on the untouched test set (chapter 5). Every run writes a record (chap
 Importing this package does not import TensorFlow; the submodules that need it do.
 """
 
-__version__ = "0.1.0"
+from importlib import metadata as _metadata
+
+try:
+    # The version is written once, in pyproject.toml; the installed package's metadata carries it, and
+    # scripts/set_install_source.py writes the same version into every chapter's install cell.
+    __version__ = _metadata.version("cifar-lessons")
+except _metadata.PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 from .config import PROFILES, RunConfig, make_config  # noqa: E402
 from .errors import CifarLessonsError, ConfigError, DataError, RecordError, WeightsError  # noqa: E402

@@ -131,7 +131,9 @@ def run_card(config: RunConfig, source: dict | None = None, weights: dict | None
     if source is not None:
         digest = f" (sha256 {source['sha256'][:12]}&hellip;)" if source.get("sha256") else ""
         rows.append(("data", html.escape(source["description"]) + digest))
-    rows.append(("hardware", html.escape(env["device"])))
+    # Records written before the precision was recorded have only the device.
+    precision = f", {env['dtype_policy']}" if env.get("dtype_policy") else ""
+    rows.append(("hardware", html.escape(env["device"] + precision)))
     timing = (record or {}).get("timing")
     when = (record or {}).get("written") or datetime.now(timezone.utc).isoformat(timespec="seconds")
     names = {"run_seconds": "whole run"}

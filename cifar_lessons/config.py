@@ -29,6 +29,9 @@ ENV_BACKBONE = "CIFAR_LESSONS_BACKBONE"
 ENV_DATA = "CIFAR_LESSONS_DATA"
 ENV_WEIGHTS = "CIFAR_LESSONS_WEIGHTS"
 ENV_FULL_SIZE = "CIFAR_LESSONS_FULL_SIZE"
+#: The folder where chapters 3-7 keep the stages they share (read by ``recipe.runs_root``, set by
+#: ``colab.use_drive``); here, with no TensorFlow import, so that setting it stays cheap.
+ENV_RUNS = "CIFAR_LESSONS_RUNS"
 
 
 @dataclass(frozen=True)

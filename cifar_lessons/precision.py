@@ -4,7 +4,14 @@ Taught in chapter 4 (fine-tuning), where phase 2 spends most of the recipe's tim
 mixed-precision policies keep every weight in float32 and compute in bfloat16 or float16;
 the classifier's last layer stays float32 so the softmax and the loss keep full precision.
 bfloat16 keeps float32's range (no loss scaling needed) and is fast on CPUs with AVX-512
-BF16 or AMX; float16 is what GPUs are fast at. Every run record says which policy ran.
+BF16 or AMX; float16 is what GPUs are fast at. Every run record says which policy ran
+(``compute.precision``, and ``environment.dtype_policy`` as Keras had it when the record was written).
+
+The default stays float32, on a GPU too (``RunConfig.precision``, ``--precision mixed`` to change
+it). The recipe is small: at 32x32 input a T4 should fine-tune it in under a minute in float32, so
+float16 could save seconds, not minutes. It would cost comparability instead: every committed record
+and every figure the book quotes was made in float32, and float16 rounds differently and needs loss
+scaling, so a student's GPU run could no longer be set beside them as the same arithmetic.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .config import RunConfig
+from .config import ENV_RUNS, RunConfig
 from .data import CifarData, load_cifar10, split_validation
 from .evaluate import compute_metrics, predict_probabilities
 from .errors import CifarLessonsError, DataError, RecordError, TrainingError, WeightsError
@@ -33,9 +33,6 @@ from .precision import policy_name, set_precision
 from .records import RunRecord, environment, load_record, out_lock, prepare_out, save_record, source_commit
 from .resume import finished_epochs, resume_callbacks
 from .training import TwoPhaseHistory, fine_tune, train_head
-
-#: Default folder for records shared between chapters (the book build sets it under _build).
-ENV_RUNS = "CIFAR_LESSONS_RUNS"
 
 
 def load_data(config: RunConfig) -> CifarData:
@@ -191,7 +188,10 @@ def save_stage(out: str | os.PathLike, config: RunConfig, data: CifarData, stage
 
 
 def runs_root() -> Path:
-    """Where chapters keep their shared records (``CIFAR_LESSONS_RUNS``, default ``runs/``)."""
+    """Where chapters keep their shared records: ``CIFAR_LESSONS_RUNS`` (the book build sets it under
+    _build; in Colab, :func:`cifar_lessons.colab.use_drive` sets it to a folder in Google Drive), else ``runs/``.
+
+    Read at every call, so a folder set after the package was imported still counts."""
     return Path(os.path.expanduser(os.environ.get(ENV_RUNS, "runs")))
 
 
@@ -201,8 +201,10 @@ def stage_dir(config: RunConfig, stage: str, root: str | os.PathLike | None = No
 
 def stage_backup(config: RunConfig, stage: str, root=None) -> Path:
     """Where a chapter's ``stage`` ("head" or "tuned") backs up its epochs, for the ``resume`` of
-    :func:`train_phase1` (chapter 3) and :func:`run_fine_tune` (chapter 4): a Colab session that dies
-    in the training cell resumes after its last finished epoch when the cell is run again."""
+    :func:`train_phase1` (chapter 3) and :func:`run_fine_tune` (chapter 4): a training cell interrupted,
+    or whose kernel restarted, resumes after its last finished epoch when it is run again. In Colab the
+    backup lives as long as the runtime's files do, unless the runs folder is in Google Drive
+    (:func:`cifar_lessons.colab.use_drive`)."""
     return _phase_backup(stage_dir(config, stage, root), stage)
 
 

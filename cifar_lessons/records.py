@@ -53,7 +53,15 @@ def source_commit() -> str | None:
 
 
 def environment() -> dict:
-    """Package versions and the device, so a figure can be traced to the machine that made it."""
+    """Package versions, the device and the precision, so a figure can be traced to what made it.
+
+    ``device`` is the GPU's name when TensorFlow sees one (Colab's T4, say), else the CPU's.
+    ``dtype_policy`` is Keras's global dtype policy when this is called: :func:`cifar_lessons.recipe.new_model`
+    sets it before building the model, so a record written after training says what really ran
+    (``float32`` unless the run asked for mixed precision: :mod:`cifar_lessons.precision` says why);
+    ``mixed_precision`` is the same in one word, for a table.
+    """
+    import keras
     import tensorflow as tf
 
     versions = {}
@@ -68,7 +76,9 @@ def environment() -> dict:
         device = f"GPU: {details.get('device_name', gpus[0].name)}"
     else:
         device = f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
+    policy = keras.mixed_precision.global_policy().name
     return {"python": platform.python_version(), "packages": versions, "device": device,
+            "dtype_policy": policy, "mixed_precision": policy.startswith("mixed"),
             "platform": platform.platform()}
 
 

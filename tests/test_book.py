@@ -2,6 +2,7 @@
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import jupytext
@@ -56,15 +57,46 @@ def test_colab_launch_settings():
     assert isinstance(ex["timeout"], int) and ex["timeout"] >= 600
 
 
+def install_cells(source: Path) -> list[str]:
+    """The first cell of a chapter, as its .py and its .ipynb each say it (read separately)."""
+    return [jupytext.read(source).cells[0].source, nbformat.read(source.with_suffix(".ipynb"), as_version=4).cells[0].source]
+
+
+def named_source(cell: str) -> str | None:
+    found = re.findall(r'^SOURCE = "([^"\n]*)"', cell, re.M)
+    return found[0] if len(found) == 1 else None
+
+
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_first_cell_installs_the_package_in_colab_only(source):
-    nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
-    first = nb.cells[0]
-    assert first.cell_type == "code"
-    assert 'if "google.colab" in sys.modules' in first.source
+    for first in install_cells(source):
+        assert 'if "google.colab" in sys.modules' in first
+        assert named_source(first), "the install cell names its source in one line: SOURCE = \"...\""
+        pip = first.split("pip", 1)[1]
+        assert not re.search(r"\b(tensorflow|numpy|keras)\b", pip), "Colab's TensorFlow, Keras and NumPy stay"
+        # pip's own words are the only clue a student has when the install fails
+        assert "capture_output=True" in pip and "returncode" in pip and "splitlines()[-" in pip and "raise" in pip
+        assert "check=True" not in pip
+
+
+def test_every_chapter_and_notebook_installs_this_version_from_one_source():
+    """One source for the whole book, the one scripts/set_install_source.py writes: this version, never a branch."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import set_install_source as s
+    finally:
+        sys.path.pop(0)
+    named = {f"{p.stem}.{kind}": named_source(cell)
+             for p in SOURCES for kind, cell in zip(("py", "ipynb"), install_cells(p))}
+    assert len(named) == 2 * len(SOURCES)
+    sources = set(named.values())
+    assert len(sources) == 1, f"the chapters name different sources (run scripts/set_install_source.py): {named}"
+    (only,) = sources
+    assert only in s.allowed_sources(), f"{only!r} is not this version's source {s.allowed_sources()}"
     url = CONFIG["repository"]["url"]
-    assert f"git+{url}@main" in first.source
-    assert not re.search(r"\b(tensorflow|numpy|keras)\b", first.source.split("check=True")[0].split("pip")[1])
+    tomlish = (REPO / "pyproject.toml").read_text()
+    version = re.search(r'^version = "([^"]+)"', tomlish, re.M).group(1)
+    assert only in (f"cifar-lessons @ git+{url}@v{version}", f"cifar-lessons=={version}")
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
@@ -97,3 +129,37 @@ def test_every_code_cell_is_valid_python(source):
     for i, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
             compile(cell.source, f"{source.name} cell {i}", "exec")
+
+
+def test_a_failing_install_prints_pips_last_lines_and_stops(monkeypatch, capsys):
+    """The install cell, run as in Colab with a source pip cannot install: pip's error shows, then one line."""
+    import types
+
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    cell = jupytext.read(BOOK / "03_training_the_head.py").cells[0].source
+    cell = re.sub(r'^SOURCE = "[^"\n]*"', 'SOURCE = "cifar-lessons @ file:///nonexistent/cifar-lessons"', cell, flags=re.M)
+    with pytest.raises(Exception) as failed:
+        exec(compile(cell, "install cell", "exec"), {})
+    out = capsys.readouterr().out
+    assert "nonexistent" in out and ("ERROR" in out or "error" in out), f"pip's own message is not shown: {out!r}"
+    assert type(failed.value) is RuntimeError and "last lines are above" in str(failed.value)
+    assert "\n" not in str(failed.value)
+
+
+def test_the_install_source_script_writes_one_line_and_refuses_a_cell_it_does_not_know(tmp_path):
+    sys.path.insert(0, str(REPO / "scripts"))
+    try:
+        import set_install_source as s
+    finally:
+        sys.path.pop(0)
+    good = tmp_path / "a.py"
+    good.write_text('x = 1\nSOURCE = "old"  # written by the script\nif True:\n    pass\n')
+    assert s.set_source("cifar-lessons==9.9.9", [good]) == [good]
+    assert good.read_text() == 'x = 1\nSOURCE = "cifar-lessons==9.9.9"  # written by the script\nif True:\n    pass\n'
+    assert s.set_source("cifar-lessons==9.9.9", [good]) == []
+    bad = tmp_path / "b.py"
+    bad.write_text('subprocess.run(["pip", "install", "cifar-lessons @ git+https://example.org/x@main"])\n')
+    with pytest.raises(SystemExit):
+        s.set_source("cifar-lessons==9.9.9", [bad])
+    assert s.install_source(pypi=True) == f"cifar-lessons=={s.version()}"
+    assert s.install_source().endswith(f"@v{s.version()}") and s.repository_url() in s.install_source()

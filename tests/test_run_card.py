@@ -101,3 +101,28 @@ def test_each_companion_record_card_shows_its_records_time_and_a_build_card_when
         assert row, name
         assert re.fullmatch(r"training \d+ s, whole run \d+ s; recorded 20\d\d-\d\d-\d\d.*", row.group(1)), row.group(1)
     assert re.fullmatch(r"recorded 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", fashion.time_row(None)[1])
+
+
+def test_the_environment_and_the_card_say_which_precision_ran():
+    """A record is written after ``new_model`` set the policy, so it names the one that ran; the card shows it."""
+    import keras
+
+    from cifar_lessons.records import environment
+
+    before = keras.mixed_precision.global_policy().name
+    try:
+        keras.mixed_precision.set_global_policy("float32")
+        env = environment()
+        assert env["dtype_policy"] == "float32" and env["mixed_precision"] is False
+        assert env["device"].startswith(("CPU: ", "GPU: "))
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        env = environment()
+        assert env["dtype_policy"] == "mixed_bfloat16" and env["mixed_precision"] is True
+    finally:
+        keras.mixed_precision.set_global_policy(before)
+    config = make_config(env={})
+    html = run_card(config, OFFICIAL, None, {"environment": env}).data
+    assert f"{env['device']}, mixed_bfloat16" in html
+    # a record from before the precision was recorded still shows its device
+    old = run_card(config, OFFICIAL, None, {"environment": {"device": "CPU: x86_64, 2 cores"}}).data
+    assert "CPU: x86_64, 2 cores</td>" in old

@@ -59,3 +59,34 @@ def test_the_workflow_builds_the_default_site_and_deploys_it_to_pages():
     assert permissions.get("pages") == "write" and permissions.get("id-token") == "write"
     readme = (REPO / "README.md").read_text()
     assert "github.io" in readme and "GitHub Actions" in readme
+
+
+RELEASE = REPO / ".github" / "workflows" / "release.yml"
+
+
+def test_actionlint_finds_nothing_in_the_release_workflow():
+    assert RELEASE.exists(), f"{RELEASE} is missing"
+    problems = actionlint(RELEASE)
+    assert problems == [], "\n".join(f"{p['line']}:{p['column']} {p['message']} [{p['kind']}]" for p in problems)
+
+
+def test_a_version_tag_builds_checks_and_publishes_to_pypi_with_trusted_publishing():
+    flow = yaml.safe_load(RELEASE.read_text())
+    on = flow.get("on", flow.get(True))  # YAML 1.1 reads a bare `on` as True
+    assert on["push"]["tags"] == ["v*"] and set(on) == {"push"}, "only a version tag releases"
+    jobs = flow["jobs"]
+    build_runs = "\n".join(s.get("run", "") for s in jobs["build"]["steps"])
+    assert "python -m build" in build_runs
+    assert "build==" in build_runs or "requirements.txt" in build_runs, "the pinned build"
+    # the tag is compared with pyproject's version before anything is built
+    check = next(s for s in jobs["build"]["steps"] if "pyproject.toml" in s.get("run", ""))
+    assert check["env"]["TAG"] == "${{ github.ref_name }}" and '"$TAG" != "v$version"' in check["run"]
+    assert "exit 1" in check["run"] and "book/" in check["run"], "and every chapter installs that version"
+    publish = jobs["publish"]
+    assert publish["needs"] == "build"
+    assert publish["environment"]["name"] == "pypi"
+    assert publish["permissions"] == {"id-token": "write"}
+    assert flow["permissions"] == {"contents": "read"}, "no job but publish gets a token"
+    uses = [s.get("uses", "") for s in publish["steps"]]
+    assert any(u.startswith("pypa/gh-action-pypi-publish@") for u in uses)
+    assert not any("password" in s.get("with", {}) for s in publish["steps"]), "trusted publishing, no token"

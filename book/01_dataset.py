@@ -1,8 +1,5 @@
 # ---
 # jupyter:
-#   accelerator: GPU
-#   colab:
-#     gpuType: T4
 #   jupytext:
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: accelerator,colab

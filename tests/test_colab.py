@@ -94,14 +94,19 @@ def test_without_drive_a_chapter_says_what_it_retrains_and_how_long(name):
     assert re.search(r"\d+ (s|min|minutes?|seconds?)\b", lines[0]), lines[0]
 
 
+TRAINING = SHARING + ["00b_fashion_from_scratch", "00c_fashion_transfer", "08_where_the_classifier_looks",
+                      "09_detection", "10_segmentation"]
 NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_every_notebook_asks_colab_for_a_gpu_in_both_files_of_its_pair(path):
-    """Colab opens a notebook on a T4 runtime when its metadata says so; the .py keeps it through a sync."""
+def test_a_notebook_asks_colab_for_a_gpu_in_both_files_of_its_pair_exactly_when_it_trains(path):
+    """Colab opens a notebook on a T4 runtime when its metadata says so; the .py keeps it through a sync.
+    A chapter that trains nothing (00, 01, 02) asks for none: it would spend a student's GPU quota."""
+    trains = path.stem in TRAINING
     for meta in (nbformat.read(path, as_version=4).metadata, jupytext.read(path.with_suffix(".py")).metadata):
-        assert meta.get("accelerator") == "GPU" and meta.get("colab", {}).get("gpuType") == "T4"
+        asks = meta.get("accelerator") == "GPU" and meta.get("colab", {}).get("gpuType") == "T4"
+        assert asks == trains, f"{path.stem}: asks for a GPU: {asks}, trains: {trains}"
 
 
 def test_the_introduction_says_how_to_switch_to_a_gpu_with_the_measured_times_and_a_labelled_estimate():
@@ -119,8 +124,6 @@ def test_the_introduction_says_how_to_switch_to_a_gpu_with_the_measured_times_an
     assert "USE_DRIVE = True" in intro and "recycled" in intro
 
 
-TRAINING = SHARING + ["00b_fashion_from_scratch", "00c_fashion_transfer", "08_where_the_classifier_looks",
-                      "09_detection", "10_segmentation"]
 
 
 @pytest.mark.parametrize("name", TRAINING)

@@ -1,7 +1,9 @@
 """Surviving a killed process: each phase resumes after its last finished epoch.
 
-Taught in chapter 3 (training the head), where a Colab session that disconnects mid-``fit``
-picks up again when the cell is run again. Keras's ``BackupAndRestore`` keeps the weights, the
+Taught in chapter 3 (training the head): a ``fit`` interrupted while its runtime lives on (a
+stopped cell, a killed process) picks up again when the cell is run again. In Colab a recycled
+runtime erases ``/content``, so a backup outlives it only in Google Drive
+(:func:`cifar_lessons.colab.use_drive`). Keras's ``BackupAndRestore`` keeps the weights, the
 optimizer and the epoch number at the end of every epoch. For the resumed run to equal an
 uninterrupted one, three more things must survive, and :class:`BackupAndResume` keeps them:
 

@@ -21,7 +21,7 @@ import pytest
 
 from cifar_lessons import data as data_mod
 from cifar_lessons.data import BATCH_FILES, load_cifar10
-from cifar_lessons.errors import DataError
+from cifar_lessons.errors import DataError, WeightsError
 from conftest import REPO, image_for, make_tar, write_batches
 
 
@@ -212,6 +212,33 @@ def test_an_image_declaring_a_huge_size_is_refused_before_it_is_decoded(tmp_path
     with pytest.raises(DataError, match="9000x9000"):
         data_mod._decode_image(buf.getvalue(), "train/cat/0000.png")
     assert not decoded
+
+
+# --- the legacy PyTorch reader -------------------------------------------------------------
+
+def test_the_legacy_weights_reader_runs_no_code_from_its_header(tmp_path):
+    from cifar_lessons import lite0
+
+    marker = tmp_path / "marker"
+    pth = tmp_path / "evil.pth"
+    pth.write_bytes(pickle.dumps(_Touch(marker)) + pickle.dumps(lite0._LEGACY_PROTOCOL))
+    with pytest.raises(WeightsError) as caught:
+        lite0.read_legacy_state_dict(pth)
+    assert not marker.exists(), "unpickling the header ran its command"
+    assert "evil.pth" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_the_legacy_weights_reader_runs_no_code_from_its_key_list(tmp_path):
+    from cifar_lessons import lite0
+
+    marker = tmp_path / "marker"
+    pth = tmp_path / "evil.pth"
+    header = b"".join(pickle.dumps(v, protocol=2) for v in (lite0._LEGACY_MAGIC, lite0._LEGACY_PROTOCOL,
+                                                             {"little_endian": True}, {}))
+    pth.write_bytes(header + pickle.dumps(_Touch(marker)))
+    with pytest.raises(WeightsError):
+        lite0.read_legacy_state_dict(pth)
+    assert not marker.exists(), "unpickling the key list ran its command"
 
 
 # --- 3. one line on stderr, TensorFlow's start-up log hidden ----------------------------------

@@ -41,6 +41,7 @@ from typing import Any, BinaryIO
 import keras
 import numpy as np
 
+from .diskspace import ensure_space, weights_bytes, writing
 from .errors import WeightsError
 
 # --- Architecture ---------------------------------------------------------------------------
@@ -531,12 +532,14 @@ def convert(pth_path: str | os.PathLike, out_path: str | os.PathLike) -> Path:
     model = EfficientNetLite0(include_top=True, weights=None, input_shape=(224, 224, 3))
     _set_layer_weights(model, weights)
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_space(out_path, weights_bytes(model, optimizer=False), WeightsError)  # h5py must not meet a full disk
     fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".weights.h5")
     os.close(fd)
     try:
-        model.save_weights(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file 0600; a cache file is the user's as usual
-        os.replace(tmp, out_path)
+        with writing(out_path, WeightsError):
+            model.save_weights(tmp)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file 0600; a cache file is the user's as usual
+            os.replace(tmp, out_path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

@@ -4,8 +4,14 @@ Transfer learning on CIFAR-10: a pretrained ResNet50 base, frozen, under a two-l
 dense head (chapters 2-3), then fine-tuned as a whole at a low learning rate (chapter 4),
 evaluated on the untouched test set (chapter 5). Every run writes a record (chapter 7); chapter 6 measures how to do better.
 
-Importing this package does not import TensorFlow; the submodules that need it do.
+Importing this package does not import TensorFlow; the submodules that need it do. It sets
+``TF_CPP_MIN_LOG_LEVEL=2`` unless the user set it, before any of them can import TensorFlow
+(see :mod:`cifar_lessons.quiet`).
 """
+
+from .quiet import set_default_log_level
+
+set_default_log_level()
 
 from importlib import metadata as _metadata
 

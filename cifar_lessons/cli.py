@@ -2,7 +2,9 @@
 
 Runs the whole recipe with Keras's progress bars, prints the test accuracy and where the
 record went. A user error prints one line and exits with status 2, with no traceback. Options
-and the output folder are checked before TensorFlow is imported, so a typo costs no start-up.
+and the output folder are checked before TensorFlow is imported, so a typo costs no start-up;
+TensorFlow's own start-up log is hidden (:mod:`cifar_lessons.quiet`), so an error found later,
+in the data's contents say, is one line too.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from .backbones import BACKBONE_NAMES
 from .config import PROFILES, SCHEDULES, expand_path, make_config
 from .errors import CifarLessonsError
 from .precision import PRECISIONS
+from .quiet import start_tensorflow
 from .records import prepare_out
 
 
@@ -84,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         config = config_from_args(args)
         out = expand_path(args.out) or default_out(config)
         prepare_out(out, args.overwrite)  # before TensorFlow starts and any data is loaded
-        from .recipe import run_recipe  # imports TensorFlow
+        start_tensorflow()  # its start-up log held back: an error after this is still one line
+        from .recipe import run_recipe
 
         command = "python -m cifar_lessons " + shlex.join(sys.argv[1:] if argv is None else argv)
         record = run_recipe(config, out, overwrite=args.overwrite, verbose=args.verbose, command=command)

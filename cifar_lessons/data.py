@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib
 import io
 import os
 import pickle
@@ -60,6 +61,17 @@ OFFICIAL_BATCH_SHA256 = {
 }
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+#: Size limits on files read from a data source, checked before a file is read into memory. The
+#: official batch files are about 31 MB each (``data_batch_1`` is 31,035,704 bytes); a 32x32 PNG or
+#: JPEG is a few kB. A file or archive member above its limit is no CIFAR-10 file and is refused, so
+#: a crafted archive cannot make the loader allocate gigabytes.
+MAX_BATCH_BYTES = 64 << 20
+MAX_IMAGE_BYTES = 1 << 20
+#: The JPEG archive holds 60,022 entries (60,000 images and their folders); a tar.gz of millions of
+#: empty headers costs little on disk but a TarInfo each in memory, so listing stops past this many.
+MAX_ARCHIVE_MEMBERS = 250_000
+
 BATCH_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 _BATCH_FILES = BATCH_FILES
 
@@ -180,7 +192,7 @@ def _load_local(path: Path, *, n: int, seed: int):
         if (path / "cifar-10-batches-py").is_dir():
             path = path / "cifar-10-batches-py"
         if (path / "data_batch_1").exists():
-            train, test = _read_batches(lambda name: (path / name).read_bytes(), str(path))
+            train, test = _read_batches(lambda name: _read_file(path / name, MAX_BATCH_BYTES), str(path))
             official = all(sha256_of(path / name) == digest for name, digest in OFFICIAL_BATCH_SHA256.items())
             return train, test, DataSource(
                 "python-batches", str(path), listing_sha256(path, BATCH_FILES), official,
@@ -195,7 +207,8 @@ def _load_local(path: Path, *, n: int, seed: int):
             )
         files = _scan_dir(path)
         train, test = _read_class_folders(
-            files, lambda names: {rel: (path / rel).read_bytes() for rel in names}, n=n, seed=seed, where=str(path))
+            files, lambda names: {rel: _read_file(path / rel, MAX_IMAGE_BYTES) for rel in names}, n=n, seed=seed,
+            where=str(path))
         return train, test, DataSource(
             "class-folders", str(path), listing_sha256(path, files), False,
             f"class-folder image tree {path} (shuffled with seed {seed}; not the official archive)",
@@ -205,11 +218,41 @@ def _load_local(path: Path, *, n: int, seed: int):
     raise DataError(f"{path} is not a folder or a .tar.gz archive")
 
 
+def _read_file(path: Path, limit: int) -> bytes:
+    """A file's bytes, refused (one line, naming it) if it is larger than any real one of its kind."""
+    size = path.stat().st_size
+    if size > limit:
+        raise DataError(f"{path} is {size:,} bytes, larger than any CIFAR-10 file of its kind ({limit:,}); refused")
+    return path.read_bytes()
+
+
+def _list_members(tar: tarfile.TarFile, path: Path) -> dict[str, tarfile.TarInfo]:
+    """The archive's regular files by name, refusing oversized members and absurd member counts.
+
+    Checked header by header, as ``tarfile`` reads them: a member that claims gigabytes is refused
+    before its contents are decompressed or read.
+    """
+    members: dict[str, tarfile.TarInfo] = {}
+    for count, member in enumerate(tar, start=1):
+        if count > MAX_ARCHIVE_MEMBERS:
+            raise DataError(f"{path} has more than {MAX_ARCHIVE_MEMBERS:,} entries, far more than CIFAR-10's "
+                            "60,000 images; refused")
+        if not member.isfile():
+            continue
+        name = member.name.lstrip("./")
+        limit = MAX_IMAGE_BYTES if name.lower().endswith(IMAGE_SUFFIXES) else MAX_BATCH_BYTES
+        if member.size > limit:
+            raise DataError(f"{path}: member {name} claims {member.size:,} bytes, more than any CIFAR-10 file of its "
+                            f"kind ({limit:,}); refused")
+        members[name] = member
+    return members
+
+
 def _load_archive(path: Path, *, n: int, seed: int):
     digest = sha256_of(path)
     try:
         with tarfile.open(path, "r:*") as tar:
-            members = {m.name.lstrip("./"): m for m in tar.getmembers() if m.isfile()}
+            members = _list_members(tar, path)
 
             def read(name: str) -> bytes:
                 return tar.extractfile(members[name]).read()
@@ -249,12 +292,22 @@ def _read_batches(read: Callable[[str], bytes], where: str, names: Iterable[str]
 
     def load(name: str):
         try:
-            d = pickle.loads(read(name), encoding="bytes")
+            blob = read(name)
+        except OSError as exc:
+            raise DataError(f"batch file {name} in {where} is unreadable ({_first_line(exc)})") from exc
+        try:
+            d = _BatchUnpickler(io.BytesIO(blob)).load()
+        except _Refused as exc:
+            raise DataError(f"batch file {name} in {where} is refused: it asks for {exc}, which no CIFAR-10 batch "
+                            "holds (it may be crafted to run code; nothing of it was run)") from None
+        except Exception as exc:
+            raise DataError(f"batch file {name} in {where} is unreadable ({_first_line(exc)})") from exc
+        try:
             data = np.asarray(d[b"data"], dtype=np.uint8)
             labels = np.asarray(d[b"labels"], dtype=np.int64)
             x = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
         except Exception as exc:
-            raise DataError(f"batch file {name} in {where} is unreadable ({type(exc).__name__}: {exc})") from exc
+            raise DataError(f"batch file {name} in {where} is unreadable ({_first_line(exc)})") from exc
         if len(x) != len(labels):
             raise DataError(f"batch file {name} in {where} has {len(x)} images but {len(labels)} labels")
         return x, labels
@@ -263,6 +316,62 @@ def _read_batches(read: Callable[[str], bytes], where: str, names: Iterable[str]
     x_tr = np.concatenate([p[0] for p in parts])
     y_tr = np.concatenate([p[1] for p in parts])
     return (x_tr, y_tr), load("test_batch")
+
+
+class _Refused(pickle.UnpicklingError):
+    """A batch file named a global :class:`_BatchUnpickler` does not admit; the message is ``module.name``."""
+
+
+def _latin1_bytes(text: str, encoding: str = "latin1") -> bytes:
+    """``_codecs.encode`` as Python 3 uses it to pickle ``bytes`` at protocol 2, and nothing more."""
+    if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
+        raise pickle.UnpicklingError("_codecs.encode used for something other than bytes")
+    return text.encode("latin1")
+
+
+#: Every global a CIFAR-10 batch file may name. The official files (Python 2, protocol 2) are a dict
+#: of byte strings, lists of ints and byte strings, and one array, rebuilt by NumPy's ``_reconstruct``
+#: from ``ndarray`` and ``dtype``. NumPy 2 renamed ``numpy.core`` to ``numpy._core``, and Python 3
+#: pickles arrays at protocol 5 with ``_frombuffer``, so a batch someone wrote with Python 3 reads too.
+#: None of these runs anything but NumPy's own array construction.
+_NUMPY_GLOBALS = frozenset(
+    {(f"numpy.{core}.multiarray", "_reconstruct") for core in ("core", "_core")}
+    | {(f"numpy.{core}.numeric", "_frombuffer") for core in ("core", "_core")}
+    | {("numpy", "ndarray"), ("numpy", "dtype")}
+)
+
+
+class _BatchUnpickler(pickle.Unpickler):
+    """Reads a CIFAR-10 batch file without ever importing or calling anything else the file names.
+
+    ``pickle`` calls whatever global a file names, which is how a crafted "dataset" runs a shell
+    command. Here :meth:`find_class` admits only :data:`_NUMPY_GLOBALS` and the ``_codecs.encode``
+    that Python 3 writes for ``bytes`` at protocol 2 (Python's documented way to restrict globals);
+    anything else raises :class:`_Refused` before it is imported. Byte strings stay bytes
+    (``encoding="bytes"``), as the official files need under Python 3.
+    """
+
+    def __init__(self, file: io.BytesIO) -> None:
+        super().__init__(file, encoding="bytes")
+
+    def find_class(self, module: str, name: str) -> object:
+        if (module, name) == ("_codecs", "encode"):
+            return _latin1_bytes
+        if (module, name) not in _NUMPY_GLOBALS:
+            raise _Refused(f"{module}.{name}")
+        # The module as this NumPy names it: numpy.core is a deprecated alias in NumPy 2.
+        for candidate in (module.replace("numpy.core.", "numpy._core."), module):
+            try:
+                return getattr(importlib.import_module(candidate), name)
+            except (ImportError, AttributeError):
+                continue
+        raise pickle.UnpicklingError(f"this NumPy has no {module}.{name}")
+
+
+def _first_line(exc: BaseException) -> str:
+    """``Type: message`` on one line: the command line's errors never span lines."""
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 def _scan_dir(root: Path) -> list[str]:
@@ -346,14 +455,16 @@ def _decode_image(data: bytes, name: str) -> np.ndarray:
 
     try:
         with Image.open(io.BytesIO(data)) as img:
+            # The header gives the size; a file declaring 20000x20000 is refused before it is
+            # decoded into a gigabyte of pixels.
+            if img.size != (32, 32):
+                raise DataError(f"image {name} is {img.size[0]}x{img.size[1]}, but CIFAR-10 images are 32x32")
             img.load()
             arr = np.asarray(img.convert("RGB"))
     except UnidentifiedImageError as exc:
         raise DataError(f"image {name} is unreadable (not an image file PIL can decode)") from exc
-    except (OSError, ValueError) as exc:
-        raise DataError(f"image {name} is unreadable ({type(exc).__name__}: {exc})") from exc
-    if arr.shape != (32, 32, 3):
-        raise DataError(f"image {name} is {arr.shape[1]}x{arr.shape[0]}, but CIFAR-10 images are 32x32")
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise DataError(f"image {name} is unreadable ({_first_line(exc)})") from exc
     return arr
 
 

@@ -41,6 +41,7 @@ from typing import Any, BinaryIO
 import keras
 import numpy as np
 
+from .diskspace import ensure_space, weights_bytes, writing
 from .errors import WeightsError
 
 # --- Architecture ---------------------------------------------------------------------------
@@ -366,6 +367,18 @@ class _LegacyTorchUnpickler(pickle.Unpickler):
         return self.storages.setdefault(str(key), _Storage(storage_type.dtype, int(numel)))
 
 
+class _PlainUnpickler(pickle.Unpickler):
+    """For the file's header and key list, which are plain ints, strings, lists and dicts: no
+    global at all is allowed, so nothing in them can be imported or called."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise pickle.UnpicklingError(f"unexpected global {module}.{name} in a weights file's header")
+
+
+def _plain_load(f: BinaryIO) -> Any:
+    return _PlainUnpickler(f).load()
+
+
 def read_legacy_state_dict(pth_path: str | os.PathLike) -> dict[str, np.ndarray]:
     """Read a legacy-format (pickle, pre-zip) PyTorch state dict into NumPy arrays.
 
@@ -375,20 +388,27 @@ def read_legacy_state_dict(pth_path: str | os.PathLike) -> dict[str, np.ndarray]
     """
     with open(pth_path, "rb") as f:
         try:
-            magic = pickle.load(f)
-            protocol = pickle.load(f)
-            sys_info = pickle.load(f)
+            magic = _plain_load(f)
+            protocol = _plain_load(f)
+            sys_info = _plain_load(f)
         except Exception as exc:
-            raise WeightsError(f"{pth_path} is not a legacy PyTorch file ({exc})") from exc
+            raise WeightsError(f"{pth_path} is not a legacy PyTorch file ({_one_line(exc)})") from exc
         if magic != _LEGACY_MAGIC or protocol != _LEGACY_PROTOCOL:
-            raise WeightsError(f"{pth_path} is not a legacy PyTorch file (magic {magic!r})")
-        if not sys_info.get("little_endian", False):
+            raise WeightsError(f"{pth_path} is not a legacy PyTorch file (magic {magic!r:.40})")
+        if not isinstance(sys_info, dict) or not sys_info.get("little_endian", False):
             raise WeightsError(f"{pth_path} was written on a big-endian machine")
         unpickler = _LegacyTorchUnpickler(f)
-        state = unpickler.load()
-        keys = pickle.load(f)
+        try:
+            state = unpickler.load()
+            keys = _plain_load(f)
+        except Exception as exc:
+            raise WeightsError(f"{pth_path} is not a plain state dict of tensors ({_one_line(exc)})") from exc
+        if not isinstance(keys, list) or not isinstance(state, dict):
+            raise WeightsError(f"{pth_path} is not a plain state dict of tensors")
         for key in keys:
-            storage = unpickler.storages[key]
+            storage = unpickler.storages.get(key)
+            if storage is None:
+                raise WeightsError(f"{pth_path} lists a storage its state dict never uses")
             header = f.read(8)
             if len(header) != 8:
                 raise WeightsError(f"{pth_path} is truncated")
@@ -402,6 +422,11 @@ def read_legacy_state_dict(pth_path: str | os.PathLike) -> dict[str, np.ndarray]
     if not all(isinstance(ref, _TensorRef) for ref in state.values()):
         raise WeightsError(f"{pth_path} is not a plain state dict of tensors")
     return {name: ref.materialize() for name, ref in state.items()}
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
 # --- From the reference's names and layouts to Keras's ---------------------------------------
@@ -507,12 +532,14 @@ def convert(pth_path: str | os.PathLike, out_path: str | os.PathLike) -> Path:
     model = EfficientNetLite0(include_top=True, weights=None, input_shape=(224, 224, 3))
     _set_layer_weights(model, weights)
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_space(out_path, weights_bytes(model, optimizer=False), WeightsError)  # h5py must not meet a full disk
     fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".weights.h5")
     os.close(fd)
     try:
-        model.save_weights(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file 0600; a cache file is the user's as usual
-        os.replace(tmp, out_path)
+        with writing(out_path, WeightsError):
+            model.save_weights(tmp)
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file 0600; a cache file is the user's as usual
+            os.replace(tmp, out_path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)

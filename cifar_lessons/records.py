@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .diskspace import ensure_space, weights_bytes, writing
 from .errors import RecordError
 
 RECORD_FILES = ("record.json", "history.json", "model.keras")
@@ -106,13 +107,15 @@ class RunRecord:
     def load_model(self):
         import keras
 
-        return keras.models.load_model(self.path / "model.keras")
+        # safe_mode (Keras's default, said here so it stays): a .keras file whose config holds a
+        # lambda's bytecode is refused rather than run.
+        return keras.models.load_model(self.path / "model.keras", safe_mode=True)
 
     def predictions(self) -> np.ndarray:
         path = self.path / "predictions.npz"
         if not path.exists():
             raise RecordError(f"record {self.path} has no predictions (it was not evaluated)")
-        with np.load(path) as f:
+        with np.load(path, allow_pickle=False) as f:  # an array file never unpickles objects
             return f["probabilities"]
 
 
@@ -260,16 +263,21 @@ def save_record(
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(out.parent, out.name)
     record = {"producer": PRODUCER, **record, "written": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    # model.keras holds an HDF5 file of the weights, which must not meet a full disk (see diskspace).
+    needed = (weights_bytes(model, optimizer=False) if model is not None else 0) + (
+        probabilities.size * 4 if probabilities is not None else 0)
+    ensure_space(out, needed, RecordError)
     tmp = _make_private_dir(out.parent, f".{out.name}.tmp-")
     try:
-        (tmp / "record.json").write_text(json.dumps(record, indent=2))
-        (tmp / "history.json").write_text(json.dumps(history, indent=2))
-        if metrics is not None:
-            (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2))
-        if probabilities is not None:
-            np.savez_compressed(tmp / "predictions.npz", probabilities=probabilities.astype(np.float32))
-        if model is not None:
-            _save_without_optimizer(model, tmp / "model.keras")
+        with writing(out, RecordError):
+            (tmp / "record.json").write_text(json.dumps(record, indent=2))
+            (tmp / "history.json").write_text(json.dumps(history, indent=2))
+            if metrics is not None:
+                (tmp / "metrics.json").write_text(json.dumps(metrics, indent=2))
+            if probabilities is not None:
+                np.savez_compressed(tmp / "predictions.npz", probabilities=probabilities.astype(np.float32))
+            if model is not None:
+                _save_without_optimizer(model, tmp / "model.keras")
         if out.exists():
             old = _make_private_dir(out.parent, f".{out.name}.old-")
             os.replace(out, old / out.name)

@@ -28,6 +28,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from .diskspace import ensure_space, weights_bytes, writing
 from .errors import RecordError, TrainingError
 
 #: Test-only: SIGKILL the process right after this epoch (counted over both phases) is backed up.
@@ -38,10 +39,14 @@ _METADATA = "training_metadata.json"  # BackupAndRestore's own: {"epoch": epochs
 
 
 def _write_json(path: Path, value) -> None:
-    """Write atomically: a file half-written when the process dies must never be read back."""
+    """Write atomically: a file half-written when the process dies (or the disk fills) is never read back."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(value))
-    os.replace(tmp, path)
+    try:
+        with writing(path, RecordError):
+            tmp.write_text(json.dumps(value))
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _seed_states(model: keras.Model) -> list:
@@ -73,10 +78,13 @@ class BackupAndResume(keras.callbacks.BackupAndRestore):
     The backup is kept when ``fit`` ends (``delete_checkpoint=False``): a finished phase is then
     restored in one step, with its history, if the run dies before its record is written. Whoever
     writes the record removes the folder (:func:`cifar_lessons.recipe.save_stage`).
+
+    Each backup file is replaced whole (:meth:`_save_model`), so the last good backup is always
+    ``latest.weights.h5`` and Keras's second copy (``double_checkpoint``) is not needed.
     """
 
     def __init__(self, folder: str | os.PathLike, train_ds=None):
-        super().__init__(str(folder), double_checkpoint=True, delete_checkpoint=False)
+        super().__init__(str(folder), double_checkpoint=False, delete_checkpoint=False)
         self.folder = Path(folder)
         self.train_ds = train_ds
         self.first_epoch: int | None = None
@@ -128,6 +136,32 @@ class BackupAndResume(keras.callbacks.BackupAndRestore):
         self.folder.mkdir(parents=True, exist_ok=True)
         _write_json(self.folder / STATE_FILE, {"first_epoch": self.first_epoch, "epochs": self.entries})
         super().on_epoch_end(epoch, logs)
+
+    def _save_model(self):
+        """Keras's backup of weights, optimizer and epoch count, written so that a full disk is one line.
+
+        Keras writes ``latest.weights.h5`` in place; on a full disk h5py then leaves half a file and
+        the process dies with a segmentation fault (:mod:`cifar_lessons.diskspace`). Here the room
+        is checked first (the weights and optimizer state, or the last backup if larger), the file
+        is written under a temporary name and renamed over the last one, then the epoch count is
+        written: a failure at any point leaves the previous epoch's backup whole, and the same
+        command resumes from it once there is space.
+        """
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for stale in self.folder.glob(".tmp-*.weights.h5"):  # from a process killed mid-write (the run holds a lock)
+            stale.unlink(missing_ok=True)
+        weights = Path(self._weights_path)
+        previous = weights.stat().st_size if weights.exists() else 0
+        ensure_space(weights, max(weights_bytes(self.model, optimizer=True), previous), RecordError)
+        tmp = weights.with_name(f".tmp-{os.getpid()}.weights.h5")  # Keras wants the .weights.h5 ending
+        try:
+            with writing(weights, RecordError):
+                self.model.save_weights(str(tmp), overwrite=True)
+                os.replace(tmp, weights)
+        finally:
+            tmp.unlink(missing_ok=True)
+        _write_json(Path(self._training_metadata_path),
+                    {"epoch": self._current_epoch, "batch": self._last_batch_seen})
 
     def on_train_end(self, logs=None):
         """Put the restored epochs in front of the ones this ``fit`` ran, so its history is whole."""

@@ -48,6 +48,10 @@ def main() -> int:
     x = np.concatenate([x, noise])
 
     pth = lite0.package_weights_file()
+    # torch.load below unpickles the file; only the exact file the package ships is handed to it.
+    if lite0._sha256(pth) != lite0.PTH_SHA256:
+        print(f"error: {pth} is not the file {lite0.PACKAGE} ships (SHA-256 differs); refused", file=sys.stderr)
+        return 2
     reference = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(pth))
     reference.eval()
     with torch.no_grad():

@@ -9,11 +9,11 @@ Importing this package does not import TensorFlow; the submodules that need it d
 (see :mod:`cifar_lessons.quiet`).
 """
 
+from importlib import metadata as _metadata
+
 from .quiet import set_default_log_level
 
 set_default_log_level()
-
-from importlib import metadata as _metadata
 
 try:
     # The version is written once, in pyproject.toml; the installed package's metadata carries it, and

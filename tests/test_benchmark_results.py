@@ -87,6 +87,8 @@ def test_the_recipes_time_quoted_outside_the_speed_table_is_the_benchmarks():
     seed_row = next(line for line in appendix.splitlines() if line.startswith("| `seed` |"))
     assert seed_row.rstrip(" |").split("|")[-1].strip().startswith(f"{seconds} (the project's benchmark"), seed_row
     assert f"({seconds} in the project's benchmark)" in (REPO / "book" / "01_dataset.py").read_text()
+    # The README's results table quotes the unrounded figure.
+    assert f"{package:,.1f} s against {total(load('resnet50')['plain']):,.1f} s" in (REPO / "README.md").read_text()
 
 
 def test_benchmarks_readme_quotes_the_lite0_benchmark():
@@ -172,6 +174,8 @@ def test_build_times_are_the_committed_build_logs():
     row = next(r for k, r in rows.items() if k.startswith("`seed` (commit"))
     assert f"| {seed_exec:,} s, two at a time | **{seed:,} s ({seed / 60:.1f} min)** |" in row, row
     assert f"The whole site builds in {round(seed / 60)} minutes on 2 CPU cores" in flat
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert f"| built in {round(seed / 60)} minutes |" in readme, "the README's results table quotes the seed build"
 
     one, (one_exec, jobs) = site_seconds("site_build_seed_jobs1.txt"), executed("site_build_seed_jobs1.txt")
     assert jobs == 1

@@ -60,7 +60,8 @@ def lanes(toc: dict, jobs: int = 2, only: list[str] | None = None) -> list[list[
     """
     shared, alone, everything = [], [], []
     for part in toc["parts"]:
-        files = [c["file"] for c in part["chapters"] if not only or Path(c["file"]).stem in only]
+        files = [c["file"] for c in part["chapters"]  # notebooks only: the appendix's pages run nothing
+                 if c["file"].endswith(".ipynb") and (not only or Path(c["file"]).stem in only)]
         everything += files
         (shared if part.get("caption") in SHARED_RUN_PARTS else alone).extend(files)
     if only and len(everything) != len(set(only)):

@@ -12,7 +12,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
-IN_ORDER = [c["file"] for part in TOC["parts"] for c in part["chapters"]]
+IN_ORDER = [c["file"] for part in TOC["parts"] for c in part["chapters"] if c["file"].endswith(".ipynb")]
 
 
 def load(name: str):

@@ -20,7 +20,7 @@ TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
 ORG, NAME = urlparse(CONFIG["repository"]["url"]).path.strip("/").split("/")
 SITE = f"https://{ORG}.github.io/{NAME}/"
 COLAB = f"https://colab.research.google.com/github/{ORG}/{NAME}/blob/{CONFIG['repository']['branch']}/"
-PAGES = [README, REPO / "CONTRIBUTING.md", REPO / "results" / "README.md", REPO / "benchmarks" / "README.md"]
+PAGES = [README, REPO / "CONTRIBUTING.md", REPO / "SECURITY.md", REPO / "results" / "README.md", REPO / "benchmarks" / "README.md"]
 
 
 def test_the_readme_is_at_most_150_lines():

@@ -56,15 +56,18 @@ $(NPM_STAMP): package.json package-lock.json
 sync: $(VENV_STAMP)
 	.venv/bin/jupytext --sync book/*.py
 
+GUARD := $(PY) scripts/full_disk_guard.py --writing $(CURDIR)/_build --
+
 site: setup
 	# The stale chapters run first, two at a time, into the execution cache that the book and decks
 	# read (scripts/execute_chapters.py says what makes a chapter stale). Sphinx then reads every
 	# page again, which takes seconds: it goes by the sources' times, so it would keep the page of a
 	# chapter re-executed for a new package or setting, whose source did not change.
+	# Each step runs through full_disk_guard.py: a full disk ends it in one line, not a traceback.
 	rm -rf _build/html _build/jupyter_execute _build/.doctrees
-	$(PY) scripts/execute_chapters.py $(EXECUTE_FLAGS)
-	.venv/bin/jupyter-book build . -W -n --keep-going
-	$(PY) scripts/build_slides.py
+	$(GUARD) $(PY) scripts/execute_chapters.py $(EXECUTE_FLAGS)
+	$(GUARD) .venv/bin/jupyter-book build . -W -n --keep-going
+	$(GUARD) $(PY) scripts/build_slides.py
 	@echo "site: $(CURDIR)/_build/html/index.html"
 
 # From scratch: the execution cache, its manifest and the build's runs folder are emptied first.

@@ -382,7 +382,8 @@ def test_the_solution_runs_offline_at_the_quick_size_and_passes_every_check_of_t
 
 
 def test_the_solution_says_which_run_it_is_and_refuses_an_unknown_size(monkeypatch, capsys):
-    """Online defaults with no variable set; an unknown size is an error, never a silent full run."""
+    """Online defaults with no variable set (Colab: full size); quick when asked, and in the site build unless
+    full size is asked for; an unknown size is an error, never a silent full run."""
     nb = nbformat.read(BOOK / "project_solution.ipynb", as_version=4)
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     (settings,) = [i for i, source in enumerate(code) if "CIFAR_LESSONS_PROFILE" in source]
@@ -392,7 +393,7 @@ def test_the_solution_says_which_run_it_is_and_refuses_an_unknown_size(monkeypat
     assert "keras.applications.resnet50.preprocess_input" in whole
 
     def run(**env):
-        for key in OFFLINE:
+        for key in (*OFFLINE, "CIFAR_LESSONS_BUILD", "CIFAR_LESSONS_FULL_SIZE"):
             monkeypatch.delenv(key, raising=False)
         for key, value in env.items():
             monkeypatch.setenv(key, value)
@@ -403,6 +404,40 @@ def test_the_solution_says_which_run_it_is_and_refuses_an_unknown_size(monkeypat
 
     assert run().strip() == ("This run: CIFAR-10 from the Keras download; base resnet50 with imagenet weights; "
                              "full size (10,000 images, 10 + 10 epochs)")
-    assert "quick size (500 images, 2 + 2 epochs): not the real result" in run(CIFAR_LESSONS_PROFILE="quick")
+    quick = "quick size (500 images, 2 + 2 epochs): not the real result"
+    assert quick in run(CIFAR_LESSONS_PROFILE="quick")
+    assert quick in run(CIFAR_LESSONS_BUILD="1"), "the site build runs it at the quick size"
+    assert "full size (10,000 images" in run(CIFAR_LESSONS_BUILD="1", CIFAR_LESSONS_FULL_SIZE="1")
     with pytest.raises(ValueError, match="'fast'"):
         run(CIFAR_LESSONS_PROFILE="fast")
+
+
+# --------------------------------------------------------------------------- the full-size record
+SOLUTION_RECORD = REPO / "results" / "solution-lite0-32"
+SEED_RECORD = REPO / "results" / "lite0-32-seed"
+SAME_RECIPE = ("n", "image_size", "backbone", "weights", "head", "dropout", "head_epochs", "fine_tune_epochs",
+               "head_learning_rate", "fine_tune_learning_rate", "batch_size", "validation_fraction", "seed")
+
+
+def test_the_solutions_full_size_record_is_whole_and_runs_the_packages_seed_recipe_on_the_same_data():
+    import json
+
+    from cifar_lessons.results import read_record
+
+    rec, problems = read_record(SOLUTION_RECORD, ("record.json", "history.json", "metrics.json"), what="solution",
+                                script="measure_solution.py", kind={"kind": "solution-notebook", "stage": "full"})
+    assert problems == []
+    record, history, metrics = rec["record"], rec["history"], rec["metrics"]
+    seed = json.loads((SEED_RECORD / "record.json").read_text())
+    assert "+changes" not in record["made_by"]["commit"], "made by uncommitted code"
+    assert {k: record["config"][k] for k in SAME_RECIPE} == {k: seed["config"][k] for k in SAME_RECIPE}
+    assert record["config"]["profile"] == "seed" and record["weights"]["pretrained"]
+    assert record["data"]["sha256"] == seed["data"]["sha256"]
+    assert [record["data"][k] for k in ("n_train", "n_val", "n_test")] == [9_000, 1_000, 10_000]
+    assert history["phase2_start"] == 10 and all(len(v) == 20 for v in history["history"].values())
+    assert sum(map(sum, metrics["confusion_matrix"])) == metrics["n_test"] == 10_000
+    # the accuracy from the saved predictions is the one the notebook's own evaluate printed
+    assert abs(metrics["accuracy"] - metrics["notebook_evaluate"]["accuracy"]) < 1e-3
+    # within a point of the package's own run of the same recipe: the notebook is the recipe, not an approximation
+    seed_accuracy = json.loads((SEED_RECORD / "metrics.json").read_text())["accuracy"]
+    assert abs(metrics["accuracy"] - seed_accuracy) <= 0.01

@@ -32,7 +32,7 @@ READ_EVERY_RECORD = textwrap.dedent("""
     import json, sys
     from pathlib import Path
     import cifar_lessons
-    from cifar_lessons import detector, fashion, fashion_transfer, grad_cam_study, results, segmenter
+    from cifar_lessons import detector, fashion, fashion_transfer, grad_cam_study, records, results, segmenter
 
     root = results.results_root()
     found = {}
@@ -49,6 +49,8 @@ READ_EVERY_RECORD = textwrap.dedent("""
         found[name] = grad_cam_study.committed_study(name=name) is not None
     found["detection-grid"] = detector.committed_run() is not None
     found["segmentation-unet"] = segmenter.committed_run() is not None
+    # The model solution's run, which results/README.md compares with the seed recipe's.
+    found["solution-lite0-32"] = records.load_record(root / "solution-lite0-32", model=False).metrics["accuracy"]
     print(json.dumps({"package": cifar_lessons.__file__, "root": str(root),
                       "root_is_dir": Path(root).is_dir(), "found": found}))
 """)

@@ -88,10 +88,10 @@ def phase1(args, marks) -> None:
 
 
 def segmentation(args, marks) -> None:
-    """The Segmentation chapter's full-size training (``cifar_lessons.segmenter.train``'s own steps)."""
+    """The Segmentation chapter's full-size training (``cifar_lessons.segmentation.unet.train``'s own steps)."""
     import keras
 
-    from cifar_lessons import segmenter as sg
+    from cifar_lessons.segmentation import unet as sg
     from cifar_lessons.pipeline import array_dataset
 
     config = sg.segment_config("seed", full_size=True, env={})

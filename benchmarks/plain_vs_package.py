@@ -89,7 +89,7 @@ def run_plain(args) -> dict:
     import keras
     import numpy as np
 
-    from cifar_lessons import lite0
+    from cifar_lessons.backbones import lite0
 
     data = load(args)
     keras.utils.set_random_seed(args.seed)
@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
         result = {"plain": run_plain, "package": run_package, "peak": run_peak}[args.side](args)
         print("RESULT " + json.dumps(result), flush=True)
         return 0
-    from cifar_lessons.records import environment, source_commit
+    from cifar_lessons.records.store import environment, source_commit
 
     results = {k: getattr(args, k) for k in ("backbone", "weights", "n", "head_epochs", "fine_tune_epochs", "seed")}
     results["device"] = environment()["device"]

@@ -44,8 +44,9 @@ if "google.colab" in sys.modules:
 import cv2
 import numpy as np
 
-from cifar_lessons import plots, vision
-from cifar_lessons.book import chapter_config, run_card
+from cifar_lessons import vision
+from cifar_lessons.display import plots
+from cifar_lessons.display.cards import chapter_config, run_card
 from cifar_lessons.data import load_cifar10
 
 config = chapter_config()

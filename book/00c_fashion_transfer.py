@@ -64,9 +64,10 @@ if "google.colab" in sys.modules:
 # 14 minutes on 2 CPU cores.
 
 # %%
-from cifar_lessons import fashion, plots
-from cifar_lessons import fashion_transfer as ft
-from cifar_lessons.book import backbone_name, progress_verbose, show_table
+from cifar_lessons.fashion import scratch as fashion
+from cifar_lessons.display import plots
+from cifar_lessons.fashion import transfer as ft
+from cifar_lessons.display.cards import backbone_name, progress_verbose, show_table
 from cifar_lessons.evaluate import top_confusions
 from cifar_lessons.models import describe_weights
 

@@ -47,8 +47,8 @@ if "google.colab" in sys.modules:
 # **run card** saying exactly what produced the numbers on the page.
 
 # %%
-from cifar_lessons import plots
-from cifar_lessons.book import chapter_config, run_card
+from cifar_lessons.display import plots
+from cifar_lessons.display.cards import chapter_config, run_card
 from cifar_lessons.data import load_cifar10, split_validation
 
 config = chapter_config()

@@ -34,8 +34,8 @@ if "google.colab" in sys.modules:
 # head for our ten classes.
 
 # %%
-from cifar_lessons import plots
-from cifar_lessons.book import chapter_config, run_card, shown_backbone
+from cifar_lessons.display import plots
+from cifar_lessons.display.cards import chapter_config, run_card, shown_backbone
 from cifar_lessons.data import load_cifar10
 from cifar_lessons.models import base_of, build_classifier, describe_weights, spatial_sizes, trainable_counts
 

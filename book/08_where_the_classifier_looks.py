@@ -54,11 +54,11 @@ if "google.colab" in sys.modules:
 
 # %%
 from IPython.display import display
-
-from cifar_lessons import grad_cam_study as study, plots
-from cifar_lessons.book import progress_verbose, record_card, run_card, show_table
+from cifar_lessons.display import plots
+from cifar_lessons.display.cards import progress_verbose, record_card, run_card, show_table
 from cifar_lessons.evaluate import confident_mistakes
-from cifar_lessons.explain import grad_cam, last_conv_layer, preprocessed
+from cifar_lessons.gradcam import study
+from cifar_lessons.gradcam.method import grad_cam, last_conv_layer, preprocessed
 from cifar_lessons.models import base_of, build_base, describe_weights
 from cifar_lessons.recipe import load_data, run_evaluation
 
@@ -82,7 +82,7 @@ run_card(config, data.source.to_dict(), describe_weights(config.weights, config.
 # a channel, averaged over the positions, says how much the class relies on that channel; channels
 # that argue against the class get negative weights and the ReLU drops what they leave. The map is
 # then stretched to the 32×32 image and scaled so its hottest point is 1: it shows *where*, not *how
-# much*, and two maps cannot be compared in strength. `cifar_lessons.explain.grad_cam` does all this;
+# much*, and two maps cannot be compared in strength. `cifar_lessons.gradcam.method.grad_cam` does all this;
 # its tests check it against the formula worked by hand on a 2×2 map.
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -58,11 +58,12 @@ if "google.colab" in sys.modules:
 # %%
 import numpy as np
 import pandas as pd
-
-from cifar_lessons import detection, detector, plots, vision
-from cifar_lessons.book import progress_verbose, show_table
+from cifar_lessons import vision
+from cifar_lessons.detection import metrics as detection, model as detector
+from cifar_lessons.display import plots
+from cifar_lessons.display.cards import progress_verbose, show_table
 from cifar_lessons.data import FASHION_MNIST_CLASS_NAMES as CLASSES
-from cifar_lessons.fashion import layer_table
+from cifar_lessons.fashion.scratch import layer_table
 
 config = detector.detector_config()  # build size (full_size=True: full size)
 train_scenes, val_scenes, test_scenes, source = detector.load_scenes(config)
@@ -116,7 +117,7 @@ print(f"by hand: {30 * 30 / (50 * 50 + 50 * 50 - 30 * 30):.4f}   "
 # can have a low IoU: shifting a box by half its width (third pair) already brings it to 0.33. That is
 # why "found" in detection means IoU at least 0.5 with a true box, and COCO's stricter metric also asks
 # for 0.75 and more. Coordinates are continuous: a box over pixel columns 0 and 1 is `x1 = 0, x2 = 2`,
-# with no "+1" (see `cifar_lessons.detection`'s docstring for the conventions).
+# with no "+1" (see `cifar_lessons.detection.metrics`'s docstring for the conventions).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Non-maximum suppression
@@ -386,7 +387,7 @@ show_table(pd.DataFrame([
 # et al. 2015) first proposes a few hundred boxes that probably hold *something*, then crops the
 # backbone's features under each proposal and classifies and refines it: slower, and historically more
 # accurate on small objects. Every one of them ends as ours does: scores, a threshold, NMS, and mAP
-# measured exactly as `cifar_lessons.detection` measures it.
+# measured exactly as `cifar_lessons.detection.metrics` measures it.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaways

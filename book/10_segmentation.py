@@ -61,9 +61,10 @@ if "google.colab" in sys.modules:
 import cv2
 import numpy as np
 from scipy import ndimage
-
-from cifar_lessons import plots, segmenter, vision
-from cifar_lessons.book import progress_verbose, show_table
+from cifar_lessons import vision
+from cifar_lessons.display import plots
+from cifar_lessons.display.cards import progress_verbose, show_table
+from cifar_lessons.segmentation import unet as segmenter
 
 config = segmenter.segment_config()  # build size (full_size=True: full size)
 scenes = segmenter.build_scenes(config)  # garments on textures, exact masks
@@ -180,7 +181,7 @@ show_table(segmenter.score_table({f"Otsu, {len(scenes.test):,} held-out scenes":
 # ÷ (true positives + false positives + false negatives). Mean IoU averages it over the classes, so the
 # small class counts as much as the large one; it is the headline number of PASCAL VOC and Cityscapes.
 # Pixels are pooled over all held-out scenes before dividing, as those benchmarks do
-# (`cifar_lessons.segmentation`). Dice, the F1 score of pixels, ranks masks exactly as IoU does.
+# (`cifar_lessons.segmentation.metrics`). Dice, the F1 score of pixels, ranks masks exactly as IoU does.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A U-Net: encoder, decoder, skip connections

@@ -21,7 +21,7 @@ from .config import PROFILES, SCHEDULES, expand_path, make_config
 from .errors import CifarLessonsError
 from .precision import PRECISIONS
 from .quiet import start_tensorflow
-from .records import prepare_out
+from .records.store import prepare_out
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import keras
 
-from . import lite0
+from .backbones import lite0
 from .backbones import BACKBONE_DESCRIPTIONS, BACKBONE_NAMES, OFFLINE_BACKBONE
 from .errors import ConfigError, WeightsError, how_to_set
 

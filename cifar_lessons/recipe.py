@@ -30,7 +30,7 @@ from .features import can_cache_features, feature_datasets, train_head_on_featur
 from .models import build_base, build_classifier, describe_weights
 from .pipeline import make_dataset
 from .precision import policy_name, set_precision
-from .records import RunRecord, environment, load_record, out_lock, prepare_out, save_record, source_commit
+from .records.store import RunRecord, environment, load_record, out_lock, prepare_out, save_record, source_commit
 from .resume import finished_epochs, resume_callbacks
 from .training import TwoPhaseHistory, fine_tune, train_head
 

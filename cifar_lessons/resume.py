@@ -28,7 +28,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .diskspace import ensure_space, weights_bytes, writing
+from .files import ensure_space, weights_bytes, writing
 from .errors import RecordError, TrainingError
 
 #: Test-only: SIGKILL the process right after this epoch (counted over both phases) is backed up.
@@ -141,7 +141,7 @@ class BackupAndResume(keras.callbacks.BackupAndRestore):
         """Keras's backup of weights, optimizer and epoch count, written so that a full disk is one line.
 
         Keras writes ``latest.weights.h5`` in place; on a full disk h5py then leaves half a file and
-        the process dies with a segmentation fault (:mod:`cifar_lessons.diskspace`). Here the room
+        the process dies with a segmentation fault (:mod:`cifar_lessons.files`). Here the room
         is checked first (the weights and optimizer state, or the last backup if larger), the file
         is written under a temporary name and renamed over the last one, then the epoch count is
         written: a failure at any point leaves the previous epoch's backup whole, and the same

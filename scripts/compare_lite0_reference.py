@@ -7,7 +7,7 @@ project does not depend on::
     python scripts/compare_lite0_reference.py [--size 224]
 
 Both models get the same ImageNet weights (the reference loads the pip package's ``.pth``
-itself; the port converts it with :mod:`cifar_lessons.lite0`) and the same inputs: the two
+itself; the port converts it with :mod:`cifar_lessons.backbones.lite0`) and the same inputs: the two
 scikit-image photos, preprocessed with ``(x - 127) / 128``, and a batch of noise. It prints
 the largest absolute difference between their logits and whether the top-1 classes agree.
 """
@@ -38,7 +38,7 @@ def main() -> int:
     from PIL import Image
     from skimage import data
 
-    from cifar_lessons import lite0
+    from cifar_lessons.backbones import lite0
 
     size = args.size
     photos = [data.chelsea(), data.coffee()]

@@ -7,7 +7,7 @@ made it), with nothing else measuring:
 
 It builds the scenes (Fashion-MNIST garments pasted on textured 64x64 canvases; training scenes
 from the training garments, held-out scenes from the test garments), trains the small CNN detector
-of cifar_lessons.detector from scratch for the epochs of DetectorConfig, and measures mAP@0.5 and
+of cifar_lessons.detection.model from scratch for the epochs of DetectorConfig, and measures mAP@0.5 and
 each class's AP on the held-out scenes. The record (record.json with the configuration, data,
 machine, timing and the command and commit that made it; history.json; metrics.json; no model) is
 written to results/detection-grid/, replacing an earlier one.
@@ -38,9 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
 
     started = time.perf_counter()
-    from cifar_lessons import detector
+    from cifar_lessons.detection import model as detector
     from cifar_lessons.errors import CifarLessonsError
-    from cifar_lessons.results import measured_by
+    from cifar_lessons.records.committed import measured_by
 
     try:
         config = detector.detector_config(args.profile, full_size=args.profile != "quick", env={})

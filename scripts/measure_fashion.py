@@ -7,7 +7,7 @@ made them), one after the other and with nothing else running:
     .venv/bin/python scripts/measure_fashion.py cnn         # only one
 
 All 60,000 training images (54,000 to fit, the last 6,000 to validate), all 10,000 test images, the
-epochs of cifar_lessons.fashion.FashionConfig. Each run is written as a record of three small files
+epochs of cifar_lessons.fashion.scratch.FashionConfig. Each run is written as a record of three small files
 (record.json with the configuration, data source, machine, timing and the command and commit that
 made it; history.json; metrics.json) straight into results/<name>/, replacing an earlier record there;
 no model is kept. Keras prints one line per epoch; the end prints each test accuracy and wall time.
@@ -43,9 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
 
     started = time.perf_counter()
-    from cifar_lessons import fashion
+    from cifar_lessons.fashion import scratch as fashion
     from cifar_lessons.errors import CifarLessonsError
-    from cifar_lessons.results import measured_by
+    from cifar_lessons.records.committed import measured_by
 
     try:
         config = fashion.fashion_config(args.profile, full_size=args.profile != "quick", env={})

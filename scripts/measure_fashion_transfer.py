@@ -7,7 +7,7 @@ made it), with nothing else measuring, offline as the book builds:
         .venv/bin/python scripts/measure_fashion_transfer.py
 
 All 60,000 training images (54,000 to fit, the last 6,000 to validate), all 10,000 test images, the
-sizes and epochs of cifar_lessons.fashion_transfer.TransferConfig. The backbone comes from the
+sizes and epochs of cifar_lessons.fashion.transfer.TransferConfig. The backbone comes from the
 environment as in the book (EfficientNetB0 with Keras's download when unset, which needs a network);
 the record says which it was and where its weights came from. Written as three small files
 (record.json, history.json, metrics.json) into results/fashion-transfer/, replacing an earlier
@@ -41,11 +41,11 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
 
-    from cifar_lessons import fashion
-    from cifar_lessons import fashion_transfer as ft
+    from cifar_lessons.fashion import scratch as fashion
+    from cifar_lessons.fashion import transfer as ft
     from cifar_lessons.errors import CifarLessonsError
     from cifar_lessons.models import describe_weights
-    from cifar_lessons.results import measured_by
+    from cifar_lessons.records.committed import measured_by
 
     try:
         config = ft.transfer_config(args.profile, full_size=args.profile != "quick")

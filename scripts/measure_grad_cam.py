@@ -46,12 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    from cifar_lessons import grad_cam_study as study
+    from cifar_lessons.gradcam import study
     from cifar_lessons.errors import CifarLessonsError
-    from cifar_lessons.explain import last_conv_layer, preprocessed
+    from cifar_lessons.gradcam.method import last_conv_layer, preprocessed
     from cifar_lessons.models import base_of
     from cifar_lessons.recipe import load_inputs, run_evaluation
-    from cifar_lessons.results import measured_by
+    from cifar_lessons.records.committed import measured_by
 
     results = REPO / "results" / (study.TUNED if args.fine_tune else study.RECORD)
     out = Path(args.out) if args.out else results

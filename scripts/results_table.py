@@ -7,8 +7,8 @@ import sys
 
 import pandas as pd
 
-from cifar_lessons.book import results_table
-from cifar_lessons.records import find_records
+from cifar_lessons.display.cards import results_table
+from cifar_lessons.records.store import find_records
 
 if __name__ == "__main__":
     root = sys.argv[1] if len(sys.argv) > 1 else "runs"

@@ -187,7 +187,10 @@ def test_readme_build_times_are_the_committed_build_logs():
     assert f"the last row's {full / 60:.0f}-minute build ({full:,} s two at a time" in flat
 
     # The sizes the text gives are the code's: the build size, and the full size in brackets.
-    from cifar_lessons import detector, fashion, fashion_transfer, segmenter
+    from cifar_lessons.detection import model as detector
+    from cifar_lessons.fashion import scratch as fashion
+    from cifar_lessons.fashion import transfer as fashion_transfer
+    from cifar_lessons.segmentation import unet as segmenter
 
     f, t, d, g = fashion.FashionConfig(), fashion_transfer.TransferConfig(), detector.DetectorConfig(), segmenter.SegmentConfig()
     fb, tb, db, gb = fashion.BUILD_SIZE, fashion_transfer.BUILD_SIZE, detector.BUILD_SIZE, segmenter.BUILD_SIZE

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cifar_lessons import detector as d
-from cifar_lessons.detection import iou_matrix, mean_average_precision
+from cifar_lessons.detection import model as d
+from cifar_lessons.detection.metrics import iou_matrix, mean_average_precision
 from cifar_lessons.errors import ConfigError, RecordError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -211,7 +211,7 @@ def test_the_committed_record_is_full_size_and_is_what_the_chapter_says():
 
 def test_opencvs_face_cascade_finds_the_astronauts_face_and_nms_merges_its_raw_windows():
     from cifar_lessons import vision
-    from cifar_lessons.detection import nms
+    from cifar_lessons.detection.metrics import nms
 
     astronaut = vision.sample_photos(["astronaut"])["astronaut"]
     faces = d.haar_detect(astronaut, "face")
@@ -228,7 +228,7 @@ def test_opencvs_face_cascade_finds_the_astronauts_face_and_nms_merges_its_raw_w
 def test_detections_grid_draws_a_box_per_confident_detection_and_each_truth():
     from matplotlib.patches import Rectangle
 
-    from cifar_lessons import plots
+    from cifar_lessons.display import plots
 
     image = np.zeros((64, 64, 3), dtype=np.uint8)
     det = {"boxes": np.array([[1, 1, 20, 20], [30, 30, 50, 50]]), "scores": np.array([0.9, 0.2]), "labels": np.array([0, 1])}

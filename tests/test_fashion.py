@@ -7,7 +7,7 @@ import struct
 import numpy as np
 import pytest
 
-from cifar_lessons import fashion
+from cifar_lessons.fashion import scratch as fashion
 from cifar_lessons.data import DEBIAN_FASHION_MNIST, _official_fashion_files, load_fashion_mnist_with_source
 from cifar_lessons.errors import ConfigError, DataError, RecordError
 
@@ -205,7 +205,7 @@ def test_the_run_card_warns_at_the_build_size_only():
 
 
 def test_grey_images_are_drawn_in_grey():
-    from cifar_lessons import plots
+    from cifar_lessons.display import plots
 
     x, y = _planted(20)
     probabilities = np.eye(10)[(y + 1) % 10]

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from cifar_lessons import fashion
-from cifar_lessons import fashion_transfer as ft
+from cifar_lessons.fashion import scratch as fashion
+from cifar_lessons.fashion import transfer as ft
 from cifar_lessons.errors import ConfigError, RecordError
 
 from conftest import REPO

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from cifar_lessons import grad_cam_study as study
+from cifar_lessons.gradcam import study
 from cifar_lessons.errors import RecordError
 
 from conftest import REPO
@@ -114,7 +114,7 @@ def test_measure_maps_explains_the_same_classes_with_both_heads():
     classes = np.array([0, 1, 2, 0, 1])
     m = study.measure_maps(model, x, classes, seed=0)
     assert m["trained"].shape == m["random"].shape == (5, 32, 32)
-    from cifar_lessons.explain import grad_cam
+    from cifar_lessons.gradcam.method import grad_cam
 
     np.testing.assert_array_equal(m["trained"], grad_cam(model, x, class_index=classes))
     assert not np.allclose(m["trained"], m["random"])
@@ -126,8 +126,8 @@ def test_measure_maps_explains_the_same_classes_with_both_heads():
 
 
 def test_grad_cam_rows_puts_each_map_row_under_its_image():
-    from cifar_lessons.explain import overlay
-    from cifar_lessons.plots import feature_map_grids, grad_cam_rows
+    from cifar_lessons.gradcam.method import overlay
+    from cifar_lessons.display.plots import feature_map_grids, grad_cam_rows
 
     images = np.full((3, 32, 32, 3), 90, np.uint8)
     a, b = np.zeros((3, 32, 32)), np.ones((3, 32, 32))

@@ -32,7 +32,12 @@ READ_EVERY_RECORD = textwrap.dedent("""
     import json, sys
     from pathlib import Path
     import cifar_lessons
-    from cifar_lessons import detector, fashion, fashion_transfer, grad_cam_study, results, segmenter
+    from cifar_lessons.detection import model as detector
+    from cifar_lessons.fashion import scratch as fashion
+    from cifar_lessons.fashion import transfer as fashion_transfer
+    from cifar_lessons.gradcam import study as grad_cam_study
+    from cifar_lessons.records import committed as results
+    from cifar_lessons.segmentation import unet as segmenter
 
     root = results.results_root()
     found = {}

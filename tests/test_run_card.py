@@ -1,6 +1,6 @@
 """The run card warns whenever a page is not the recipe's real result, and only then."""
 
-from cifar_lessons.book import run_card
+from cifar_lessons.display.cards import run_card
 from cifar_lessons.config import make_config
 from cifar_lessons.data import OFFICIAL_ARCHIVE_SHA256
 from cifar_lessons.models import describe_weights
@@ -36,7 +36,7 @@ def test_quick_profile_copy_of_the_data_and_other_backbone_are_flagged():
 
 
 def test_slides_get_one_line_and_the_notes_the_full_card():
-    from cifar_lessons.book import run_card_line
+    from cifar_lessons.display.cards import run_card_line
 
     html = card(COPY, profile="quick", backbone="efficientnet_lite0")
     line, notes = html.split("<div class='deck-notes'>", 1)
@@ -51,7 +51,7 @@ def test_slides_get_one_line_and_the_notes_the_full_card():
 
 
 def test_a_line_about_the_model_names_the_backbone_really_used():
-    from cifar_lessons.book import model_line, shown_backbone
+    from cifar_lessons.display.cards import model_line, shown_backbone
 
     other = make_config(env={}, backbone="efficientnet_lite0")
     line = model_line(other).data
@@ -64,7 +64,7 @@ def test_a_line_about_the_model_names_the_backbone_really_used():
 def test_tables_have_no_index_column():
     import pandas as pd
 
-    from cifar_lessons.book import show_table
+    from cifar_lessons.display.cards import show_table
 
     html = show_table(pd.DataFrame({"true class": ["cat"], "predicted as": ["dog"]})).data
     assert "<th>true class</th>" in html and "<th></th>" not in html and "<th>0</th>" not in html
@@ -90,7 +90,10 @@ def test_each_companion_record_card_shows_its_records_time_and_a_build_card_when
     """The Foundations and Beyond chapters' cards share one "time" row (``fashion.time_row``)."""
     import re
 
-    from cifar_lessons import detector, fashion, fashion_transfer, segmenter
+    from cifar_lessons.detection import model as detector
+    from cifar_lessons.fashion import scratch as fashion
+    from cifar_lessons.fashion import transfer as fashion_transfer
+    from cifar_lessons.segmentation import unet as segmenter
 
     cards = {"fashion-cnn": fashion.record_card(fashion.committed_runs()["cnn"]),
              "fashion-transfer": fashion_transfer.record_card(fashion_transfer.committed_run()),
@@ -107,7 +110,7 @@ def test_the_environment_and_the_card_say_which_precision_ran():
     """A record is written after ``new_model`` set the policy, so it names the one that ran; the card shows it."""
     import keras
 
-    from cifar_lessons.records import environment
+    from cifar_lessons.records.store import environment
 
     before = keras.mixed_precision.global_policy().name
     try:

@@ -1,4 +1,4 @@
-"""cifar_lessons.segmenter: scenes whose masks are the pasted pixels, the U-Net's shape, the classical masks."""
+"""cifar_lessons.segmentation.unet: scenes whose masks are the pasted pixels, the U-Net's shape, the classical masks."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from cifar_lessons import segmenter as sg
+from cifar_lessons.segmentation import unet as sg
 from cifar_lessons.errors import ConfigError, RecordError
-from cifar_lessons.segmentation import mean_iou
+from cifar_lessons.segmentation.metrics import mean_iou
 from conftest import REPO, heavy_imports
 
 
@@ -145,7 +145,7 @@ def test_overlay_tints_only_the_mask():
 
 
 def test_importing_segmenter_does_not_import_tensorflow():
-    assert heavy_imports("import cifar_lessons.segmenter") == []
+    assert heavy_imports("import cifar_lessons.segmentation.unet") == []
 
 
 # --------------------------------------------------------------------------- the committed record

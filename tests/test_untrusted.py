@@ -217,7 +217,7 @@ def test_an_image_declaring_a_huge_size_is_refused_before_it_is_decoded(tmp_path
 # --- the legacy PyTorch reader -------------------------------------------------------------
 
 def test_the_legacy_weights_reader_runs_no_code_from_its_header(tmp_path):
-    from cifar_lessons import lite0
+    from cifar_lessons.backbones import lite0
 
     marker = tmp_path / "marker"
     pth = tmp_path / "evil.pth"
@@ -229,7 +229,7 @@ def test_the_legacy_weights_reader_runs_no_code_from_its_header(tmp_path):
 
 
 def test_the_legacy_weights_reader_runs_no_code_from_its_key_list(tmp_path):
-    from cifar_lessons import lite0
+    from cifar_lessons.backbones import lite0
 
     marker = tmp_path / "marker"
     pth = tmp_path / "evil.pth"

@@ -9,7 +9,7 @@ The detector is YOLO-style, one stage on one grid: a small CNN trained from scra
 scene into an 8x8 grid (stride 8) and predicts, in every cell, whether an object's centre lies
 there (objectness), which class it is, and its box as an offset inside the cell and a width and
 height. :func:`encode` turns boxes into that grid and :func:`decode` turns a grid back into scored
-boxes, cleaned by :func:`cifar_lessons.detection.batched_nms`. Why from scratch and not on a
+boxes, cleaned by :func:`cifar_lessons.detection.metrics.batched_nms`. Why from scratch and not on a
 pretrained backbone: a trial with EfficientNet-Lite0 frozen (ImageNet weights, its stride-16 map of
 a 96x96 scene, a head trained on top) reached only mAP@0.5 0.44 on held-out scenes, its head
 memorising the training scenes; tuning the whole backbone was not tried within the CPU budget.
@@ -32,11 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import TrainingSize, sized_values
-from .data import FASHION_MNIST_CLASS_NAMES
-from . import detection
-from .detection import average_precision_per_class, batched_nms, mean_average_precision
-from .errors import ConfigError
+from ..config import TrainingSize, sized_values
+from ..data import FASHION_MNIST_CLASS_NAMES
+from . import metrics as detection
+from .metrics import average_precision_per_class, batched_nms, mean_average_precision
+from ..errors import ConfigError
 
 #: The committed full-size record, in ``results/``.
 COMMITTED = "detection-grid"
@@ -193,7 +193,7 @@ class Scenes:
     garment_labels: np.ndarray | None = None
 
     def ground_truths(self) -> list[dict]:
-        """In the form :func:`cifar_lessons.detection.mean_average_precision` reads."""
+        """In the form :func:`cifar_lessons.detection.metrics.mean_average_precision` reads."""
         return [{"boxes": b, "labels": lab} for b, lab in zip(self.boxes, self.labels)]
 
     def __len__(self) -> int:
@@ -219,7 +219,7 @@ def load_scenes(config: DetectorConfig):
     No garment of a held-out scene was ever seen in training, and the scenes themselves are new.
     Returns ``(train, validation, test, source)``; ``source`` says which Fashion-MNIST files were read.
     """
-    from .data import load_fashion_mnist_with_source
+    from ..data import load_fashion_mnist_with_source
 
     (x_tr, y_tr), (x_te, y_te), source = load_fashion_mnist_with_source()
     n_val = max(1, config.n_test // 3)
@@ -401,8 +401,8 @@ def train(model, train_scenes: Scenes, config: DetectorConfig, *, val_scenes: Sc
     """
     import keras
 
-    from .fashion import epoch_timer
-    from .pipeline import array_dataset
+    from ..fashion.scratch import epoch_timer
+    from ..pipeline import array_dataset
 
     steps = -(-len(train_scenes) // config.batch_size)
     schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps)
@@ -463,7 +463,7 @@ def scene_results(detections: Sequence[dict], scenes: Scenes, iou_threshold: flo
 
     For picking good scenes and failures to show; the score is the usual operating point, 0.5.
     """
-    from .detection import iou_matrix
+    from .metrics import iou_matrix
 
     errors = []
     for det, truth_boxes, truth_labels in zip(detections, scenes.boxes, scenes.labels):
@@ -479,7 +479,7 @@ def scene_results(detections: Sequence[dict], scenes: Scenes, iou_threshold: flo
 # --------------------------------------------------------------------------- records
 def record_dict(config: DetectorConfig, source: Mapping, run: DetectorRun, *, made_by: dict | None = None,
                 run_seconds: float | None = None) -> dict:
-    from .records import environment
+    from ..records.store import environment
 
     timing = {"train_seconds": round(run.seconds, 1)}
     if run_seconds is not None:
@@ -494,7 +494,7 @@ def record_dict(config: DetectorConfig, source: Mapping, run: DetectorRun, *, ma
 def save_run(out, config: DetectorConfig, source: Mapping, run: DetectorRun, *, made_by: dict, run_seconds: float,
              overwrite: bool = False) -> Path:
     """Write a committable record: ``record.json``, ``history.json``, ``metrics.json``, no model."""
-    from .records import save_record
+    from ..records.store import save_record
 
     if run.metrics is None:
         raise ConfigError("evaluate the run before saving it: a committed record carries its held-out mAP")
@@ -505,8 +505,8 @@ def save_run(out, config: DetectorConfig, source: Mapping, run: DetectorRun, *, 
 
 def check_record(path) -> dict:
     """A committed record read back, or a one-line :class:`RecordError` saying what is wrong."""
-    from .errors import RecordError
-    from .results import read_record
+    from ..errors import RecordError
+    from ..records.committed import read_record
 
     path = Path(path)
     rec, problems = read_record(path, RECORD_FILES, what="detection", script="measure_detection.py",
@@ -523,7 +523,7 @@ def check_record(path) -> dict:
 
 def committed_run(root=None) -> dict | None:
     """The committed full-size record, or ``None`` where not measured yet (a broken one is an error)."""
-    from .results import committed_record
+    from ..records.committed import committed_record
 
     return committed_record(COMMITTED, check_record, root)
 
@@ -531,8 +531,8 @@ def committed_run(root=None) -> dict | None:
 # --------------------------------------------------------------------------- the page
 def run_card(config: DetectorConfig, source: Mapping, record: Mapping | None = None):
     """The chapter's run card: size, scenes, model, data, machine; a warning off full size."""
-    from .fashion import FULL_SIZE_HOW, card_html, time_row
-    from .records import environment
+    from ..fashion.scratch import FULL_SIZE_HOW, card_html, time_row
+    from ..records.store import environment
 
     env = (record or {}).get("environment") or environment()
     rows = [

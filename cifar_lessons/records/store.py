@@ -30,8 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .diskspace import ensure_space, weights_bytes, writing
-from .errors import RecordError
+from ..files import ensure_space, weights_bytes, writing
+from ..errors import RecordError
 
 RECORD_FILES = ("record.json", "history.json", "model.keras")
 
@@ -263,7 +263,7 @@ def save_record(
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(out.parent, out.name)
     record = {"producer": PRODUCER, **record, "written": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    # model.keras holds an HDF5 file of the weights, which must not meet a full disk (see diskspace).
+    # model.keras holds an HDF5 file of the weights, which must not meet a full disk (see cifar_lessons.files).
     needed = (weights_bytes(model, optimizer=False) if model is not None else 0) + (
         probabilities.size * 4 if probabilities is not None else 0)
     ensure_space(out, needed, RecordError)

@@ -7,7 +7,7 @@ scikit-image's brick, grass and gravel photos), where the true mask is known exa
 pasted it, and a small encoder-decoder with skip connections (U-Net) trained on them.
 
 The task is **binary**: garment (1) or background (0), the same question Otsu's threshold answers,
-so the two are scored with the same metric (:mod:`cifar_lessons.segmentation`). Which garment
+so the two are scored with the same metric (:mod:`cifar_lessons.segmentation.metrics`). Which garment
 it is the classifier's job (chapter 00b); a scene also carries per-class labels (0 background,
 1-10 the Fashion-MNIST class + 1) for anyone who wants to try the 11-class version.
 
@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import TrainingSize, sized_values
-from .errors import ConfigError
+from ..config import TrainingSize, sized_values
+from ..errors import ConfigError
 
 #: Fashion-MNIST pixels at or above this value (of 255) are the garment; below it, background.
 #: Fashion-MNIST's own background is 0, and a few faint pixels at a garment's edge are under 16.
@@ -342,7 +342,7 @@ class SceneData:
 def build_scenes(config: SegmentConfig, *, fashion_data=None) -> SceneData:
     """The chapter's scenes: training and validation from Fashion-MNIST's training garments, held-out
     scenes from its test garments (and the textures' bottom quarter), each split with its own seed."""
-    from . import fashion
+    from ..fashion import scratch as fashion
 
     data = fashion_data or fashion.load(fashion.FashionConfig(n=60_000))
     s = config.seed
@@ -394,8 +394,8 @@ def train(model, data: SceneData, config: SegmentConfig, *, verbose: int | str =
     """
     import keras
 
-    from .fashion import epoch_timer
-    from .pipeline import array_dataset
+    from ..fashion.scratch import epoch_timer
+    from ..pipeline import array_dataset
 
     compile_unet(model, config)
     keras.utils.set_random_seed(config.seed)
@@ -415,7 +415,7 @@ def train(model, data: SceneData, config: SegmentConfig, *, verbose: int | str =
 
 def scores(pred: np.ndarray, target: np.ndarray) -> dict:
     """Pixel accuracy, IoU per class, mIoU and Dice of binary masks, pooled over all scenes."""
-    from .segmentation import dice_per_class, iou_per_class, mean_iou, pixel_accuracy
+    from .metrics import dice_per_class, iou_per_class, mean_iou, pixel_accuracy
 
     pred, target = np.asarray(pred, np.uint8), np.asarray(target, np.uint8)
     return {"pixel_accuracy": pixel_accuracy(pred, target), "mean_iou": mean_iou(pred, target, 2),
@@ -465,7 +465,7 @@ def examples(pred: np.ndarray, target: np.ndarray, good: int = 4, worst: int = 4
 
 def predictions_figure(data: SceneData, run: SegmentRun, good: int = 4, worst: int = 4, title: str | None = None):
     """Held-out scenes with their true, U-Net and Otsu masks: ``good`` typical ones, then the ``worst``."""
-    from .plots import segmentation_grid
+    from ..display.plots import segmentation_grid
 
     picks = examples(run.predictions, data.test.masks, good, worst)
     iou = per_scene_iou(run.predictions, data.test.masks)
@@ -514,7 +514,7 @@ def record_figure(rec: Mapping):
 def save_run(out: str | os.PathLike, config: SegmentConfig, data: SceneData, run: SegmentRun, figure, *,
              made_by: dict, run_seconds: float, overwrite: bool = False) -> Path:
     """Write a committable record: ``record.json``, ``history.json``, ``metrics.json`` and :data:`FIGURE`; no model."""
-    from .records import environment, save_record
+    from ..records.store import environment, save_record
 
     if run.metrics is None:
         raise ConfigError("evaluate the run before saving it: a committed record carries its held-out scores")
@@ -534,8 +534,8 @@ def save_run(out: str | os.PathLike, config: SegmentConfig, data: SceneData, run
 
 def check_record(path: str | os.PathLike) -> dict:
     """A committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
-    from .errors import RecordError
-    from .results import read_record
+    from ..errors import RecordError
+    from ..records.committed import read_record
 
     path = Path(path)
     rec, problems = read_record(path, RECORD_FILES, what="segmentation", script="measure_segmentation.py",
@@ -552,15 +552,15 @@ def check_record(path: str | os.PathLike) -> dict:
 
 def committed_run(root: str | os.PathLike | None = None) -> dict | None:
     """The committed full-size record, or ``None`` if not measured yet (an incomplete one is an error)."""
-    from .results import committed_record
+    from ..records.committed import committed_record
 
     return committed_record(COMMITTED, check_record, root)
 
 
 def run_card(config: SegmentConfig, source: Mapping, record: Mapping | None = None):
     """This chapter's run card: size, scenes, epochs, garments' source, machine, time; a warning below full size."""
-    from .fashion import FULL_SIZE_HOW, card_html, time_row
-    from .records import environment
+    from ..fashion.scratch import FULL_SIZE_HOW, card_html, time_row
+    from ..records.store import environment
 
     env = (record or {}).get("environment") or environment()
     name = f"committed record {html.escape(str(record.get('name', '')))}" if record else "this build"

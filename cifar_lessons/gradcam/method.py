@@ -28,8 +28,8 @@ import matplotlib
 import numpy as np
 import tensorflow as tf
 
-from .models import base_of
-from .pipeline import make_dataset
+from ..models import base_of
+from ..pipeline import make_dataset
 
 
 class FeatureLayer(NamedTuple):

@@ -41,8 +41,8 @@ from typing import Any, BinaryIO
 import keras
 import numpy as np
 
-from .diskspace import ensure_space, weights_bytes, writing
-from .errors import WeightsError
+from ..files import ensure_space, weights_bytes, writing
+from ..errors import WeightsError
 
 # --- Architecture ---------------------------------------------------------------------------
 
@@ -555,7 +555,7 @@ def _umask() -> int:
 
 def default_cache_dir() -> Path:
     """Keras's own cache for application weights (``~/.keras/models`` unless KERAS_HOME)."""
-    from .data import keras_home
+    from ..data import keras_home
 
     return keras_home() / "models"
 

@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import TrainingSize, sized_values
-from .data import FASHION_MNIST_CLASS_NAMES, DataSource, load_fashion_mnist_with_source, split_validation
-from .errors import ConfigError
+from ..config import TrainingSize, sized_values
+from ..data import FASHION_MNIST_CLASS_NAMES, DataSource, load_fashion_mnist_with_source, split_validation
+from ..errors import ConfigError
 
 #: The committed full-size records, by model, in ``results/``.
 COMMITTED = {"dense": "fashion-dense", "cnn": "fashion-cnn"}
@@ -244,7 +244,7 @@ def train(model, data: FashionData, epochs: int, config: FashionConfig, *, verbo
     """
     import keras
 
-    from .pipeline import array_dataset
+    from ..pipeline import array_dataset
 
     if not isinstance(epochs, int) or epochs < 1:
         raise ConfigError(f"epochs must be a positive whole number, got {epochs!r}")
@@ -271,7 +271,7 @@ def train(model, data: FashionData, epochs: int, config: FashionConfig, *, verbo
 
 def evaluate(model, data: FashionData, run: FashionRun) -> FashionRun:
     """Test accuracy, loss, per-class report and confusion matrix, once, after training (the chapter)."""
-    from .evaluate import compute_metrics
+    from ..evaluate import compute_metrics
 
     run.probabilities = model.predict(scale(data.x_test), batch_size=512, verbose=0)
     run.metrics = compute_metrics(run.probabilities, data.y_test, data.class_names)
@@ -282,7 +282,7 @@ def evaluate(model, data: FashionData, run: FashionRun) -> FashionRun:
 def record_dict(config: FashionConfig, data: FashionData, run: FashionRun, *, made_by: dict | None = None,
                 run_seconds: float | None = None) -> dict:
     """What ``record.json`` says about one training: configuration, data, machine, time, what made it."""
-    from .records import environment
+    from ..records.store import environment
 
     n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
     timing = {"train_seconds": round(run.seconds, 1)}
@@ -301,10 +301,10 @@ def save_run(out: str | os.PathLike, config: FashionConfig, data: FashionData, r
              made_by: dict, run_seconds: float, overwrite: bool = False) -> Path:
     """Write a committable record: ``record.json``, ``history.json``, ``metrics.json`` and no model.
 
-    Written atomically by :func:`cifar_lessons.records.save_record`; an existing folder is replaced
+    Written atomically by :func:`cifar_lessons.records.store.save_record`; an existing folder is replaced
     only with ``overwrite`` and only if this package wrote it.
     """
-    from .records import save_record
+    from ..records.store import save_record
 
     if run.metrics is None:
         raise ConfigError("evaluate the run before saving it: a committed record carries its test metrics")
@@ -315,8 +315,8 @@ def save_run(out: str | os.PathLike, config: FashionConfig, data: FashionData, r
 
 def check_record(path: str | os.PathLike) -> dict:
     """A committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
-    from .errors import RecordError
-    from .results import read_record
+    from ..errors import RecordError
+    from ..records.committed import read_record
 
     path = Path(path)
     rec, problems = read_record(path, RECORD_FILES, what="Fashion-MNIST", script="measure_fashion.py",
@@ -334,11 +334,11 @@ def check_record(path: str | os.PathLike) -> dict:
 def committed_runs(root: str | os.PathLike | None = None) -> dict[str, dict | None]:
     """The committed full-size records by model (``None`` where not measured yet), for the chapter.
 
-    Read from :func:`cifar_lessons.results.results_root` (the checkout's ``results/``, or the
+    Read from :func:`cifar_lessons.records.committed.results_root` (the checkout's ``results/``, or the
     copy the package ships to Colab). A folder that exists but is incomplete is an error, not
     "not measured": a broken record must never pass for a missing one.
     """
-    from .results import committed_record
+    from ..records.committed import committed_record
 
     return {kind: committed_record(name, check_record, root) for kind, name in COMMITTED.items()}
 
@@ -388,7 +388,7 @@ def card_html(rows: list[tuple[str, str]], line: str, warnings: list[str]):
     of the chapters that train outside the project's recipe (Fashion-MNIST, Detection, Segmentation)."""
     from IPython.display import HTML
 
-    from .book import DECK_ONLY
+    from ..display.cards import DECK_ONLY
 
     table = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{k}</th><td style='text-align:left'>{v}</td></tr>"
                     for k, v in rows)
@@ -409,7 +409,7 @@ def run_card(config: FashionConfig, source: Mapping, record: Mapping | None = No
     ``record`` (a committed ``record.json``) makes it the card of that record, with its machine,
     training time and date, headed by its name.
     """
-    from .records import environment
+    from ..records.store import environment
 
     env = (record or {}).get("environment") or environment()
     name = f"committed record {html.escape(str(record.get('name', '')))}" if record else "this build"

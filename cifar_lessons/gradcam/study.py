@@ -7,7 +7,7 @@ same functions.
 **The model.** The project's classifier (:func:`cifar_lessons.models.build_classifier`) at 96-pixel
 input, its ImageNet base frozen, its head trained for 3 epochs on the base's cached features
 (:func:`cifar_lessons.recipe.train_phase1`), and no fine-tuning. Why 96 pixels: Grad-CAM can be no
-finer than the base's last feature map, and at 32 pixels that map is 1x1 (:mod:`cifar_lessons.explain`);
+finer than the base's last feature map, and at 32 pixels that map is 1x1 (:mod:`cifar_lessons.gradcam.method`);
 at 96 it is 3x3. Why frozen: the chapter must run alone, in minutes, and Grad-CAM through a frozen
 base with a trained head is still the classifier's own explanation of its own decision.
 
@@ -28,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import RunConfig, make_config
-from .errors import RecordError
+from ..config import RunConfig, make_config
+from ..errors import RecordError
 
 #: The chapter's input size: the smallest the book uses above 32, where the base's last map is 3x3.
 IMAGE_SIZE = 96
@@ -67,7 +67,7 @@ def study_config(profile: str | None = None, *, env: Mapping[str, str] | None = 
 def train(config: RunConfig, data, verbose: int | str = "auto"):
     """The chapter's model and its history: a new classifier, its head trained on the frozen base
     (and, with ``fine_tune_epochs``, the whole model fine-tuned after it: the full-size companion)."""
-    from .recipe import new_model, run_fine_tune, train_phase1
+    from ..recipe import new_model, run_fine_tune, train_phase1
 
     model = new_model(config)
     history = train_phase1(config, data, model, verbose)
@@ -136,7 +136,7 @@ def head_layers(model) -> list:
     """The classifier's Dense layers after its pooling layer: the head, the only part this model trained."""
     import keras
 
-    from .features import POOL_LAYER
+    from ..features import POOL_LAYER
 
     layers = model.layers[model.layers.index(model.get_layer(POOL_LAYER)) + 1:]
     return [layer for layer in layers if isinstance(layer, keras.layers.Dense)]
@@ -172,7 +172,7 @@ def measure_maps(model, images: np.ndarray, classes: np.ndarray, seed: int = 0, 
     Returns the two stacks of maps (``trained``, ``random``), each map's :func:`centre_share`, and
     each pair's :func:`rank_correlation`. The same class is explained in both: the trained model's.
     """
-    from .explain import grad_cam
+    from .method import grad_cam
 
     trained = grad_cam(model, images, class_index=np.asarray(classes), batch_size=batch_size)
     with randomised_head(model, seed):
@@ -239,7 +239,7 @@ def mistake_maps(model, images: np.ndarray, probabilities: np.ndarray, y_true: n
 
     ``images`` are raw ``uint8``; ``probabilities`` and ``y_true`` belong to the same images.
     """
-    from .explain import grad_cam, preprocessed
+    from .method import grad_cam, preprocessed
 
     x = preprocessed(images, backbone)
     return {ROW_PREDICTED: grad_cam(model, x, np.asarray(probabilities).argmax(axis=1)),
@@ -249,9 +249,9 @@ def mistake_maps(model, images: np.ndarray, probabilities: np.ndarray, y_true: n
 def grids(model, data, probabilities: np.ndarray, backbone: str, mistakes: int = 8, label: str = "") -> dict:
     """The two grids a record keeps, by file name: the first correct test image of each class with
     its map, and the ``mistakes`` most confident mistakes with the maps of both classes."""
-    from . import plots
-    from .evaluate import confident_mistakes
-    from .explain import grad_cam, preprocessed
+    from ..display import plots
+    from ..evaluate import confident_mistakes
+    from .method import grad_cam, preprocessed
 
     right = correct_examples(probabilities, data.y_test)
     wrong = confident_mistakes(probabilities, data.y_test, k=mistakes)
@@ -271,8 +271,8 @@ def save_study(out: str | os.PathLike, config: RunConfig, data, history, metrics
                figures: Mapping, *, command: str, run_seconds: float, overwrite: bool = False) -> Path:
     """Write a committable record: record.json (with the measured figures), history.json,
     metrics.json, and the grids as small PNGs (``figures``: file name -> matplotlib figure). No model."""
-    from .records import save_record
-    from .recipe import record_header
+    from ..records.store import save_record
+    from ..recipe import record_header
 
     header = record_header(config, data, "full", command)
     header["timing"] = {**{f"{k}_seconds": v for k, v in history.seconds.items()}, "run_seconds": round(run_seconds, 1)}
@@ -284,10 +284,10 @@ def save_study(out: str | os.PathLike, config: RunConfig, data, history, metrics
 
 
 def check_study(path: str | os.PathLike):
-    """A Grad-CAM record read back (a :class:`cifar_lessons.records.RunRecord`), or a one-line
+    """A Grad-CAM record read back (a :class:`cifar_lessons.records.store.RunRecord`), or a one-line
     :class:`RecordError` saying what is wrong with it."""
-    from .records import load_record
-    from .results import made_by_problems
+    from ..records.store import load_record
+    from ..records.committed import made_by_problems
 
     path = Path(path)
     missing = [f for f in RECORD_FILES + FIGURES if not (path / f).exists()]
@@ -321,7 +321,7 @@ def committed_study(root: str | os.PathLike | None = None, name: str = RECORD):
     An installed package (Colab) ships the record's JSON files and PNGs alike; :func:`figure_paths`
     still says which exist, so an older install shows a line instead of failing.
     """
-    from .results import results_root
+    from ..records.committed import results_root
 
     try:
         base = Path(root) if root is not None else results_root()

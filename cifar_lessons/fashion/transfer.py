@@ -11,7 +11,7 @@ low learning rate that decays along a cosine.
 The backbone is chosen as in the project chapters: online (Colab) the course's EfficientNetB0 with
 Keras's ImageNet weights; offline (``CIFAR_LESSONS_BACKBONE=efficientnet_lite0
 CIFAR_LESSONS_WEIGHTS=imagenet``, as the CI build runs) EfficientNet-Lite0 with the ImageNet
-weights of its pip package (:mod:`cifar_lessons.lite0`). Each backbone gets its own preprocessing
+weights of its pip package (:mod:`cifar_lessons.backbones.lite0`). Each backbone gets its own preprocessing
 from :data:`cifar_lessons.models.BACKBONES`. Every book build, whatever its profile, trains at the
 small :data:`BUILD_SIZE` (4,000 images, 2 + 1 epochs), so that the whole site builds in minutes;
 full size is an explicit choice, ``full_size=True`` or ``CIFAR_LESSONS_FULL_SIZE=1``
@@ -32,11 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .backbones import BACKBONE_NAMES
-from .config import ENV_BACKBONE, ENV_WEIGHTS, TrainingSize, sized_values
-from .data import split_validation
-from .errors import ConfigError, RecordError
-from .fashion import FashionData
+from ..backbones import BACKBONE_NAMES
+from ..config import ENV_BACKBONE, ENV_WEIGHTS, TrainingSize, sized_values
+from ..data import split_validation
+from ..errors import ConfigError, RecordError
+from .scratch import FashionData
 
 #: The committed full-size record of this chapter, in ``results/``.
 COMMITTED = "fashion-transfer"
@@ -157,7 +157,7 @@ def build_classifier(config: TransferConfig, *, seed: int | None = None):
     """
     import keras
 
-    from .models import build_base, get_backbone
+    from ..models import build_base, get_backbone
 
     keras.utils.set_random_seed(config.seed if seed is None else seed)
     spec = get_backbone(config.backbone)
@@ -223,9 +223,9 @@ def train_head(model, data: FashionData, config: TransferConfig, *, verbose: int
     the classifier's own, so the classifier holds the trained head afterwards. Returns the
     :class:`cifar_lessons.training.TwoPhaseHistory`, its ``seconds["features"]`` the base's pass.
     """
-    from .features import feature_extractor, train_head_on_features
-    from .pipeline import array_dataset
-    from .models import set_base_trainable
+    from ..features import feature_extractor, train_head_on_features
+    from ..pipeline import array_dataset
+    from ..models import set_base_trainable
 
     set_base_trainable(model, False)
     (x_fit, y_fit), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_fraction)
@@ -251,10 +251,10 @@ def fine_tune(model, data: FashionData, config: TransferConfig, history, *, verb
     """
     import keras
 
-    from .models import set_base_trainable
-    from .pipeline import array_dataset
-    from .pointwise import use_matmul
-    from .training import log_learning_rate
+    from ..models import set_base_trainable
+    from ..pipeline import array_dataset
+    from ..pointwise import use_matmul
+    from ..training import log_learning_rate
 
     (x_fit, y_fit), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_fraction)
     set_base_trainable(model, True)
@@ -277,8 +277,8 @@ def fine_tune(model, data: FashionData, config: TransferConfig, history, *, verb
 
 def evaluate(model, data: FashionData, history) -> TransferRun:
     """Test accuracy, loss, per-class report and confusion matrix, once, after both phases."""
-    from .evaluate import compute_metrics
-    from .models import trainable_counts
+    from ..evaluate import compute_metrics
+    from ..models import trainable_counts
 
     counts = trainable_counts(model)
     run = TransferRun(history.history, history.phase2_start, dict(history.seconds),
@@ -292,7 +292,7 @@ def evaluate(model, data: FashionData, history) -> TransferRun:
 def record_dict(config: TransferConfig, data: FashionData, run: TransferRun, *, weights: Mapping,
                 made_by: dict | None = None, run_seconds: float | None = None) -> dict:
     """What ``record.json`` says: configuration, data, weights, machine, time, what made it."""
-    from .records import environment
+    from ..records.store import environment
 
     n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
     timing = {"train_seconds": round(run.train_seconds, 1), "phases": run.seconds}
@@ -311,7 +311,7 @@ def record_dict(config: TransferConfig, data: FashionData, run: TransferRun, *, 
 def save_run(out: str | os.PathLike, config: TransferConfig, data: FashionData, run: TransferRun, *,
              weights: Mapping, made_by: dict, run_seconds: float, overwrite: bool = False) -> Path:
     """A committable record: ``record.json``, ``history.json``, ``metrics.json``, and no model."""
-    from .records import save_record
+    from ..records.store import save_record
 
     if run.metrics is None:
         raise ConfigError("evaluate the run before saving it: a committed record carries its test metrics")
@@ -322,7 +322,7 @@ def save_run(out: str | os.PathLike, config: TransferConfig, data: FashionData, 
 
 def check_record(path: str | os.PathLike) -> dict:
     """The committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
-    from .results import read_record
+    from ..records.committed import read_record
 
     path = Path(path)
     rec, problems = read_record(path, RECORD_FILES, what="Fashion-MNIST transfer",
@@ -344,7 +344,7 @@ def check_record(path: str | os.PathLike) -> dict:
 
 def committed_run(root: str | os.PathLike | None = None) -> dict | None:
     """The committed full-size record (``None`` if not measured yet); a broken one is an error."""
-    from .results import committed_record
+    from ..records.committed import committed_record
 
     return committed_record(COMMITTED, check_record, root)
 
@@ -355,7 +355,7 @@ def earlier_runs(root: str | os.PathLike | None = None) -> list[dict]:
     They show why the chapter's recipe is what it is (the 32-pixel run, then the 48-pixel run with
     two fine-tuning epochs, that it replaced); each is checked as strictly as the chapter's own.
     """
-    from .results import results_root
+    from ..records.committed import results_root
 
     try:
         base = Path(root) if root is not None else results_root()
@@ -383,7 +383,7 @@ def choices_table(records: list[dict]):
 # --------------------------------------------------------------------------- the page
 def backbone_label(config_or_record: TransferConfig | Mapping) -> str:
     """``EfficientNet-Lite0 (ImageNet weights from its pip package)``, as prose and tables write it."""
-    from .book import backbone_name
+    from ..display.cards import backbone_name
 
     backbone = config_or_record.backbone if isinstance(config_or_record, TransferConfig) else config_or_record["backbone"]
     offline = " (its packaged ImageNet weights)" if backbone == "efficientnet_lite0" else " (ImageNet weights)"
@@ -393,9 +393,9 @@ def backbone_label(config_or_record: TransferConfig | Mapping) -> str:
 def run_card(config: TransferConfig, source: Mapping, weights: Mapping, record: Mapping | None = None):
     """The chapter's run card: size, backbone and weights, data, machine, time; warnings when it
     is not the full size or not the course's EfficientNetB0. ``record`` makes it a committed record's card."""
-    from .book import backbone_name
-    from .fashion import FULL_SIZE_HOW, card_html, time_row
-    from .records import environment
+    from ..display.cards import backbone_name
+    from .scratch import FULL_SIZE_HOW, card_html, time_row
+    from ..records.store import environment
 
     env = (record or {}).get("environment") or environment()
     n_val = config.n_val
@@ -448,8 +448,8 @@ def comparison_table(run: TransferRun | None, config: TransferConfig, committed_
     """Dense, CNN and transfer side by side, each row saying where it came from (this build or a record)."""
     import pandas as pd
 
-    from .book import backbone_name
-    from .fashion import COMMITTED as SCRATCH, MODEL_NAMES
+    from ..display.cards import backbone_name
+    from .scratch import COMMITTED as SCRATCH, MODEL_NAMES
 
     rows = []
     for kind, name in SCRATCH.items():

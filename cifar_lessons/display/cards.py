@@ -18,7 +18,7 @@ import os
 import sys
 from datetime import datetime, timezone
 
-from .config import RunConfig, make_config
+from ..config import RunConfig, make_config
 
 SEED_BACKBONE = RunConfig.backbone  # the recipe's default, ResNet50
 BACKBONE_NAMES = {"resnet50": "ResNet50", "efficientnetb0": "EfficientNetB0", "efficientnet_lite0": "EfficientNet-Lite0"}
@@ -116,8 +116,8 @@ def run_card(config: RunConfig, source: dict | None = None, weights: dict | None
 
     if not trains:
         return _images_card(config, source)
-    from .models import describe_weights
-    from .records import environment
+    from ..models import describe_weights
+    from ..records.store import environment
 
     weights = weights or describe_weights(config.weights, config.backbone)
     env = (record or {}).get("environment") or environment()
@@ -207,7 +207,7 @@ def model_line(config: RunConfig, weights: dict | None = None):
     """
     from IPython.display import Markdown
 
-    from .models import describe_weights
+    from ..models import describe_weights
 
     weights = weights or describe_weights(config.weights, config.backbone)
     name = f"**{backbone_name(config.backbone)}**"

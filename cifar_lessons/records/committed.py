@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import RecordError
-from .records import RunRecord, load_record, source_commit
+from ..errors import RecordError
+from .store import RunRecord, load_record, source_commit
 
 #: Overrides where the committed results are read from (a folder of record folders).
 ENV_RESULTS = "CIFAR_LESSONS_RESULTS"
@@ -64,18 +64,19 @@ def results_root() -> Path:
     """Where the committed records are: ``$CIFAR_LESSONS_RESULTS``, the checkout's ``results/``,
     or, in an installed package (Colab), its copy ``cifar_lessons/measured``.
 
-    The installed copy is found beside this file, not through ``importlib.resources``: the records'
-    folder holds no Python, so it installs as a namespace package, whose ``files()`` is a
-    ``MultiplexedPath`` that is not a folder (``tests/test_installed_wheel.py``).
+    The installed copy is found from the package's folder (this file's grandparent), not through
+    ``importlib.resources``: the records' folder holds no Python, so it installs as a namespace
+    package, whose ``files()`` is a ``MultiplexedPath`` that is not a folder
+    (``tests/test_installed_wheel.py``).
     """
     if os.environ.get(ENV_RESULTS):
         return Path(os.path.expanduser(os.environ[ENV_RESULTS]))
-    here = Path(__file__).resolve().parent
-    checkout = here.parent / "results"
-    if checkout.is_dir() and (here.parent / "pyproject.toml").is_file():
+    package = Path(__file__).resolve().parents[1]
+    checkout = package.parent / "results"
+    if checkout.is_dir() and (package.parent / "pyproject.toml").is_file():
         return checkout
-    if (here / "measured").is_dir():
-        return here / "measured"
+    if (package / "measured").is_dir():
+        return package / "measured"
     raise RecordError("the committed results are missing: no results/ beside the package and no "
                       f"cifar_lessons/measured; set {ENV_RESULTS} to a folder of run records")
 
@@ -228,7 +229,7 @@ def ladder_table(steps=LADDER, root: Path | None = None):
 def accuracy_time_figure(steps=LADDER + EXTRA, root: Path | None = None):
     """Test accuracy against wall time, one point per measured run (single-pass steps left out:
     their run is the same as the next step's)."""
-    from .plots import accuracy_against_time
+    from ..display.plots import accuracy_against_time
 
     points = []
     for step in steps:

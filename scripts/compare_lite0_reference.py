@@ -39,6 +39,7 @@ def main() -> int:
     from skimage import data
 
     from cifar_lessons.backbones import lite0
+    from cifar_lessons.files import sha256_of
 
     size = args.size
     photos = [data.chelsea(), data.coffee()]
@@ -49,7 +50,7 @@ def main() -> int:
 
     pth = lite0.package_weights_file()
     # torch.load below unpickles the file; only the exact file the package ships is handed to it.
-    if lite0._sha256(pth) != lite0.PTH_SHA256:
+    if sha256_of(pth) != lite0.PTH_SHA256:
         print(f"error: {pth} is not the file {lite0.PACKAGE} ships (SHA-256 differs); refused", file=sys.stderr)
         return 2
     reference = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(pth))

@@ -28,11 +28,9 @@ stride-2 layers here pad explicitly with :func:`tf_same_padding`.
 from __future__ import annotations
 
 import collections
-import hashlib
 import os
 import pickle
 import struct
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +39,7 @@ from typing import Any, BinaryIO
 import keras
 import numpy as np
 
-from ..files import ensure_space, weights_bytes, writing
+from ..files import atomic_write, ensure_space, sha256_of, weights_bytes
 from ..errors import WeightsError
 
 # --- Architecture ---------------------------------------------------------------------------
@@ -512,14 +510,6 @@ def package_weights_file() -> Path:
     return path
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def convert(pth_path: str | os.PathLike, out_path: str | os.PathLike) -> Path:
     """Convert the reference's state dict into a Keras ``.weights.h5`` for the full model.
 
@@ -533,24 +523,9 @@ def convert(pth_path: str | os.PathLike, out_path: str | os.PathLike) -> Path:
     _set_layer_weights(model, weights)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     ensure_space(out_path, weights_bytes(model, optimizer=False), WeightsError)  # h5py must not meet a full disk
-    fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".weights.h5")
-    os.close(fd)
-    try:
-        with writing(out_path, WeightsError):
-            model.save_weights(tmp)
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file 0600; a cache file is the user's as usual
-            os.replace(tmp, out_path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_write(out_path, WeightsError, suffix=".weights.h5") as tmp:
+        model.save_weights(str(tmp))
     return out_path
-
-
-def _umask() -> int:
-    """The process's umask (reading it means setting it, so it is set straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def default_cache_dir() -> Path:
@@ -569,7 +544,7 @@ def imagenet_weights_path(cache_dir: str | os.PathLike | None = None) -> Path:
     out = Path(cache_dir if cache_dir is not None else default_cache_dir()) / CACHE_NAME
     if not out.is_file():
         pth = package_weights_file()
-        if _sha256(pth) != PTH_SHA256:
+        if sha256_of(pth) != PTH_SHA256:
             raise WeightsError(f"{pth} is not the file {PACKAGE} 0.1.0 ships (SHA-256 differs)")
         convert(pth, out)
     return out

@@ -15,13 +15,15 @@ the same one.
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import getpass
+import hashlib
 import json
 import os
 import platform
 import subprocess
 import secrets
 import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..files import ensure_space, weights_bytes, writing
+from ..files import ensure_space, exclusive_lock, weights_bytes, writing
 from ..errors import RecordError
 
 RECORD_FILES = ("record.json", "history.json", "model.keras")
@@ -182,32 +184,25 @@ def prepare_out(out: str | os.PathLike, overwrite: bool = False) -> Path:
 def out_lock(out: str | os.PathLike) -> Iterator[Path]:
     """Hold an exclusive lock on ``out`` for a whole run; a second run on it is refused at once.
 
-    The lock is ``fcntl.flock`` on ``.<name>.lock`` beside the folder, so the kernel releases it
-    even when the run is killed. The file is removed on release; a run that opened a file another
-    one has just removed retries on the new one.
+    The lock is the operating system's (:func:`cifar_lessons.files.exclusive_lock`), so it is
+    released even when the run is killed. Its file is named after the folder's absolute path and
+    kept in the temporary folder, not beside the folder: an empty lock file must stay where it is
+    (removing it would let a run that had just opened it lock a file no other run sees), and the
+    user's folder keeps only what the run writes.
     """
     out = Path(out)
-    path = out.parent / f".{out.name}.lock"
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise RecordError(f"another run is writing {out} (it holds {path}); wait for it or choose another --out") from None
-        try:
-            same = os.path.samestat(os.fstat(fd), os.stat(path))
-        except FileNotFoundError:
-            same = False
-        if same:
-            break
-        os.close(fd)
-    try:
+    path = lock_path(out)
+    busy = RecordError(f"another run is writing {out} (it holds {path}); wait for it or choose another --out")
+    with exclusive_lock(path, busy):
         yield path
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        os.close(fd)
+
+
+def lock_path(out: str | os.PathLike) -> Path:
+    """The lock file of a run writing ``out``: one per absolute path, in this user's temporary folder."""
+    key = hashlib.sha256(str(Path(out).expanduser().resolve()).encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"cifar_lessons-locks-{getpass.getuser()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder / f"{Path(out).name}-{key}.lock"
 
 
 def _make_private_dir(parent: Path, prefix: str) -> Path:

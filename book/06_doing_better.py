@@ -55,8 +55,8 @@ import dataclasses
 
 import pandas as pd
 
-from cifar_lessons.display import plots
-from cifar_lessons.display.cards import chapter_config, progress_verbose, record_card, run_card, show_table
+from cifar_lessons.config import chapter_config, progress_verbose
+from cifar_lessons.display import plots, record_card, run_card, show_table
 from cifar_lessons.recipe import load_data, run_evaluation, tuned_stage
 from cifar_lessons.records.committed import EXTRA, LADDER, accuracy_time_figure, committed, ladder_table, provenance_rows
 

@@ -54,17 +54,17 @@ if "google.colab" in sys.modules:
 
 # %%
 from IPython.display import display
-from cifar_lessons.display import plots
-from cifar_lessons.display.cards import progress_verbose, record_card, run_card, show_table
+from cifar_lessons.config import progress_verbose
+from cifar_lessons.display import plots, record_card, run_card, show_table
 from cifar_lessons.evaluate import confident_mistakes
 from cifar_lessons.gradcam import study
 from cifar_lessons.gradcam.method import grad_cam, last_conv_layer, preprocessed
-from cifar_lessons.models import base_of, build_base, describe_weights
+from cifar_lessons.models import base_of, build_base
 from cifar_lessons.recipe import load_data, run_evaluation
 
 config = study.study_config()
 data = load_data(config)
-run_card(config, data.source.to_dict(), describe_weights(config.weights, config.backbone))
+run_card(config, data.source.to_dict())  # the weights as the configuration names them
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Grad-CAM in one line

@@ -59,10 +59,10 @@ if "google.colab" in sys.modules:
 import numpy as np
 import pandas as pd
 from cifar_lessons import vision
-from cifar_lessons.detection import metrics as detection, model as detector
-from cifar_lessons.display import plots
-from cifar_lessons.display.cards import progress_verbose, show_table
+from cifar_lessons.config import progress_verbose
 from cifar_lessons.data import FASHION_MNIST_CLASS_NAMES as CLASSES
+from cifar_lessons.detection import metrics as detection, model as detector
+from cifar_lessons.display import plots, show_table
 from cifar_lessons.fashion.scratch import layer_table
 
 config = detector.detector_config()  # build size (full_size=True: full size)

@@ -62,8 +62,8 @@ import cv2
 import numpy as np
 from scipy import ndimage
 from cifar_lessons import vision
-from cifar_lessons.display import plots
-from cifar_lessons.display.cards import progress_verbose, show_table
+from cifar_lessons.config import progress_verbose
+from cifar_lessons.display import plots, show_table
 from cifar_lessons.segmentation import unet as segmenter
 
 config = segmenter.segment_config()  # build size (full_size=True: full size)
@@ -194,7 +194,7 @@ model = segmenter.unet(config.size, filters=config.filters, bottleneck=config.bo
 for layer in model.layers:
     if layer.name.endswith("relu2") or layer.name in ("classes",) or layer.name.startswith("skip"):
         print(f"{layer.name:16s} {' x '.join(str(d) for d in layer.output.shape[1:])}")
-print(f"{segmenter.parameter_count(model):,} parameters; output: one softmax over 2 classes per pixel")
+print(f"{model.count_params():,} parameters; output: one softmax over 2 classes per pixel")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Ronneberger, Fischer and Brox designed the U-Net in 2015 for cell images. Each level is two 3×3

@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -322,3 +323,14 @@ def _named(exc: CifarLessonsError, from_env: Mapping[str, str]) -> CifarLessonsE
     named = type(exc)(f"{exc} (set by the environment variable {var})")
     named.field = exc.field
     return named
+
+
+# --------------------------------------------------------------------------- in a chapter
+def chapter_config(**overrides) -> RunConfig:
+    """The run this chapter shows: environment variables first, else the seed recipe online."""
+    return make_config(None, **overrides)
+
+
+def progress_verbose() -> int:
+    """Keras progress: a live bar (1) interactively, one line per epoch (2) in a book build."""
+    return 2 if os.environ.get("CIFAR_LESSONS_BUILD") and "google.colab" not in sys.modules else 1

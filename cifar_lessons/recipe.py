@@ -27,7 +27,8 @@ from .data import CifarData, load_cifar10, split_validation
 from .evaluate import compute_metrics, predict_probabilities
 from .errors import CifarLessonsError, DataError, RecordError, TrainingError, WeightsError
 from .features import can_cache_features, feature_datasets, train_head_on_features
-from .models import build_base, build_classifier, describe_weights
+from .backbones import describe_weights
+from .models import build_base, build_classifier, cosine_decay
 from .pipeline import make_dataset
 from .precision import policy_name, set_precision
 from .records.store import RunRecord, environment, load_record, out_lock, prepare_out, save_record, source_commit
@@ -139,8 +140,7 @@ def fine_tune_rate(config: RunConfig, steps_per_epoch: int):
     phase 2's steps (taught in the chapter "Doing better"). A decay lets a rate ten times the seed's
     make fast progress early and still settle at the end."""
     if config.fine_tune_schedule == "cosine":
-        steps = max(1, config.fine_tune_epochs * steps_per_epoch)
-        return keras.optimizers.schedules.CosineDecay(config.fine_tune_learning_rate, decay_steps=steps)
+        return cosine_decay(config.fine_tune_learning_rate, config.fine_tune_epochs * steps_per_epoch)
     return config.fine_tune_learning_rate
 
 

@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         for kind in models:
             t0 = time.perf_counter()
             model = fashion.build(kind, seed=config.seed)
-            print(f"measure: {fashion.MODEL_NAMES[kind]}, {fashion.parameter_count(model):,} parameters, "
+            print(f"measure: {fashion.MODEL_NAMES[kind]}, {model.count_params():,} parameters, "
                   f"{config.epochs(kind)} epochs", flush=True)
             run = fashion.train(model, data, config.epochs(kind), config, verbose=2)
             fashion.evaluate(model, data, run)

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"measure: {len(data.train):,} training, {len(data.val):,} validation, {len(data.test):,} held-out "
               f"scenes of {config.size} px; data and scenes in {load_seconds:.0f} s", flush=True)
         model = sg.unet(config.size, filters=config.filters, bottleneck=config.bottleneck, seed=config.seed)
-        print(f"measure: U-Net, {sg.parameter_count(model):,} parameters, {config.epochs} epochs", flush=True)
+        print(f"measure: U-Net, {model.count_params():,} parameters, {config.epochs} epochs", flush=True)
         run = sg.train(model, data, config, verbose=2)
         sg.evaluate(model, data, run)
         figure = sg.predictions_figure(data, run, title="Held-out scenes (committed full-size run)")

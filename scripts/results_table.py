@@ -7,7 +7,7 @@ import sys
 
 import pandas as pd
 
-from cifar_lessons.display.cards import results_table
+from cifar_lessons.display.tables import results_table
 from cifar_lessons.records.store import find_records
 
 if __name__ == "__main__":

@@ -16,10 +16,9 @@ import pytest
 import tensorflow as tf
 
 from cifar_lessons.detection import model as d
-from cifar_lessons.fashion import scratch as fashion
-from cifar_lessons.fashion import transfer as ft
-from cifar_lessons.segmentation import unet as sg
+from cifar_lessons.fashion import scratch as fashion, transfer as ft
 from cifar_lessons.pipeline import array_dataset
+from cifar_lessons.segmentation import unet as sg
 
 # Keras warns on stderr, which a chapter's page and deck would show, when fit is asked to shuffle a
 # pipeline: the pipelines shuffle themselves.

@@ -5,9 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from cifar_lessons.fashion import scratch as fashion
-from cifar_lessons.fashion import transfer as ft
 from cifar_lessons.errors import ConfigError, RecordError
+from cifar_lessons.fashion import scratch as fashion, transfer as ft
 
 from conftest import REPO
 

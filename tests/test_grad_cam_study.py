@@ -8,8 +8,9 @@ import keras
 import numpy as np
 import pytest
 
-from cifar_lessons.gradcam import study
 from cifar_lessons.errors import RecordError
+from cifar_lessons.gradcam import study
+from cifar_lessons.records.committed import COMMITTED_FILES
 
 from conftest import REPO
 
@@ -225,7 +226,7 @@ def test_the_committed_records_are_the_full_size_runs_the_chapter_says_they_are(
         pytest.skip(f"results/{name} is not committed yet")
     record = study.check_study(path)
     c, d, r = record.config, record.data, record.record
-    assert sorted(p.name for p in path.iterdir()) == sorted(study.RECORD_FILES + study.FIGURES)
+    assert sorted(p.name for p in path.iterdir()) == sorted(COMMITTED_FILES + study.FIGURES)
     assert (c["n"], d["n_train"], d["n_val"], d["n_test"]) == (10_000, 9_000, 1_000, 10_000)
     expected = study.study_config("seed", env={}, **(study.TUNED_OVERRIDES if name == study.TUNED else {}))
     assert (c["backbone"], c["image_size"], c["head_epochs"], c["fine_tune_epochs"], c["fine_tune_learning_rate"],

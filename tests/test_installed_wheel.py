@@ -33,8 +33,7 @@ READ_EVERY_RECORD = textwrap.dedent("""
     from pathlib import Path
     import cifar_lessons
     from cifar_lessons.detection import model as detector
-    from cifar_lessons.fashion import scratch as fashion
-    from cifar_lessons.fashion import transfer as fashion_transfer
+    from cifar_lessons.fashion import scratch as fashion, transfer as fashion_transfer
     from cifar_lessons.gradcam import study as grad_cam_study
     from cifar_lessons.records import committed as results
     from cifar_lessons.segmentation import unet as segmenter

@@ -7,8 +7,8 @@ import pytest
 from cifar_lessons.config import make_config
 from cifar_lessons.data import load_cifar10
 from cifar_lessons.errors import RecordError
-from cifar_lessons.records.store import load_record, save_record
 from cifar_lessons.recipe import head_stage, new_model, save_stage, stage_dir
+from cifar_lessons.records.store import load_record, save_record
 from cifar_lessons.training import TwoPhaseHistory
 
 

@@ -6,8 +6,8 @@ import shutil
 import numpy as np
 import pytest
 
-from cifar_lessons.display.cards import caveats, recipe_changes
 from cifar_lessons.config import RunConfig, make_config
+from cifar_lessons.display.cards import caveats, recipe_changes
 from cifar_lessons.errors import RecordError
 from cifar_lessons.records.store import load_record
 from cifar_lessons.records.committed import (COMMITTED_FILES, EXTRA, LADDER, check_committed, committed, ladder_rows,

@@ -7,8 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from cifar_lessons.segmentation import unet as sg
 from cifar_lessons.errors import ConfigError, RecordError
+from cifar_lessons.segmentation import unet as sg
+from cifar_lessons.records.committed import COMMITTED_FILES
 from cifar_lessons.segmentation.metrics import mean_iou
 from conftest import REPO, heavy_imports
 
@@ -165,7 +166,7 @@ def test_an_incomplete_record_is_an_error(tmp_path):
 def test_the_committed_record_is_whole_full_size_and_meets_the_goal():
     rec = sg.check_record(RECORD)
     r, full = rec["record"], sg.SegmentConfig()
-    assert sorted(p.name for p in RECORD.iterdir()) == sorted([*sg.RECORD_FILES, sg.FIGURE])
+    assert sorted(p.name for p in RECORD.iterdir()) == sorted([*COMMITTED_FILES, sg.FIGURE])
     assert rec["figure"] is not None
     assert r["config"] == full.to_dict() | {"profile": r["config"]["profile"]} and r["epochs"] == full.epochs
     assert (r["data"]["n_train"], r["data"]["n_val"], r["data"]["n_test"]) == (full.n_train, full.n_val, full.n_test)

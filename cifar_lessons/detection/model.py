@@ -34,15 +34,16 @@ import numpy as np
 
 from ..config import TrainingSize, sized_values
 from ..data import FASHION_MNIST_CLASS_NAMES
-from . import metrics as detection
 from .metrics import average_precision_per_class, batched_nms, mean_average_precision
 from ..errors import ConfigError
+from .. import studies
+from ..studies import (card, compile_with_cosine, config_of, data_warning, epoch_timer, line_label, machine,
+                       parameter_count, run_name, size_warning, steps_per_epoch, study_record, time_row, timing)
 
 #: The committed full-size record, in ``results/``.
 COMMITTED = "detection-grid"
 #: What the full-size run is designed to reach: mAP@0.5 on held-out scenes.
 GOAL = 0.8
-RECORD_FILES = ("record.json", "history.json", "metrics.json")
 #: A garment pixel darker than this (of 255) is left out: it is Fashion-MNIST's black background.
 INK = 25
 
@@ -401,12 +402,10 @@ def train(model, train_scenes: Scenes, config: DetectorConfig, *, val_scenes: Sc
     """
     import keras
 
-    from ..fashion.scratch import epoch_timer
     from ..pipeline import array_dataset
 
-    steps = -(-len(train_scenes) // config.batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=detection_loss(model.output.shape[-1] - 5))
+    compile_with_cosine(model, config.learning_rate, config.epochs * steps_per_epoch(len(train_scenes), config.batch_size),
+                        loss=detection_loss(model.output.shape[-1] - 5), metrics=())
     validation = (array_dataset(val_scenes.images, targets(val_scenes, config), batch_size=config.batch_size)
                   if val_scenes is not None else None)
     keras.utils.set_random_seed(config.seed)
@@ -431,8 +430,7 @@ def train(model, train_scenes: Scenes, config: DetectorConfig, *, val_scenes: Sc
         if model.stop_training:
             break
     seconds = time.perf_counter() - start
-    params = int(sum(int(np.prod(w.shape)) for w in model.weights))
-    return DetectorRun(config.epochs, hist, times, seconds, params)
+    return DetectorRun(config.epochs, hist, times, seconds, parameter_count(model))
 
 
 def evaluate(model, scenes: Scenes, config: DetectorConfig, run: DetectorRun,
@@ -479,46 +477,36 @@ def scene_results(detections: Sequence[dict], scenes: Scenes, iou_threshold: flo
 # --------------------------------------------------------------------------- records
 def record_dict(config: DetectorConfig, source: Mapping, run: DetectorRun, *, made_by: dict | None = None,
                 run_seconds: float | None = None) -> dict:
-    from ..records.store import environment
-
-    timing = {"train_seconds": round(run.seconds, 1)}
-    if run_seconds is not None:
-        timing["run_seconds"] = round(run_seconds, 1)
-    return {"kind": "detection", "model": "small CNN from scratch, grid head", "config": config.to_dict(),
-            "epochs": run.epochs, "parameters": run.parameters, "weights": "none: trained from scratch",
-            "data": {**dict(source), "scenes": f"Fashion-MNIST garments pasted on {config.canvas}x{config.canvas} "
-                                              "textured canvases", "n_train": config.n_train, "n_test": config.n_test},
-            "environment": environment(), "timing": timing, "made_by": made_by or {}}
+    """What ``record.json`` says: configuration, scenes, machine, time, what made it."""
+    return study_record("detection", "small CNN from scratch, grid head", config, epochs=run.epochs,
+                        parameters=run.parameters, weights="none: trained from scratch",
+                        data={**dict(source), "scenes": f"Fashion-MNIST garments pasted on {config.canvas}x"
+                                                        f"{config.canvas} textured canvases",
+                              "n_train": config.n_train, "n_test": config.n_test},
+                        timing=timing(run.seconds, run_seconds), made_by=made_by)
 
 
 def save_run(out, config: DetectorConfig, source: Mapping, run: DetectorRun, *, made_by: dict, run_seconds: float,
              overwrite: bool = False) -> Path:
-    """Write a committable record: ``record.json``, ``history.json``, ``metrics.json``, no model."""
-    from ..records.store import save_record
-
-    if run.metrics is None:
-        raise ConfigError("evaluate the run before saving it: a committed record carries its held-out mAP")
+    """Write a committable record (:func:`cifar_lessons.studies.save_run`): record, history, metrics, no model."""
     record = record_dict(config, source, run, made_by=made_by, run_seconds=run_seconds)
     history = {"history": run.history, "epoch_seconds": [round(t, 2) for t in run.epoch_seconds]}
-    return save_record(out, record=record, history=history, model=None, metrics=run.metrics, overwrite=overwrite)
+    return studies.save_run(out, record, history, run.metrics, overwrite=overwrite, what="held-out mAP")
 
 
-def check_record(path) -> dict:
-    """A committed record read back, or a one-line :class:`RecordError` saying what is wrong."""
-    from ..errors import RecordError
-    from ..records.committed import read_record
-
-    path = Path(path)
-    rec, problems = read_record(path, RECORD_FILES, what="detection", script="measure_detection.py",
-                                kind={"kind": "detection"})
-    r = rec["record"]
+def _problems(rec: dict) -> list[str]:
+    r, problems = rec["record"], []
     if len(rec["history"].get("history", {}).get("loss", [])) != r.get("epochs"):
         problems.append("has a history that is not as long as its epochs")
     if "map50" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):
         problems.append("has no mAP or wall time")
-    if problems:
-        raise RecordError(f"detection record {path.name} " + "; ".join(problems))
-    return {**rec, "name": path.name}
+    return problems
+
+
+def check_record(path) -> dict:
+    """A committed record read back, or a one-line :class:`RecordError` saying what is wrong."""
+    return studies.check_record(path, what="detection", script="measure_detection.py", kind={"kind": "detection"},
+                                checks=_problems)
 
 
 def committed_run(root=None) -> dict | None:
@@ -531,12 +519,9 @@ def committed_run(root=None) -> dict | None:
 # --------------------------------------------------------------------------- the page
 def run_card(config: DetectorConfig, source: Mapping, record: Mapping | None = None):
     """The chapter's run card: size, scenes, model, data, machine; a warning off full size."""
-    from ..fashion.scratch import FULL_SIZE_HOW, card_html, time_row
-    from ..records.store import environment
-
-    env = (record or {}).get("environment") or environment()
+    env = machine(record)
     rows = [
-        ("run", f"committed record {html.escape(str(record.get('name', '')))}" if record else "this build"),
+        run_name(record),
         ("size", f"{config.size_name()}: {config.n_train:,} training scenes, {config.n_test:,} held-out scenes, "
                  f"{config.epochs} epochs" + (" (new scenes every epoch)" if config.fresh_scenes else "")
                  + f", batch {config.batch_size}, seed {config.seed}"),
@@ -549,40 +534,19 @@ def run_card(config: DetectorConfig, source: Mapping, record: Mapping | None = N
     ]
     rows.append(time_row(record))
     full = DetectorConfig()
-    warnings = []
-    if not config.full_size():
-        warnings.append(f"<b>{config.size_name().capitalize()}.</b> {config.n_train:,} training scenes and "
-                        f"{config.epochs} epochs instead of {full.n_train:,} and {full.epochs} (the committed "
-                        "full-size record, near the end): the detector here is half-trained, and its mAP is lower. "
-                        f"{FULL_SIZE_HOW} to train at full size.")
-    if not source.get("official"):
-        warnings.append(f"<b>Data:</b> {html.escape(source['description'])}.")
-    label = "Record " + html.escape(str(record.get("name", ""))) if record else "Run"
-    line = f"<b>{label}:</b> " + " &middot; ".join([config.size_name(),
-                                                   f"{config.n_train:,} scenes, {config.epochs} epochs",
-                                                   "small CNN from scratch"])
-    return card_html(rows, line, warnings)
+    warnings = size_warning(config, f"{config.n_train:,} training scenes and {config.epochs} epochs instead of "
+                                    f"{full.n_train:,} and {full.epochs} (the committed full-size record, near the "
+                                    "end): the detector here is half-trained, and its mAP is lower.")
+    warnings += data_warning(source)
+    line = line_label(record) + " &middot; ".join([config.size_name(), f"{config.n_train:,} scenes, {config.epochs} epochs",
+                                                  "small CNN from scratch"])
+    return card(rows, line, warnings)
 
 
 def record_card(rec: Mapping):
     """The run card of the committed record (as :func:`committed_run` returns it)."""
     r = rec["record"]
-    fields = {f.name for f in dataclasses.fields(DetectorConfig)}
-    config = DetectorConfig(**{k: v for k, v in r["config"].items() if k in fields})
-    return run_card(config, r["data"], {**r, "name": rec["name"]})
-
-
-def ap_table(run_metrics: Mapping, committed: Mapping | None, size: str):
-    """Per-class AP@0.5: this build's run (``size``, its :meth:`~DetectorConfig.size_name`) beside the
-    committed full-size record."""
-    import pandas as pd
-
-    rows = {f"this build ({size})": run_metrics}
-    if committed:
-        rows[f"full size: results/{committed['name']}"] = committed["metrics"]
-    table = pd.DataFrame({name: {**{c: f"{v:.2f}" for c, v in m["ap50_per_class"].items()}, "mAP@0.5": f"{m['map50']:.3f}"}
-                          for name, m in rows.items()})
-    return table
+    return run_card(config_of(DetectorConfig, r), r["data"], {**r, "name": rec["name"]})
 
 
 # --------------------------------------------------------------------------- a classic detector

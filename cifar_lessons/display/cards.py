@@ -1,8 +1,10 @@
-"""What the chapters need beyond the recipe: the run card, the progress setting, tables.
+"""The run card every chapter shows, and the one-line summaries of the recipe's model and training.
 
-Every chapter starts with ``config = chapter_config()`` and shows ``run_card(...)``, so a
-reader always sees which data, weights and profile produced the page, and a page built
-without ImageNet weights, or on a quick profile, says so in a warning no one can miss.
+Every chapter starts with ``config = chapter_config()`` and shows a run card, so a reader
+always sees which data, weights and profile produced the page, and a page built without
+ImageNet weights, or on a quick profile, says so in a warning no one can miss. Every card,
+the recipe's and each study's, is drawn by :func:`render_card` from one Jinja2 template
+(``card.html.j2``); a study only chooses its rows, its line and its warnings.
 
 The same outputs become slides (``scripts/build_slides.py``). HTML made here can carry two
 extra parts for them: an element with class ``deck-only`` (hidden by an inline style, so
@@ -14,32 +16,18 @@ from __future__ import annotations
 
 import html
 import math
-import os
 import sys
+from collections.abc import Sequence
 from datetime import datetime, timezone
+from functools import cache
+from pathlib import Path
 
-from ..config import RunConfig, make_config
+from ..backbones import backbone_name, describe_weights
+from ..config import RunConfig
 
 SEED_BACKBONE = RunConfig.backbone  # the recipe's default, ResNet50
-BACKBONE_NAMES = {"resnet50": "ResNet50", "efficientnetb0": "EfficientNetB0", "efficientnet_lite0": "EfficientNet-Lite0"}
 DECK_ONLY = "style='display:none'"  # the decks' style sheet overrides it (see the module docstring)
-# The columns of the results table that fit on a slide; the speaker notes get all of them.
-RESULTS_ON_SLIDES = ["backbone", "weights", "profile", "data", "size", "epochs", "test accuracy"]
-
-
-def backbone_name(backbone: str) -> str:
-    """How prose writes a backbone: ``efficientnet_lite0`` -> ``EfficientNet-Lite0``."""
-    return BACKBONE_NAMES.get(backbone, backbone)
-
-
-def chapter_config(**overrides) -> RunConfig:
-    """The run this chapter shows: environment variables first, else the seed recipe online."""
-    return make_config(None, **overrides)
-
-
-def progress_verbose() -> int:
-    """Keras progress: a live bar (1) interactively, one line per epoch (2) in a book build."""
-    return 2 if os.environ.get("CIFAR_LESSONS_BUILD") and "google.colab" not in sys.modules else 1
+NOT_REAL = "Not the real result"  # the warning's title, and the mark on a slide's one line
 
 
 def caveats(config: RunConfig, source: dict | None, weights: dict | None, trains: bool = True) -> list[str]:
@@ -92,13 +80,8 @@ def record_card(record):
     """The run card of a run record read from disk (a committed one, say), headed by its name."""
     from IPython.display import HTML
 
-    config = RunConfig.from_dict(record.config)
-    card = run_card(config, record.data, record.weights, record.record)
-    name = html.escape(record.path.name)
-    return HTML(card.data.replace("<div class='run-card-line deck-only'", "<div class='run-card-line record-line deck-only'", 1)
-                .replace("<b>Run:</b>", f"<b>Record {name}:</b>", 1)
-                .replace("<div class='deck-notes'>", f"<div class='deck-notes'><p class='record-name'>committed record "
-                                                     f"<b>{name}</b></p>", 1))
+    return HTML(_recipe_card(RunConfig.from_dict(record.config), record.data, record.weights, record.record,
+                             name=html.escape(record.path.name)))
 
 
 def run_card(config: RunConfig, source: dict | None = None, weights: dict | None = None,
@@ -116,7 +99,12 @@ def run_card(config: RunConfig, source: dict | None = None, weights: dict | None
 
     if not trains:
         return _images_card(config, source)
-    from ..models import describe_weights
+    return HTML(_recipe_card(config, source, weights, record))
+
+
+def _recipe_card(config: RunConfig, source: dict | None, weights: dict | None, record: dict | None,
+                 name: str | None = None) -> str:
+    """:func:`run_card`'s HTML; ``name`` (already escaped) heads it as that committed record's card."""
     from ..records.store import environment
 
     weights = weights or describe_weights(config.weights, config.backbone)
@@ -140,24 +128,45 @@ def run_card(config: RunConfig, source: dict | None = None, weights: dict | None
     times = ", ".join(f"{names.get(k, k.replace('_seconds', '').replace('_', '-'))} {v:.0f} s"
                       for k, v in (timing or {}).items())
     rows.append(("time", (f"{times}; " if times else "") + f"recorded {when}"))
-    return HTML(_card_html(rows, caveats(config, source, weights), "Not the real result",
-                           run_card_line(config, source, weights)))
+    return render_card(rows, run_card_line(config, source, weights, name=name), caveats(config, source, weights),
+                       record_name=name)
 
 
-def _card_html(rows, notes: list[str], warning: str, line: str) -> str:
-    """A run card's HTML: the one-line version for a slide, and the table with its warning (if any)
-    for the book and the slide's speaker notes."""
-    table = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{k}</th><td style='text-align:left'>{v}</td></tr>"
-                    for k, v in rows)
-    parts = [f"<div class='run-card'><table>{table}</table></div>"]
-    if notes:
-        items = "".join(f"<p>{n}</p>" for n in notes)
-        parts.append(
-            "<div class='admonition warning' style='border-left:4px solid #f0ad4e;background:#fff8e6;"
-            f"padding:0.4em 1em'><p class='admonition-title'><b>&#9888; {warning}</b></p>"
-            f"{items}</div>")
-    return (f"<div class='run-card-line deck-only' {DECK_ONLY}>{line}</div>"
-            f"<div class='deck-notes'>{''.join(parts)}</div>")
+@cache
+def _template():
+    import jinja2
+
+    # Autoescape off: rows, lines and warnings are HTML already, their user-given parts escaped by
+    # the callers (a data source's description, a record's name).
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=False,
+                             undefined=jinja2.StrictUndefined)
+    return env.get_template("card.html.j2")
+
+
+def render_card(rows: Sequence[tuple[str, str]], line: str, warnings: Sequence[str], *, title: str = NOT_REAL,
+                record_name: str | None = None) -> str:
+    """A run card's HTML: the one ``line`` a slide shows, and the table of ``rows`` with a
+    ``title``d warning listing ``warnings`` (if any), for the book and the slide's speaker notes.
+
+    ``record_name`` marks the card as a committed record's. The template is indented for reading;
+    the card is one line of HTML, as notebook outputs and the decks' builder have always had it.
+    """
+    text = _template().render(rows=rows, line=line, warnings=warnings, title=title, record_name=record_name,
+                              deck_only=DECK_ONLY)
+    return "".join(part.strip() for part in text.splitlines())
+
+
+def flagged(line: str, title: str = NOT_REAL) -> str:
+    """A card's one line with the warning mark a slide shows when the notes hold a warning."""
+    return f"{line} <span class='run-card-warning'>&#9888; {title}</span>"
+
+
+def study_card(rows: Sequence[tuple[str, str]], line: str, warnings: Sequence[str]):
+    """The run card of a study outside the recipe (:mod:`cifar_lessons.studies`): its line is
+    marked when it carries a warning."""
+    from IPython.display import HTML
+
+    return HTML(render_card(rows, flagged(line) if warnings else line, warnings))
 
 
 def _images_card(config: RunConfig, source: dict | None):
@@ -174,8 +183,8 @@ def _images_card(config: RunConfig, source: dict | None):
     line = "<b>Data:</b> " + ("" if source is None else (
         "official CIFAR-10" if source.get("official") else "CIFAR-10 copy") + " &middot; ") + "no model trained"
     if notes:
-        line += " <span class='run-card-warning'>&#9888; Not the official data</span>"
-    return HTML(_card_html(rows, notes, "Not the official data", line))
+        line = flagged(line, "Not the official data")
+    return HTML(render_card(rows, line, notes, title="Not the official data"))
 
 
 def _versions() -> str:
@@ -185,17 +194,19 @@ def _versions() -> str:
     return ", ".join(f"{label} {sys.modules[m].__version__}" for m, label in names.items() if m in sys.modules)
 
 
-def run_card_line(config: RunConfig, source: dict | None, weights: dict) -> str:
-    """The run card in one line of HTML, for a slide: profile, backbone, weights, data, warning."""
+def run_card_line(config: RunConfig, source: dict | None, weights: dict, *, name: str | None = None) -> str:
+    """The run card in one line of HTML, for a slide: profile, backbone, weights, data, warning.
+
+    ``name`` (already escaped) heads it as that committed record's line."""
     kind = weights.get("weights")
     weights_text = ({"imagenet": "ImageNet weights", "none": "random weights"}.get(kind)
                     or html.escape(str(weights.get("description", "weights file"))))
     items = [f"{config.profile} profile", backbone_name(config.backbone), weights_text]
     if source is not None:
         items.append("official CIFAR-10" if source.get("official") else "CIFAR-10 copy")
-    text = "<b>Run:</b> " + " &middot; ".join(items)
+    text = (f"<b>Record {name}:</b> " if name else "<b>Run:</b> ") + " &middot; ".join(items)
     if caveats(config, source, weights):  # the reasons are the items above; the notes give them in full
-        text += " <span class='run-card-warning'>&#9888; Not the real result</span>"
+        text = flagged(text)
     return text
 
 
@@ -206,8 +217,6 @@ def model_line(config: RunConfig, weights: dict | None = None):
     recipe's ResNet50, says that in the same line.
     """
     from IPython.display import Markdown
-
-    from ..models import describe_weights
 
     weights = weights or describe_weights(config.weights, config.backbone)
     name = f"**{backbone_name(config.backbone)}**"
@@ -246,43 +255,3 @@ def shown_backbone(config: RunConfig):
         return None
     return Markdown(f"Printed below: **{backbone_name(config.backbone)}**, this build's backbone, "
                     f"not the recipe's {backbone_name(SEED_BACKBONE)}.")
-
-
-def show_table(df, slide_columns: list[str] | None = None):
-    """A DataFrame as an HTML table without pandas' index column.
-
-    With ``slide_columns``, a slide shows only those columns, and its speaker notes the whole
-    table; the book shows the whole table.
-    """
-    from IPython.display import HTML
-
-    full = df.to_html(index=False, border=0, classes="dataframe")
-    if not slide_columns:
-        return HTML(full)
-    short = df[[c for c in slide_columns if c in df.columns]].to_html(index=False, border=0, classes="dataframe")
-    return HTML(f"<div class='deck-only' {DECK_ONLY}>{short}</div><div class='deck-notes'>{full}</div>")
-
-
-def show_results(records):
-    """:func:`results_table` as the book and the slides show it (no index; fewer columns on a slide)."""
-    return show_table(results_table(records), RESULTS_ON_SLIDES)
-
-
-def results_table(records):
-    """One row per evaluated run record, for the takeaways chapter and the presentation."""
-    import pandas as pd
-
-    rows = []
-    for r in records:
-        c, w, d = r.config, r.weights, r.data
-        t = r.record.get("timing", {})
-        rows.append({
-            "profile": c["profile"], "backbone": c["backbone"], "weights": w["weights"],
-            "data": d["kind"] + ("" if d.get("official") else " (copy)"), "n train": d["n_train"],
-            "size": c["image_size"], "augment": bool(c.get("augment")),
-            "epochs": f"{c['head_epochs']}+{c['fine_tune_epochs']}",
-            "test accuracy": round(r.metrics["accuracy"], 4), "test loss": round(r.metrics["loss"], 3),
-            "train time (s)": round(t.get("head_seconds", 0) + t.get("fine_tune_seconds", 0)),
-            "device": r.record["environment"]["device"],
-        })
-    return pd.DataFrame(rows)

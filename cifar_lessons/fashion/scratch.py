@@ -19,11 +19,9 @@ from __future__ import annotations
 import dataclasses
 import html
 import os
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +29,9 @@ import numpy as np
 from ..config import TrainingSize, sized_values
 from ..data import FASHION_MNIST_CLASS_NAMES, DataSource, load_fashion_mnist_with_source, split_validation
 from ..errors import ConfigError
+from .. import studies
+from ..studies import (card, compile_with_cosine, config_of, data_warning, device, epoch_timer, line_label, machine,
+                       parameter_count, run_name, size_warning, steps_per_epoch, study_record, time_row, timing)
 
 #: The committed full-size records, by model, in ``results/``.
 COMMITTED = {"dense": "fashion-dense", "cnn": "fashion-cnn"}
@@ -39,7 +40,6 @@ MODEL_NAMES = {"dense": "dense network", "cnn": "small CNN"}
 #: about 88 % for a dense network, 91-93 % for a small CNN).
 GOALS = {"dense": 0.89, "cnn": 0.925}
 #: What a committed record must hold (no model: the script remakes it).
-RECORD_FILES = ("record.json", "history.json", "metrics.json")
 
 
 #: What every book build trains, whatever its profile: small enough to run in about a minute on
@@ -188,19 +188,14 @@ def build(kind: str, seed: int = 42):
     return dense_model(seed=seed) if kind == "dense" else small_cnn(seed=seed)
 
 
-def parameter_count(model) -> int:
-    """All weights the model holds, trainable or not (BatchNorm's running statistics included)."""
-    return int(sum(int(np.prod(w.shape)) for w in model.weights))
-
-
 def layer_table(model):
     """One row per layer: its kind, output shape and parameters, for the book and a slide (the chapter)."""
     import pandas as pd
 
     rows = [{"layer": layer.name, "kind": layer.__class__.__name__,
              "output": " × ".join(str(d) for d in layer.output.shape[1:]),
-             "parameters": f"{sum(int(np.prod(w.shape)) for w in layer.weights):,}"} for layer in model.layers]
-    rows.append({"layer": "total", "kind": "", "output": "", "parameters": f"{parameter_count(model):,}"})
+             "parameters": f"{layer.count_params():,}"} for layer in model.layers]
+    rows.append({"layer": "total", "kind": "", "output": "", "parameters": f"{model.count_params():,}"})
     return pd.DataFrame(rows)
 
 
@@ -218,22 +213,6 @@ class FashionRun:
     metrics: dict | None = None
 
 
-def epoch_timer(times: list):
-    """A Keras callback that appends each epoch's wall time to ``times``: the seconds a run card and
-    a record report. Shared by every chapter that trains outside the project's recipe (Fashion-MNIST,
-    Detection, Segmentation)."""
-    import keras
-
-    class EpochTimer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            times.append(time.perf_counter() - self._start)
-
-    return EpochTimer()
-
-
 def train(model, data: FashionData, epochs: int, config: FashionConfig, *, verbose: int | str = "auto") -> FashionRun:
     """Fit on the training images, validating on the last 10 % of them; never on the test set (the chapter).
 
@@ -249,10 +228,7 @@ def train(model, data: FashionData, epochs: int, config: FashionConfig, *, verbo
     if not isinstance(epochs, int) or epochs < 1:
         raise ConfigError(f"epochs must be a positive whole number, got {epochs!r}")
     (x_fit, y_fit), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_fraction)
-    steps = -(-len(x_fit) // config.batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=epochs * steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    compile_with_cosine(model, config.learning_rate, epochs * steps_per_epoch(len(x_fit), config.batch_size))
     keras.utils.set_random_seed(config.seed)
     times: list[float] = []
     start = time.perf_counter()
@@ -282,53 +258,34 @@ def evaluate(model, data: FashionData, run: FashionRun) -> FashionRun:
 def record_dict(config: FashionConfig, data: FashionData, run: FashionRun, *, made_by: dict | None = None,
                 run_seconds: float | None = None) -> dict:
     """What ``record.json`` says about one training: configuration, data, machine, time, what made it."""
-    from ..records.store import environment
-
     n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
-    timing = {"train_seconds": round(run.seconds, 1)}
-    if run_seconds is not None:
-        timing["run_seconds"] = round(run_seconds, 1)
-    return {
-        "kind": "fashion-mnist", "model": run.kind, "config": config.to_dict(), "epochs": run.epochs,
-        "parameters": run.parameters,
-        "data": {**data.source.to_dict(), "n_train": len(data.x_train) - n_val, "n_val": n_val,
-                 "n_test": len(data.x_test)},
-        "environment": environment(), "timing": timing, "made_by": made_by or {},
-    }
+    return study_record("fashion-mnist", run.kind, config, epochs=run.epochs, parameters=run.parameters,
+                        data={**data.source.to_dict(), "n_train": len(data.x_train) - n_val, "n_val": n_val,
+                              "n_test": len(data.x_test)},
+                        timing=timing(run.seconds, run_seconds), made_by=made_by)
 
 
 def save_run(out: str | os.PathLike, config: FashionConfig, data: FashionData, run: FashionRun, *,
              made_by: dict, run_seconds: float, overwrite: bool = False) -> Path:
-    """Write a committable record: ``record.json``, ``history.json``, ``metrics.json`` and no model.
-
-    Written atomically by :func:`cifar_lessons.records.store.save_record`; an existing folder is replaced
-    only with ``overwrite`` and only if this package wrote it.
-    """
-    from ..records.store import save_record
-
-    if run.metrics is None:
-        raise ConfigError("evaluate the run before saving it: a committed record carries its test metrics")
+    """Write a committable record (:func:`cifar_lessons.studies.save_run`): record, history, metrics."""
     record = record_dict(config, data, run, made_by=made_by, run_seconds=run_seconds)
     history = {"history": run.history, "epoch_seconds": [round(t, 2) for t in run.epoch_seconds]}
-    return save_record(out, record=record, history=history, model=None, metrics=run.metrics, overwrite=overwrite)
+    return studies.save_run(out, record, history, run.metrics, overwrite=overwrite)
 
 
-def check_record(path: str | os.PathLike) -> dict:
-    """A committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
-    from ..errors import RecordError
-    from ..records.committed import read_record
-
-    path = Path(path)
-    rec, problems = read_record(path, RECORD_FILES, what="Fashion-MNIST", script="measure_fashion.py",
-                                kind={"kind": "fashion-mnist", "model": MODEL_NAMES})
-    r = rec["record"]
+def _problems(rec: dict) -> list[str]:
+    r, problems = rec["record"], []
     if len(rec["history"].get("history", {}).get("val_accuracy", [])) != r.get("epochs"):
         problems.append("has a history that is not as long as its epochs")
     if "accuracy" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):
         problems.append("has no test accuracy or wall time")
-    if problems:
-        raise RecordError(f"Fashion-MNIST record {path.name} " + "; ".join(problems))
-    return {**rec, "name": path.name}
+    return problems
+
+
+def check_record(path: str | os.PathLike) -> dict:
+    """A committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
+    return studies.check_record(path, what="Fashion-MNIST", script="measure_fashion.py",
+                                kind={"kind": "fashion-mnist", "model": MODEL_NAMES}, checks=_problems)
 
 
 def committed_runs(root: str | os.PathLike | None = None) -> dict[str, dict | None]:
@@ -368,53 +325,16 @@ def comparison_table(runs: Mapping[str, FashionRun], config: FashionConfig, comm
     return pd.DataFrame(rows)
 
 
-def time_row(record: Mapping | None) -> tuple[str, str]:
-    """A run card's "time" row: a committed record's training and whole-run seconds and when it was
-    written, or, for this build's own run, when the card was made."""
-    if not record:
-        return ("time", f"recorded {datetime.now(timezone.utc).isoformat(timespec='seconds')}")
-    t = record["timing"]
-    return ("time", f"training {t['train_seconds']:.0f} s, whole run {t.get('run_seconds', 0):.0f} s; "
-                    f"recorded {record.get('written', '')}")
-
-
-#: How a reader asks for full size, as the run cards' warnings say it.
-FULL_SIZE_HOW = "Set CIFAR_LESSONS_FULL_SIZE=1 or pass full_size=True"
-
-
-def card_html(rows: list[tuple[str, str]], line: str, warnings: list[str]):
-    """A run card: the one-line summary a slide shows, the full table in the speaker notes and the
-    book, and a "Not the real result" warning when there are ``warnings``. One renderer for the cards
-    of the chapters that train outside the project's recipe (Fashion-MNIST, Detection, Segmentation)."""
-    from IPython.display import HTML
-
-    from ..display.cards import DECK_ONLY
-
-    table = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{k}</th><td style='text-align:left'>{v}</td></tr>"
-                    for k, v in rows)
-    parts = [f"<div class='run-card'><table>{table}</table></div>"]
-    if warnings:
-        items = "".join(f"<p>{w}</p>" for w in warnings)
-        parts.append("<div class='admonition warning' style='border-left:4px solid #f0ad4e;background:#fff8e6;"
-                     "padding:0.4em 1em'><p class='admonition-title'><b>&#9888; Not the real result</b></p>"
-                     f"{items}</div>")
-        line += " <span class='run-card-warning'>&#9888; Not the real result</span>"
-    return HTML(f"<div class='run-card-line deck-only' {DECK_ONLY}>{line}</div>"
-                f"<div class='deck-notes'>{''.join(parts)}</div>")
-
-
 def run_card(config: FashionConfig, source: Mapping, record: Mapping | None = None):
     """This chapter's run card: size, data source, machine, time; a warning when it is not full size.
 
     ``record`` (a committed ``record.json``) makes it the card of that record, with its machine,
     training time and date, headed by its name.
     """
-    from ..records.store import environment
-
-    env = (record or {}).get("environment") or environment()
-    name = f"committed record {html.escape(str(record.get('name', '')))}" if record else "this build"
+    env = machine(record)
     n_val = config.n_val
     rows = [
+        run_name(record),
         ("size", f"{config.size_name()}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
                  f"dense {config.dense_epochs} epochs, CNN {config.cnn_epochs} epochs, batch {config.batch_size}, "
                  f"seed {config.seed}"),
@@ -423,34 +343,23 @@ def run_card(config: FashionConfig, source: Mapping, record: Mapping | None = No
     ]
     rows.append(time_row(record))
     full = FashionConfig()
-    warnings = []
-    if not config.full_size():
-        warnings.append(f"<b>{config.size_name().capitalize()}.</b> {config.n:,} training images and "
-                        f"{config.dense_epochs} + {config.cnn_epochs} epochs instead of all {full.n:,} and "
-                        f"{full.dense_epochs} + {full.cnn_epochs} (the committed full-size records, at the end): "
-                        "the networks here are half-trained, and their accuracies are lower. "
-                        f"{FULL_SIZE_HOW} to train at full size.")
-    if not source.get("official"):
-        warnings.append(f"<b>Data:</b> {html.escape(source['description'])}.")
+    warnings = size_warning(config, f"{config.n:,} training images and {config.dense_epochs} + {config.cnn_epochs} "
+                                    f"epochs instead of all {full.n:,} and {full.dense_epochs} + {full.cnn_epochs} "
+                                    "(the committed full-size records, at the end): the networks here are "
+                                    "half-trained, and their accuracies are lower.")
+    warnings += data_warning(source)
     # One line on a slide (the notes hold the whole card): size, data and where it came from, machine.
     data = "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST, not the official files"
     via = {"keras-download": "Keras's download", "debian-copy": "Debian's copy",
            "keras-cache": "Keras's cache"}.get(source.get("kind"), source.get("kind", ""))
-    cores = re.search(r"(\d+) cores", env["device"])
-    device = f"{cores.group(1)} CPU cores" if env["device"].startswith("CPU") and cores else env["device"]
-    label = "Record " + html.escape(str(record.get("name", ""))) if record else "Run"
-    line = f"<b>{label}:</b> " + " &middot; ".join([config.size_name(), f"{data} ({via})",
-                                                   html.escape(device)])
-    rows.insert(0, ("run", name))
-    return card_html(rows, line, warnings)
+    line = line_label(record) + " &middot; ".join([config.size_name(), f"{data} ({via})", html.escape(device(env))])
+    return card(rows, line, warnings)
 
 
 def record_card(rec: Mapping):
     """The run card of a committed record (as :func:`committed_runs` returns it)."""
     r = rec["record"]
-    fields = {f.name for f in dataclasses.fields(FashionConfig)}
-    config = FashionConfig(**{k: v for k, v in r["config"].items() if k in fields})
-    return run_card(config, r["data"], {**r, "name": rec["name"]})
+    return run_card(config_of(FashionConfig, r), r["data"], {**r, "name": rec["name"]})
 
 
 def committed_line(committed: Mapping[str, dict | None]):

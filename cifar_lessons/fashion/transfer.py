@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import os
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,17 +31,19 @@ from pathlib import Path
 
 import numpy as np
 
-from ..backbones import BACKBONE_NAMES
+from .. import studies
+from ..backbones import BACKBONE_NAMES, backbone_name
 from ..config import ENV_BACKBONE, ENV_WEIGHTS, TrainingSize, sized_values
 from ..data import split_validation
 from ..errors import ConfigError, RecordError
+from ..studies import (card, compile_with_cosine, config_of, data_warning, device, line_label, machine, run_name,
+                       size_warning, steps_per_epoch, study_record, time_row, timing)
 from .scratch import FashionData
 
 #: The committed full-size record of this chapter, in ``results/``.
 COMMITTED = "fashion-transfer"
 #: What the full-size run is designed to reach (the chapter's claim; the test checks the record).
 GOAL = 0.93
-RECORD_FILES = ("record.json", "history.json", "metrics.json")
 #: The course's backbone, used online; offline runs name theirs in the environment.
 DEFAULT_BACKBONE = "efficientnetb0"
 #: The classifier's pooling layer: everything before it is the frozen feature extractor
@@ -259,11 +260,8 @@ def fine_tune(model, data: FashionData, config: TransferConfig, history, *, verb
     (x_fit, y_fit), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_fraction)
     set_base_trainable(model, True)
     use_matmul(model)  # the same arithmetic, faster (cifar_lessons.pointwise)
-    steps = -(-len(x_fit) // config.batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(config.fine_tune_learning_rate,
-                                                      decay_steps=config.fine_tune_epochs * steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    compile_with_cosine(model, config.fine_tune_learning_rate,
+                        config.fine_tune_epochs * steps_per_epoch(len(x_fit), config.batch_size))
     keras.utils.set_random_seed(config.seed + 1)
     done = history.epochs
     start = time.perf_counter()
@@ -292,44 +290,26 @@ def evaluate(model, data: FashionData, history) -> TransferRun:
 def record_dict(config: TransferConfig, data: FashionData, run: TransferRun, *, weights: Mapping,
                 made_by: dict | None = None, run_seconds: float | None = None) -> dict:
     """What ``record.json`` says: configuration, data, weights, machine, time, what made it."""
-    from ..records.store import environment
-
     n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
-    timing = {"train_seconds": round(run.train_seconds, 1), "phases": run.seconds}
-    if run_seconds is not None:
-        timing["run_seconds"] = round(run_seconds, 1)
-    return {
-        "kind": "fashion-mnist", "model": "transfer", "config": config.to_dict(),
-        "epochs": {"head": config.head_epochs, "fine_tune": config.fine_tune_epochs},
-        "parameters": run.parameters, "weights": dict(weights),
-        "data": {**data.source.to_dict(), "n_train": len(data.x_train) - n_val, "n_val": n_val,
-                 "n_test": len(data.x_test)},
-        "environment": environment(), "timing": timing, "made_by": made_by or {},
-    }
+    return study_record("fashion-mnist", "transfer", config,
+                        epochs={"head": config.head_epochs, "fine_tune": config.fine_tune_epochs},
+                        parameters=run.parameters, weights=weights,
+                        data={**data.source.to_dict(), "n_train": len(data.x_train) - n_val, "n_val": n_val,
+                              "n_test": len(data.x_test)},
+                        timing=timing(run.train_seconds, run_seconds, phases=run.seconds), made_by=made_by)
 
 
 def save_run(out: str | os.PathLike, config: TransferConfig, data: FashionData, run: TransferRun, *,
              weights: Mapping, made_by: dict, run_seconds: float, overwrite: bool = False) -> Path:
-    """A committable record: ``record.json``, ``history.json``, ``metrics.json``, and no model."""
-    from ..records.store import save_record
-
-    if run.metrics is None:
-        raise ConfigError("evaluate the run before saving it: a committed record carries its test metrics")
+    """A committable record (:func:`cifar_lessons.studies.save_run`): record, history, metrics, no model."""
     record = record_dict(config, data, run, weights=weights, made_by=made_by, run_seconds=run_seconds)
     history = {"history": run.history, "phase2_start": run.phase2_start, "seconds": run.seconds}
-    return save_record(out, record=record, history=history, model=None, metrics=run.metrics, overwrite=overwrite)
+    return studies.save_run(out, record, history, run.metrics, overwrite=overwrite)
 
 
-def check_record(path: str | os.PathLike) -> dict:
-    """The committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
-    from ..records.committed import read_record
-
-    path = Path(path)
-    rec, problems = read_record(path, RECORD_FILES, what="Fashion-MNIST transfer",
-                                script="measure_fashion_transfer.py", kind={"kind": "fashion-mnist", "model": "transfer"})
-    r = rec["record"]
+def _problems(rec: dict) -> list[str]:
+    r, h, problems = rec["record"], rec["history"], []
     epochs = r.get("epochs") or {}
-    h = rec["history"]
     if (len(h.get("history", {}).get("val_accuracy", [])) != epochs.get("head", -1) + epochs.get("fine_tune", -1)
             or h.get("phase2_start") != epochs.get("head")):
         problems.append("has a history that does not match its epochs")
@@ -337,9 +317,13 @@ def check_record(path: str | os.PathLike) -> dict:
         problems.append("does not say it used pretrained weights")
     if "accuracy" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):
         problems.append("has no test accuracy or wall time")
-    if problems:
-        raise RecordError(f"Fashion-MNIST transfer record {path.name} " + "; ".join(problems))
-    return {**rec, "name": path.name}
+    return problems
+
+
+def check_record(path: str | os.PathLike) -> dict:
+    """The committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
+    return studies.check_record(path, what="Fashion-MNIST transfer", script="measure_fashion_transfer.py",
+                                kind={"kind": "fashion-mnist", "model": "transfer"}, checks=_problems)
 
 
 def committed_run(root: str | os.PathLike | None = None) -> dict | None:
@@ -381,26 +365,13 @@ def choices_table(records: list[dict]):
 
 
 # --------------------------------------------------------------------------- the page
-def backbone_label(config_or_record: TransferConfig | Mapping) -> str:
-    """``EfficientNet-Lite0 (ImageNet weights from its pip package)``, as prose and tables write it."""
-    from ..display.cards import backbone_name
-
-    backbone = config_or_record.backbone if isinstance(config_or_record, TransferConfig) else config_or_record["backbone"]
-    offline = " (its packaged ImageNet weights)" if backbone == "efficientnet_lite0" else " (ImageNet weights)"
-    return backbone_name(backbone) + offline
-
-
 def run_card(config: TransferConfig, source: Mapping, weights: Mapping, record: Mapping | None = None):
     """The chapter's run card: size, backbone and weights, data, machine, time; warnings when it
     is not the full size or not the course's EfficientNetB0. ``record`` makes it a committed record's card."""
-    from ..display.cards import backbone_name
-    from .scratch import FULL_SIZE_HOW, card_html, time_row
-    from ..records.store import environment
-
-    env = (record or {}).get("environment") or environment()
+    env = machine(record)
     n_val = config.n_val
     rows = [
-        ("run", f"committed record {html.escape(str(record.get('name', '')))}" if record else "this build"),
+        run_name(record),
         ("size", f"{config.size_name()}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
                  f"{config.image_size}&times;{config.image_size} input, head {config.head_epochs} epochs "
                  f"(Adam {config.head_learning_rate:g}), fine-tuning {config.fine_tune_epochs} epochs "
@@ -411,36 +382,27 @@ def run_card(config: TransferConfig, source: Mapping, weights: Mapping, record: 
     ]
     rows.append(time_row(record))
     full = TransferConfig()
-    warnings = []
-    if not config.full_size():
-        warnings.append(f"<b>{config.size_name().capitalize()}.</b> {config.n:,} training images and "
-                        f"{config.head_epochs} + {config.fine_tune_epochs} epochs instead of all {full.n:,} and "
-                        f"{full.head_epochs} + {full.fine_tune_epochs} (the committed full-size record, at the "
-                        "end): the network here is half-trained, and its accuracy is lower. "
-                        f"{FULL_SIZE_HOW} to train at full size.")
+    warnings = size_warning(config, f"{config.n:,} training images and {config.head_epochs} + "
+                                    f"{config.fine_tune_epochs} epochs instead of all {full.n:,} and "
+                                    f"{full.head_epochs} + {full.fine_tune_epochs} (the committed full-size record, "
+                                    "at the end): the network here is half-trained, and its accuracy is lower.")
     if config.backbone != DEFAULT_BACKBONE:
         # Labelled, not a warning: a full-size record made offline is the real result for its backbone.
         rows.insert(3, ("note", f"<b>Not the course's backbone.</b> The course uses EfficientNetB0 with Keras's "
                                 f"ImageNet weights (the default online, as in Colab); this run used "
                                 f"{backbone_name(config.backbone)} with {html.escape(weights.get('description', ''))}, "
                                 "because Keras's download is not available offline."))
-    if not source.get("official"):
-        warnings.append(f"<b>Data:</b> {html.escape(source['description'])}.")
-    cores = re.search(r"(\d+) cores", env["device"])
-    device = f"{cores.group(1)} CPU cores" if env["device"].startswith("CPU") and cores else env["device"]
-    label = "Record " + html.escape(str(record.get("name", ""))) if record else "Run"
-    line = f"<b>{label}:</b> " + " &middot; ".join(
+    warnings += data_warning(source)
+    line = line_label(record) + " &middot; ".join(
         [config.size_name(), backbone_name(config.backbone) + " (ImageNet)",
-         f"{config.image_size}&times;{config.image_size}", html.escape(device)])
-    return card_html(rows, line, warnings)
+         f"{config.image_size}&times;{config.image_size}", html.escape(device(env))])
+    return card(rows, line, warnings)
 
 
 def record_card(rec: Mapping):
     """The run card of the committed record (as :func:`committed_run` returns it)."""
     r = rec["record"]
-    fields = {f.name for f in dataclasses.fields(TransferConfig)}
-    config = TransferConfig(**{k: v for k, v in r["config"].items() if k in fields})
-    return run_card(config, r["data"], r["weights"], {**r, "name": rec["name"]})
+    return run_card(config_of(TransferConfig, r), r["data"], r["weights"], {**r, "name": rec["name"]})
 
 
 def comparison_table(run: TransferRun | None, config: TransferConfig, committed_scratch: Mapping[str, dict | None],
@@ -448,7 +410,6 @@ def comparison_table(run: TransferRun | None, config: TransferConfig, committed_
     """Dense, CNN and transfer side by side, each row saying where it came from (this build or a record)."""
     import pandas as pd
 
-    from ..display.cards import backbone_name
     from .scratch import COMMITTED as SCRATCH, MODEL_NAMES
 
     rows = []

@@ -30,6 +30,7 @@ import numpy as np
 
 from ..config import RunConfig, make_config
 from ..errors import RecordError
+from ..records.committed import COMMITTED_FILES
 
 #: The chapter's input size: the smallest the book uses above 32, where the base's last map is 3x3.
 IMAGE_SIZE = 96
@@ -50,7 +51,6 @@ MEASURED_IMAGES = {"quick": 200, "seed": 1000, "better": 1000}
 #: The margin around the central square of :func:`centre_share`, in pixels of the 32x32 map.
 MARGIN = 8
 #: What a committed record holds: the run's three files and the two grids.
-RECORD_FILES = ("record.json", "history.json", "metrics.json")
 FIGURES = ("correct.png", "mistakes.png")
 
 
@@ -290,7 +290,7 @@ def check_study(path: str | os.PathLike):
     from ..records.committed import made_by_problems
 
     path = Path(path)
-    missing = [f for f in RECORD_FILES + FIGURES if not (path / f).exists()]
+    missing = [f for f in COMMITTED_FILES + FIGURES if not (path / f).exists()]
     if missing:
         raise RecordError(f"Grad-CAM record {path} lacks {', '.join(missing)}")
     try:

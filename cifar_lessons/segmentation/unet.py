@@ -28,7 +28,6 @@ import dataclasses
 import functools
 import html
 import os
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +37,9 @@ import numpy as np
 
 from ..config import TrainingSize, sized_values
 from ..errors import ConfigError
+from .. import studies
+from ..studies import (card, compile_with_cosine, config_of, data_warning, device, epoch_timer, line_label, machine,
+                       parameter_count, run_name, size_warning, steps_per_epoch, study_record, time_row, timing)
 
 #: Fashion-MNIST pixels at or above this value (of 255) are the garment; below it, background.
 #: Fashion-MNIST's own background is 0, and a few faint pixels at a garment's edge are under 16.
@@ -50,7 +52,6 @@ CLASSES = ("background", "garment")
 COMMITTED = "segmentation-unet"
 #: What the full-size run is designed to reach on held-out scenes (the chapter's claim).
 GOAL_MIOU = 0.85
-RECORD_FILES = ("record.json", "history.json", "metrics.json")
 #: The record's figure of held-out scenes. The package's copy of ``results/`` (``cifar_lessons.measured``,
 #: for Colab) ships it too; reading still treats it as optional, so an older install shows a line instead.
 FIGURE = "predictions.png"
@@ -282,10 +283,6 @@ def unet(size: int = 48, channels: int = 1, num_classes: int = 2, filters: tuple
     return keras.Model(inputs, outputs, name="unet")
 
 
-def parameter_count(model) -> int:
-    return int(sum(int(np.prod(w.shape)) for w in model.weights))
-
-
 # --------------------------------------------------------------------------- configuration
 #: What every book build trains, whatever its profile, so that the whole site builds in minutes.
 #: Full size (the defaults of :class:`SegmentConfig`) is an explicit choice (:func:`segment_config`).
@@ -380,10 +377,8 @@ def compile_unet(model, config: SegmentConfig) -> None:
     with ``benchmarks/epoch_start_wait.py --model unet``."""
     import keras
 
-    steps = -(-config.n_train // config.batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy", keras.metrics.MeanIoU(num_classes=2, sparse_y_pred=False, name="miou")])
+    compile_with_cosine(model, config.learning_rate, config.epochs * steps_per_epoch(config.n_train, config.batch_size),
+                        metrics=["accuracy", keras.metrics.MeanIoU(num_classes=2, sparse_y_pred=False, name="miou")])
 
 
 def train(model, data: SceneData, config: SegmentConfig, *, verbose: int | str = "auto") -> SegmentRun:
@@ -394,7 +389,6 @@ def train(model, data: SceneData, config: SegmentConfig, *, verbose: int | str =
     """
     import keras
 
-    from ..fashion.scratch import epoch_timer
     from ..pipeline import array_dataset
 
     compile_unet(model, config)
@@ -513,41 +507,34 @@ def record_figure(rec: Mapping):
 # --------------------------------------------------------------------------- records
 def save_run(out: str | os.PathLike, config: SegmentConfig, data: SceneData, run: SegmentRun, figure, *,
              made_by: dict, run_seconds: float, overwrite: bool = False) -> Path:
-    """Write a committable record: ``record.json``, ``history.json``, ``metrics.json`` and :data:`FIGURE`; no model."""
-    from ..records.store import environment, save_record
-
-    if run.metrics is None:
-        raise ConfigError("evaluate the run before saving it: a committed record carries its held-out scores")
-    record = {"kind": "segmentation", "model": "unet", "config": config.to_dict(), "epochs": run.epochs,
-              "parameters": run.parameters,
-              "data": {**data.source, "garments": "Fashion-MNIST, pixels >= %d of 255" % config.threshold,
-                       "backgrounds": list(BACKGROUNDS), "n_train": len(data.train), "n_val": len(data.val),
-                       "n_test": len(data.test)},
-              "environment": environment(),
-              "timing": {"train_seconds": round(run.seconds, 1), "run_seconds": round(run_seconds, 1)},
-              "made_by": made_by}
+    """Write a committable record (:func:`cifar_lessons.studies.save_run`) and :data:`FIGURE`; no model."""
+    record = study_record("segmentation", "unet", config, epochs=run.epochs, parameters=run.parameters,
+                          data={**data.source, "garments": "Fashion-MNIST, pixels >= %d of 255" % config.threshold,
+                                "backgrounds": list(BACKGROUNDS), "n_train": len(data.train), "n_val": len(data.val),
+                                "n_test": len(data.test)},
+                          timing=timing(run.seconds, run_seconds), made_by=made_by)
     history = {"history": run.history, "epoch_seconds": [round(t, 2) for t in run.epoch_seconds]}
-    path = save_record(out, record=record, history=history, model=None, metrics=run.metrics, overwrite=overwrite)
+    path = studies.save_run(out, record, history, run.metrics, overwrite=overwrite, what="held-out scores")
     figure.savefig(path / FIGURE, dpi=72)
     return path
 
 
-def check_record(path: str | os.PathLike) -> dict:
-    """A committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
-    from ..errors import RecordError
-    from ..records.committed import read_record
-
-    path = Path(path)
-    rec, problems = read_record(path, RECORD_FILES, what="segmentation", script="measure_segmentation.py",
-                                kind={"kind": "segmentation"})
-    r = rec["record"]
+def _problems(rec: dict) -> list[str]:
+    r, problems = rec["record"], []
     if len(rec["history"].get("history", {}).get("val_miou", [])) != r.get("epochs"):
         problems.append("has a history that is not as long as its epochs")
     if "unet" not in rec["metrics"] or "otsu" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):
         problems.append("has no held-out scores or wall time")
-    if problems:
-        raise RecordError(f"segmentation record {path.name} " + "; ".join(problems))
-    return {**rec, "name": path.name, "figure": path / FIGURE if (path / FIGURE).exists() else None}
+    return problems
+
+
+def check_record(path: str | os.PathLike) -> dict:
+    """A committed record read back, or a one-line :class:`RecordError` saying what is wrong with it;
+    with the path of its figure (``None`` in a copy of the results without figures)."""
+    rec = studies.check_record(path, what="segmentation", script="measure_segmentation.py",
+                               kind={"kind": "segmentation"}, checks=_problems)
+    figure = Path(path) / FIGURE
+    return {**rec, "figure": figure if figure.exists() else None}
 
 
 def committed_run(root: str | os.PathLike | None = None) -> dict | None:
@@ -559,12 +546,8 @@ def committed_run(root: str | os.PathLike | None = None) -> dict | None:
 
 def run_card(config: SegmentConfig, source: Mapping, record: Mapping | None = None):
     """This chapter's run card: size, scenes, epochs, garments' source, machine, time; a warning below full size."""
-    from ..fashion.scratch import FULL_SIZE_HOW, card_html, time_row
-    from ..records.store import environment
-
-    env = (record or {}).get("environment") or environment()
-    name = f"committed record {html.escape(str(record.get('name', '')))}" if record else "this build"
-    rows = [("run", name),
+    env = machine(record)
+    rows = [run_name(record),
             ("size", f"{config.size_name()}: {config.n_train:,} training scenes, {config.n_val:,} to validate, "
                      f"{config.n_test:,} held out, {config.size}&times;{config.size} px, {config.epochs} epochs, "
                      f"batch {config.batch_size}, seed {config.seed}"),
@@ -574,26 +557,17 @@ def run_card(config: SegmentConfig, source: Mapping, record: Mapping | None = No
             ("hardware", html.escape(env["device"]))]
     rows.append(time_row(record))
     full = SegmentConfig()
-    warnings = []
-    if not config.full_size():
-        warnings.append(f"<b>{config.size_name().capitalize()}.</b> {config.n_train:,} training scenes and "
-                        f"{config.epochs} epochs instead of {full.n_train:,} and {full.epochs} (the committed "
-                        "full-size record, at the end): the U-Net here is half-trained, and its scores are lower. "
-                        f"{FULL_SIZE_HOW} to train at full size.")
-    if not source.get("official"):
-        warnings.append(f"<b>Garments:</b> {html.escape(source.get('description', ''))}.")
-    cores = re.search(r"(\d+) cores", env["device"])
-    device = f"{cores.group(1)} CPU cores" if env["device"].startswith("CPU") and cores else env["device"]
-    label = "Record " + html.escape(str(record.get("name", ""))) if record else "Run"
-    line = f"<b>{label}:</b> " + " &middot; ".join(
+    warnings = size_warning(config, f"{config.n_train:,} training scenes and {config.epochs} epochs instead of "
+                                    f"{full.n_train:,} and {full.epochs} (the committed full-size record, at the "
+                                    "end): the U-Net here is half-trained, and its scores are lower.")
+    warnings += data_warning(source, "Garments")
+    line = line_label(record) + " &middot; ".join(
         [config.size_name(), f"{config.n_train:,} scenes &times; {config.epochs} epochs",
-         "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST copy", html.escape(device)])
-    return card_html(rows, line, warnings)
+         "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST copy", html.escape(device(env))])
+    return card(rows, line, warnings)
 
 
 def record_card(rec: Mapping):
     """The run card of the committed record (as :func:`committed_run` returns it)."""
     r = rec["record"]
-    fields = {f.name for f in dataclasses.fields(SegmentConfig)}
-    values = {k: (tuple(v) if k == "filters" else v) for k, v in r["config"].items() if k in fields}
-    return run_card(SegmentConfig(**values), r["data"], {**r, "name": rec["name"]})
+    return run_card(config_of(SegmentConfig, r, filters=tuple), r["data"], {**r, "name": rec["name"]})

@@ -57,7 +57,7 @@ from IPython.display import display
 from cifar_lessons.config import progress_verbose
 from cifar_lessons.display import plots, record_card, run_card, show_table
 from cifar_lessons.evaluate import confident_mistakes
-from cifar_lessons.gradcam import study
+from cifar_lessons.gradcam import figures, study
 from cifar_lessons.gradcam.method import grad_cam, last_conv_layer, preprocessed
 from cifar_lessons.models import base_of, build_base
 from cifar_lessons.recipe import load_data, run_evaluation
@@ -138,7 +138,7 @@ print(f"test accuracy {metrics['accuracy']:.1%} on {len(data.x_test):,} test ima
 # %% tags=["hide-input"]
 right = study.correct_examples(probs, data.y_test)
 maps = grad_cam(model, preprocessed(data.x_test[right], config.backbone))
-plots.grad_cam_rows(data.x_test[right], {study.ROW_PREDICTED: maps},
+figures.grad_cam_rows(data.x_test[right], {study.ROW_PREDICTED: maps},
                     study.example_titles(right, probs, data.y_test, data.class_names))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -158,7 +158,7 @@ plots.grad_cam_rows(data.x_test[right], {study.ROW_PREDICTED: maps},
 # %% tags=["hide-input"]
 wrong = confident_mistakes(probs, data.y_test, k=8)
 both = study.mistake_maps(model, data.x_test[wrong], probs[wrong], data.y_test[wrong], config.backbone)
-plots.grad_cam_rows(data.x_test[wrong], both, study.example_titles(wrong, probs, data.y_test, data.class_names, mistakes=True))
+figures.grad_cam_rows(data.x_test[wrong], both, study.example_titles(wrong, probs, data.y_test, data.class_names, mistakes=True))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The same `grad_cam` call, once with each image's predicted class and once with its true class
@@ -201,7 +201,7 @@ show_table(study.summary_table(summary))
 # weights differ.
 
 # %% tags=["hide-input"]
-plots.grad_cam_rows(data.x_test[:8], {"trained\nhead": measured["trained"][:8], "random\nhead": measured["random"][:8]},
+figures.grad_cam_rows(data.x_test[:8], {"trained\nhead": measured["trained"][:8], "random\nhead": measured["random"][:8]},
                     [f"class: {data.class_names[c]}" for c in predicted[:8]])
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -64,7 +64,7 @@ from scipy import ndimage
 from cifar_lessons import vision
 from cifar_lessons.config import progress_verbose
 from cifar_lessons.display import plots, show_table
-from cifar_lessons.segmentation import unet as segmenter
+from cifar_lessons.segmentation import figures, unet as segmenter
 
 config = segmenter.segment_config()  # build size (full_size=True: full size)
 scenes = segmenter.build_scenes(config)  # garments on textures, exact masks
@@ -142,7 +142,7 @@ plots.image_panels({"the box: outside is background": boxed,
 
 # %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
 shown = np.arange(8)
-plots.segmentation_grid(scenes.train.images[shown], {"true mask": scenes.train.masks[shown],
+figures.segmentation_grid(scenes.train.images[shown], {"true mask": scenes.train.masks[shown],
                                                      "Otsu": segmenter.otsu_masks(scenes.train.images[shown])},
                         [scenes.train.kinds[i] for i in shown])
 
@@ -226,7 +226,7 @@ print(f"{config.n_train:,} scenes × {run.epochs} epochs in {run.seconds:.0f} s;
 # Loss, pixel accuracy and mean IoU on the training and validation scenes.
 
 # %% tags=["hide-input"]
-plots.segmentation_curves({f"this build ({config.size_name()})": run.history})
+figures.segmentation_curves({f"this build ({config.size_name()})": run.history})
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The validation curves (orange) end close to the training ones: every scene is a new combination of
@@ -295,7 +295,7 @@ show_table(segmenter.background_table(run.metrics, kinds, committed["metrics"] i
 
 # %% tags=["hide-input", "slides-show-output"]
 if committed:
-    display(plots.segmentation_curves({f"{committed['name']} (full size)": committed["history"]["history"]}))
+    display(figures.segmentation_curves({f"{committed['name']} (full size)": committed["history"]["history"]}))
     display(segmenter.record_card(committed))
 else:
     print("Not measured yet: no results/segmentation-unet record in this checkout.")

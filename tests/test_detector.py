@@ -229,11 +229,11 @@ def test_opencvs_face_cascade_finds_the_astronauts_face_and_nms_merges_its_raw_w
 def test_detections_grid_draws_a_box_per_confident_detection_and_each_truth():
     from matplotlib.patches import Rectangle
 
-    from cifar_lessons.display import plots
+    from cifar_lessons.detection import figures
 
     image = np.zeros((64, 64, 3), dtype=np.uint8)
     det = {"boxes": np.array([[1, 1, 20, 20], [30, 30, 50, 50]]), "scores": np.array([0.9, 0.2]), "labels": np.array([0, 1])}
-    fig = plots.detections_grid([image], [det], ["a", "b"], truths=[{"boxes": [[2, 2, 20, 20]], "labels": [0]}])
+    fig = figures.detections_grid([image], [det], ["a", "b"], truths=[{"boxes": [[2, 2, 20, 20]], "labels": [0]}])
     patches = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
     assert len(patches) == 2  # the truth (dashed) and the detection scoring >= 0.5
     assert [t.get_text() for t in fig.axes[0].texts] == ["a 0.90"]

@@ -178,7 +178,7 @@ def test_overlay_mixes_colour_into_the_image():
 
 
 def test_grad_cam_grid_puts_each_overlay_under_its_image():
-    from cifar_lessons.display.plots import grad_cam_grid
+    from cifar_lessons.gradcam.figures import grad_cam_grid
 
     images = np.full((3, 32, 32, 3), 100, np.uint8)
     heat = np.zeros((3, 32, 32), np.float32)

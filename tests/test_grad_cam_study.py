@@ -128,7 +128,8 @@ def test_measure_maps_explains_the_same_classes_with_both_heads():
 
 def test_grad_cam_rows_puts_each_map_row_under_its_image():
     from cifar_lessons.gradcam.method import overlay
-    from cifar_lessons.display.plots import feature_map_grids, grad_cam_rows
+    from cifar_lessons.display.plots import feature_map_grids
+    from cifar_lessons.gradcam.figures import grad_cam_rows
 
     images = np.full((3, 32, 32, 3), 90, np.uint8)
     a, b = np.zeros((3, 32, 32)), np.ones((3, 32, 32))

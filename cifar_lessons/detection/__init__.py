@@ -2,4 +2,5 @@
 
 - :mod:`~cifar_lessons.detection.metrics`: boxes, IoU, non-maximum suppression, mAP (NumPy only);
 - :mod:`~cifar_lessons.detection.model`: the scenes, the grid detector, its training and records.
+- :mod:`~cifar_lessons.detection.figures`: boxes on scenes, IoU, NMS and AP per class, drawn;
 """

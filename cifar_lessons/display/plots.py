@@ -3,7 +3,9 @@
 Each function returns a closed ``matplotlib.figure.Figure``: a notebook displays it once
 (as the cell's value), and a script can save it. Taught across chapters 1-6; the image
 figures (:func:`image_panels`, :func:`image_grid`, :func:`histogram`, :func:`kernels`) in the chapter
-Seeing images, and :func:`grad_cam_grid` in the chapter Where the classifier looks.
+Seeing images, and :func:`feature_map_grids` in the chapter Where the classifier looks. A study's own
+figures are in its ``figures`` module (:mod:`cifar_lessons.gradcam.figures`, ...); nothing here
+imports TensorFlow or a study.
 """
 
 from __future__ import annotations
@@ -263,7 +265,7 @@ def accuracy_against_time(minutes: Sequence[float], accuracy: Sequence[float], l
 
 # --- Seeing images -------------------------------------------------------------------------------
 
-def _show(ax, image: np.ndarray, title: str | None = None, cmap: str = "gray") -> None:
+def show_image(ax, image: np.ndarray, title: str | None = None, cmap: str = "gray") -> None:
     """One image on ``ax``: colour as it is, grey with ``cmap``; small images as crisp pixels.
 
     A ``uint8`` grey image keeps the 0-255 scale (so a dark photo looks dark); a float one, such
@@ -303,7 +305,7 @@ def image_panels(images: Mapping[str, np.ndarray], columns: int | None = None, h
     for ax in axes.flat[len(items):]:
         ax.set_visible(False)
     for ax, (name, image) in zip(axes.flat, items):
-        _show(ax, image, name, cmap)
+        show_image(ax, image, name, cmap)
     if title:
         fig.suptitle(title, fontsize=15)
     fig.tight_layout()
@@ -320,7 +322,7 @@ def image_grid(rows: Mapping[str, Sequence[np.ndarray]], columns: Sequence[str] 
         for c in range(n_cols):
             ax = axes[r, c]
             if c < len(images):
-                _show(ax, images[c], columns[c] if columns and r == 0 else None, cmap)
+                show_image(ax, images[c], columns[c] if columns and r == 0 else None, cmap)
             else:
                 ax.axis("off")
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=14)
@@ -362,207 +364,7 @@ def kernels(named: Mapping[str, np.ndarray], size: float = 2.2) -> Figure:
     return fig
 
 
-def grad_cam_grid(images: np.ndarray, heatmaps: np.ndarray, titles: Sequence[str] | None = None,
-                  alpha: float = 0.4, columns: int = 8, size: float = 1.6) -> Figure:
-    """Each image above its Grad-CAM overlay, ``columns`` images a row (Where the classifier looks).
-
-    ``images`` are the raw ``uint8`` pictures (not the preprocessed ones the model took) and
-    ``heatmaps`` what :func:`cifar_lessons.gradcam.method.grad_cam` returned for them; the titles go
-    above each pair, e.g. "cat (dog 0.91)".
-    """
-    from ..gradcam.method import overlay  # imports TensorFlow: only here, so the other figures need none
-
-    images, heatmaps = np.asarray(images), np.asarray(heatmaps)
-    if len(images) != len(heatmaps) or (titles is not None and len(titles) != len(images)):
-        raise ValueError("one heatmap (and one title, if any) per image")
-    n = len(images)
-    columns = max(1, min(columns, n))
-    rows = -(-n // columns)
-    painted = overlay(images, heatmaps, alpha=alpha)
-    fig, axes = plt.subplots(2 * rows, columns, figsize=(size * columns, 2 * size * rows + 0.3 * rows), squeeze=False)
-    for ax in axes.flat:
-        ax.set_xticks([]), ax.set_yticks([])
-        ax.set_visible(False)
-    for i in range(n):
-        top, bottom = axes[2 * (i // columns), i % columns], axes[2 * (i // columns) + 1, i % columns]
-        for ax, picture in ((top, images[i]), (bottom, painted[i])):
-            ax.set_visible(True)
-            ax.imshow(picture, interpolation="nearest")
-        if titles is not None:
-            top.set_title(titles[i], fontsize=9)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
-
-
-# --- Segmentation --------------------------------------------------------------------------------
-
-def segmentation_curves(histories: Mapping[str, dict], metrics: Sequence[str] = ("loss", "accuracy", "miou")) -> Figure:
-    """Loss, pixel accuracy and mean IoU, training against validation, one row per run (chapter Segmentation).
-
-    ``histories`` maps a row's title (say "this build, quick") to a Keras history dict with
-    ``loss``, ``accuracy``, ``miou`` and their ``val_`` twins.
-    """
-    names = {"loss": "loss (cross-entropy per pixel)", "accuracy": "pixel accuracy", "miou": "mean IoU"}
-    fig, axes = plt.subplots(len(histories), len(metrics), figsize=(4.2 * len(metrics), 3.4 * len(histories) + 0.2),
-                             squeeze=False)
-    for row, (title, hist) in zip(axes, histories.items()):
-        epochs = np.arange(1, len(hist["loss"]) + 1)
-        for ax, metric in zip(row, metrics):
-            ax.plot(epochs, hist[metric], "o-", color="tab:blue", label="training")
-            if f"val_{metric}" in hist:
-                ax.plot(epochs, hist[f"val_{metric}"], "s-", color="tab:orange", lw=2, label="validation")
-            ax.set_title(f"{names.get(metric, metric)}\n{title}", fontsize=14)
-            ax.set_xlabel("epoch", fontsize=13)
-            ax.tick_params(labelsize=12)
-            ax.xaxis.get_major_locator().set_params(integer=True)
-            ax.grid(alpha=0.3)
-        row[-1].legend(fontsize=12, loc="lower right")
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
-
-
-def segmentation_grid(images: np.ndarray, rows: Mapping[str, np.ndarray], titles: Sequence[str] | None = None,
-                      size: float = 1.7, title: str | None = None) -> Figure:
-    """Scenes in the top row and, under each, its masks, one row per key (chapter Segmentation).
-
-    ``rows`` maps a row's name ("true mask", "U-Net", "Otsu") to masks of the scenes' shape; a
-    mask is drawn white on black. ``titles`` go above the scenes (e.g. each scene's IoU).
-    """
-    images = np.asarray(images)
-    n = len(images)
-    fig, axes = plt.subplots(1 + len(rows), n, figsize=(size * n + 1.4, size * (1 + len(rows)) + 0.4 + (0.3 if title else 0)),
-                             squeeze=False)
-    for c in range(n):
-        axes[0, c].imshow(images[c], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
-        if titles is not None:
-            axes[0, c].set_title(titles[c], fontsize=13)
-        for r, masks in enumerate(rows.values(), 1):
-            axes[r, c].imshow(np.asarray(masks[c]), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-    for ax in axes.flat:
-        ax.set_xticks([]), ax.set_yticks([])
-    for r, label in enumerate(["scene", *rows]):
-        axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=14)
-    if title:
-        fig.suptitle(title, fontsize=15)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
-
-
 # --- Detection -----------------------------------------------------------------------------------
-
-def _box_patch(ax, box, colour, text: str | None = None, dashed: bool = False, fontsize: int = 10) -> None:
-    from matplotlib.patches import Rectangle
-
-    x1, y1, x2, y2 = (float(v) for v in box)
-    # Pixel (i, j) covers [j - 0.5, j + 0.5] in imshow's coordinates: shift the continuous box by half a pixel.
-    ax.add_patch(Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, edgecolor=colour,
-                           linewidth=2.2, linestyle="--" if dashed else "-"))
-    if text:
-        # Above the box, unless the box touches the image's top: then inside it, so it is never cut off.
-        height = abs(ax.get_ylim()[0] - ax.get_ylim()[1])
-        inside = y1 < 0.12 * height
-        ax.text(x1 - 0.5, y1 - 0.5 if inside else y1 - 1, text, color="white", fontsize=fontsize,
-                va="top" if inside else "bottom", ha="left",
-                bbox=dict(facecolor=colour, edgecolor="none", pad=1.2, alpha=0.9), clip_on=True)
-
-
-def detections_grid(images: Sequence[np.ndarray], detections: Sequence[Mapping], class_names: Sequence[str],
-                    truths: Sequence[Mapping] | None = None, titles: Sequence[str] | None = None, columns: int = 4,
-                    size: float = 2.9, score_threshold: float = 0.5, fontsize: int = 9,
-                    show_scores: bool = True) -> Figure:
-    """Scenes with their detections drawn: a coloured box per class, "class score" above it (the chapter Detection).
-
-    Only detections scoring at least ``score_threshold`` are drawn. ``truths`` (boxes and labels)
-    adds the ground truth as dashed white boxes, so a miss or a loose box shows at a glance.
-    """
-    colours = sns.color_palette("tab10", len(class_names))
-    n = len(images)
-    columns = max(1, min(columns, n))
-    rows = -(-n // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + 0.35 * rows), squeeze=False)
-    for ax in axes.flat:
-        ax.set_xticks([]), ax.set_yticks([])
-        ax.set_visible(False)
-    for i, (ax, image, det) in enumerate(zip(axes.flat, images, detections)):
-        ax.set_visible(True)
-        ax.imshow(image, interpolation="nearest")
-        if truths is not None:
-            for box in np.asarray(truths[i]["boxes"]).reshape(-1, 4):
-                _box_patch(ax, box, "white", dashed=True)
-        for box, score, label in zip(det["boxes"], det["scores"], det["labels"]):
-            if score >= score_threshold:
-                text = f"{class_names[int(label)]} {score:.2f}" if show_scores else class_names[int(label)]
-                _box_patch(ax, box, colours[int(label) % len(colours)], text, fontsize=fontsize)
-        ax.set_xlim(-0.5, image.shape[1] - 0.5), ax.set_ylim(image.shape[0] - 0.5, -0.5)
-        if titles is not None:
-            ax.set_title(titles[i], fontsize=11)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
-
-
-def iou_examples(pairs: Sequence[tuple[Sequence[float], Sequence[float]]], size: int = 100, panel: float = 3.0) -> Figure:
-    """Pairs of boxes, the overlap shaded, each titled with its IoU (the chapter Detection)."""
-    from matplotlib.patches import Rectangle
-
-    from ..detection.metrics import iou
-
-    fig, axes = plt.subplots(1, len(pairs), figsize=(panel * len(pairs), panel + 0.5), squeeze=False)
-    for ax, (a, b) in zip(axes[0], pairs):
-        ax.set_xlim(0, size), ax.set_ylim(size, 0), ax.set_aspect("equal")
-        ax.set_xticks([]), ax.set_yticks([])
-        for box, colour in ((a, "tab:blue"), (b, "tab:orange")):
-            ax.add_patch(Rectangle((box[0], box[1]), box[2] - box[0], box[3] - box[1], facecolor=colour, alpha=0.25,
-                                   edgecolor=colour, linewidth=2.5))
-        x1, y1 = max(a[0], b[0]), max(a[1], b[1])
-        x2, y2 = min(a[2], b[2]), min(a[3], b[3])
-        if x2 > x1 and y2 > y1:
-            ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, facecolor="tab:purple", alpha=0.6, edgecolor="none"))
-        ax.set_title(f"IoU = {iou(a, b):.2f}", fontsize=15)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
-
-
-def nms_before_after(image: np.ndarray, boxes: np.ndarray, scores: np.ndarray, kept: Sequence[int],
-                     titles: tuple[str, str] = ("before NMS", "after NMS"), height: float = 4.2) -> Figure:
-    """The same image with every candidate box, then only the boxes NMS kept (the chapter Detection)."""
-    ratio = image.shape[1] / image.shape[0]
-    fig, axes = plt.subplots(1, 2, figsize=(2 * height * ratio + 0.4, height + 0.5))
-    cmap = plt.get_cmap("viridis")
-    span = (float(np.min(scores)), float(np.max(scores))) if len(scores) else (0.0, 1.0)
-    for ax, which, title in ((axes[0], range(len(boxes)), titles[0]), (axes[1], kept, titles[1])):
-        _show(ax, image, f"{title}: {len(list(which))} boxes")
-        for i in which:
-            shade = (scores[i] - span[0]) / ((span[1] - span[0]) or 1.0)
-            _box_patch(ax, boxes[i], cmap(0.2 + 0.8 * shade))
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
-
-
-def ap_bars(per_class: Mapping[str, Mapping[str, float]], title: str | None = None) -> Figure:
-    """AP of every class, one bar per run (this build beside the committed record), best classes on top."""
-    import pandas as pd
-
-    frame = pd.DataFrame(per_class)
-    frame = frame.loc[frame.iloc[:, -1].sort_values().index]
-    fig, ax = plt.subplots(figsize=(9, 0.42 * len(frame) + 1.4))
-    frame.plot.barh(ax=ax, width=0.8, color=sns.color_palette("deep", frame.shape[1]))
-    ax.set_xlim(0, 1)
-    ax.set_xlabel("AP@0.5 on held-out scenes", fontsize=12)
-    ax.tick_params(labelsize=11)
-    handles, labels = ax.get_legend_handles_labels()  # barh stacks the first run lowest: list it last
-    ax.legend(handles[::-1], labels[::-1], fontsize=10, loc="lower right")
-    if title:
-        ax.set_title(title, fontsize=13)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig
-
 
 def loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], ylabel: str = "loss") -> Figure:
     """Training and validation loss per epoch, one panel per run (a detector has a loss, no accuracy)."""
@@ -606,36 +408,3 @@ def feature_map_grids(image: np.ndarray, sides: Mapping[int, int], size: float =
     plt.close(fig)
     return fig
 
-
-def grad_cam_rows(images: np.ndarray, maps: Mapping[str, np.ndarray], titles: Sequence[str] | None = None,
-                  alpha: float = 0.45, size: float = 1.35, title: str | None = None) -> Figure:
-    """Images in the top row, and under each one a row of overlays per named set of maps (Where the
-    classifier looks): e.g. the map of the predicted class, then of the true class.
-
-    ``maps`` is an ordered mapping from a row label to heatmaps, one per image; the labels go on the
-    left of their rows.
-    """
-    from ..gradcam.method import overlay  # imports TensorFlow: only here, so the other figures need none
-
-    images = np.asarray(images)
-    if any(len(m) != len(images) for m in maps.values()) or (titles is not None and len(titles) != len(images)):
-        raise ValueError("one heatmap per image in every row (and one title, if any, per image)")
-    n, rows = len(images), 1 + len(maps)
-    fig, axes = plt.subplots(rows, n, figsize=(size * n + 1.0, size * rows + (0.6 if titles else 0.2)),
-                             squeeze=False)
-    pictures = [images] + [overlay(images, np.asarray(m), alpha=alpha) for m in maps.values()]
-    labels = ["image"] + list(maps)
-    for r in range(rows):
-        for i in range(n):
-            ax = axes[r, i]
-            ax.imshow(pictures[r][i], interpolation="nearest")
-            ax.set_xticks([]), ax.set_yticks([])
-            if i == 0:
-                ax.set_ylabel(labels[r], fontsize=10)
-            if r == 0 and titles is not None:
-                ax.set_title(titles[i], fontsize=9)  # "pred: automobile 100%" fits one column
-    if title:
-        fig.suptitle(title, fontsize=12)
-    fig.tight_layout()
-    plt.close(fig)
-    return fig

@@ -249,17 +249,17 @@ def mistake_maps(model, images: np.ndarray, probabilities: np.ndarray, y_true: n
 def grids(model, data, probabilities: np.ndarray, backbone: str, mistakes: int = 8, label: str = "") -> dict:
     """The two grids a record keeps, by file name: the first correct test image of each class with
     its map, and the ``mistakes`` most confident mistakes with the maps of both classes."""
-    from ..display import plots
+    from . import figures
     from ..evaluate import confident_mistakes
     from .method import grad_cam, preprocessed
 
     right = correct_examples(probabilities, data.y_test)
     wrong = confident_mistakes(probabilities, data.y_test, k=mistakes)
-    correct_fig = plots.grad_cam_rows(
+    correct_fig = figures.grad_cam_rows(
         data.x_test[right], {ROW_PREDICTED: grad_cam(model, preprocessed(data.x_test[right], backbone))},
         example_titles(right, probabilities, data.y_test, data.class_names),
         title=f"Correct predictions: the first of each class{label}")
-    wrong_fig = plots.grad_cam_rows(
+    wrong_fig = figures.grad_cam_rows(
         data.x_test[wrong], mistake_maps(model, data.x_test[wrong], probabilities[wrong], data.y_test[wrong], backbone),
         example_titles(wrong, probabilities, data.y_test, data.class_names, mistakes=True),
         title=f"The most confident mistakes{label}")

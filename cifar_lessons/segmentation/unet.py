@@ -459,7 +459,7 @@ def examples(pred: np.ndarray, target: np.ndarray, good: int = 4, worst: int = 4
 
 def predictions_figure(data: SceneData, run: SegmentRun, good: int = 4, worst: int = 4, title: str | None = None):
     """Held-out scenes with their true, U-Net and Otsu masks: ``good`` typical ones, then the ``worst``."""
-    from ..display.plots import segmentation_grid
+    from .figures import segmentation_grid
 
     picks = examples(run.predictions, data.test.masks, good, worst)
     iou = per_scene_iou(run.predictions, data.test.masks)

@@ -1,6 +1,8 @@
 # cifar-lessons: two commands do everything, set-up included.
-#   make site   build the executed book and its slide decks into _build/html
+#   make site   build the executed book and its slide decks into _build/html, executing only the
+#               chapters whose code, the package or the settings below changed since they last ran
 #   make test   run the test suite
+#   (make site-fresh: the same from scratch, every chapter executed; what CI builds)
 # The run the book executes is chosen by the same variables as the command line:
 #   CIFAR_LESSONS_PROFILE (seed|quick|better), CIFAR_LESSONS_DATA, CIFAR_LESSONS_WEIGHTS, CIFAR_LESSONS_BACKBONE,
 #   and CIFAR_LESSONS_FULL_SIZE=1 to train chapters 00b, 00c, 09 and 10 at full size too (about 30 min more)
@@ -23,7 +25,7 @@ export CIFAR_LESSONS_RUNS ?= $(CURDIR)/_build/runs
 export CIFAR_LESSONS_BUILD := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: site test setup sync clean compat dist
+.PHONY: site site-fresh test setup sync clean compat dist
 
 NPM_STAMP := node_modules/.installed
 
@@ -54,15 +56,23 @@ $(NPM_STAMP): package.json package-lock.json
 sync: $(VENV_STAMP)
 	.venv/bin/jupytext --sync book/*.py
 
+GUARD := $(PY) scripts/full_disk_guard.py --writing $(CURDIR)/_build --
+
 site: setup
-	# A fresh build every time: Sphinx would otherwise re-execute only the chapters whose
-	# sources changed, and keep outputs made with another profile, data or weights. The chapters
-	# run first, two at a time, into an emptied execution cache that the book and decks read.
+	# The stale chapters run first, two at a time, into the execution cache that the book and decks
+	# read (scripts/execute_chapters.py says what makes a chapter stale). Sphinx then reads every
+	# page again, which takes seconds: it goes by the sources' times, so it would keep the page of a
+	# chapter re-executed for a new package or setting, whose source did not change.
+	# Each step runs through full_disk_guard.py: a full disk ends it in one line, not a traceback.
 	rm -rf _build/html _build/jupyter_execute _build/.doctrees
-	$(PY) scripts/execute_chapters.py
-	.venv/bin/jupyter-book build . -W -n --keep-going
-	$(PY) scripts/build_slides.py
+	$(GUARD) $(PY) scripts/execute_chapters.py $(EXECUTE_FLAGS)
+	$(GUARD) .venv/bin/jupyter-book build . -W -n --keep-going
+	$(GUARD) $(PY) scripts/build_slides.py
 	@echo "site: $(CURDIR)/_build/html/index.html"
+
+# From scratch: the execution cache, its manifest and the build's runs folder are emptied first.
+site-fresh: EXECUTE_FLAGS := --fresh
+site-fresh: site
 
 # The sdist and the wheel, as a release publishes them (from a copy of the sources, so nothing
 # stale in a build/ folder ships).

@@ -5,7 +5,7 @@
     .venv/bin/python benchmarks/epoch_start_wait.py numpy --model unet     # the Segmentation chapter, full size
     .venv/bin/python benchmarks/epoch_start_wait.py package --model unet   # ... on pipeline.array_dataset
 
-The probe behind the README's "idle time": phase 1 of the plain notebook (ResNet50 frozen, the head
+The probe behind "Idle time" in benchmarks/README.md: phase 1 of the plain notebook (ResNet50 frozen, the head
 trained through it, random weights and random images, so nothing downloads), five epochs by default.
 With tf.data's autotuner on, Keras's destroying the last epoch's iterator can wait for the
 autotuner's thread before the next epoch's first step, with the CPU idle; ``package`` runs the same

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/phase2_step.py float32 64
     .venv/bin/python benchmarks/phase2_step.py mixed_bfloat16 256
 
-The probe behind the README's "what was tried" for phase 2: ResNet50 at 32x32, the base unfrozen
+The probe behind benchmarks/README.md's "what was tried" for phase 2: ResNet50 at 32x32, the base unfrozen
 with BatchNorm frozen (as the recipe fine-tunes it), ten batches per epoch for two epochs. It prints
 the median time of a batch as images a second (the median ignores the first, compiling step and
 the occasional stall of a shared machine). A benchmark, not a test.

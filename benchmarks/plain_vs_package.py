@@ -12,7 +12,7 @@ teaches, so the two sides differ in speed, not in what they compute.
 (:mod:`cifar_lessons.features`), phase 2 with the convolutions on the smallest maps computed as
 matrix products (:mod:`cifar_lessons.pointwise`), ``tf.data`` pipelines without the autotuner's
 idle waits between epochs (:func:`cifar_lessons.pipeline.without_autotune`), and the options given
-here (defaults: float32, batch 64 and learning rate 1e-5, the recipe's own; the README lists what
+here (defaults: float32, batch 64 and learning rate 1e-5, the recipe's own; benchmarks/README.md lists what
 else was tried and what it gave).
 
 Each side runs in a fresh subprocess, one after the other (never in parallel), so their peak

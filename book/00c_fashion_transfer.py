@@ -166,10 +166,13 @@ print(f"features of {config.n:,} images: {history.seconds['features']:.0f} s; "
 print(f"validation accuracy {history.history['val_accuracy'][-1]:.1%}")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Caching the features is exact, not an approximation: while the base is frozen and runs in inference
-# mode (its BatchNorm layers use their stored ImageNet statistics), each image maps to the same feature
-# vector in every epoch, and the head sees exactly what it would see through the whole network. The
-# CIFAR-10 project does the same in chapter 3 (`cifar_lessons.features`).
+# Caching the features is exact only when nothing random comes before the base. The frozen base runs
+# in inference mode (its BatchNorm layers use their stored ImageNet statistics), so it maps an image
+# to the same features every time; but this model's first layer flips images at random while it
+# trains. On cached features the head never sees a flipped picture: phase 1 here trains without that
+# augmentation, and phase 2, which runs the whole network, has it again. The CIFAR-10 project's
+# chapter 3 caches features too (`cifar_lessons.features`); its seed recipe has no random layer, so
+# there the cache is exact.
 #
 # Expect the head alone to do worse than the CNN from scratch. ImageNet's features were learnt on
 # colour photos of dogs and cars at 224 pixels; at 32 or 48 pixels on grey clothes they are a poor fit. The

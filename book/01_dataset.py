@@ -98,8 +98,8 @@ print("                ", ", ".join(names[5:]))
 # test images.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Two reasons. The practical one: the whole recipe on 10,000 images takes about 15 minutes with ResNet50
-# on a 2-core laptop CPU (515 s in the README's benchmark) and a few minutes on Colab's GPU, which fits a class. The teaching one: transfer
+# Two reasons. The practical one: the whole recipe on 10,000 images takes about 9 minutes with ResNet50
+# on a 2-core laptop CPU (515 s in the project's benchmark) and a few minutes on Colab's GPU, which fits a class. The teaching one: transfer
 # learning matters most when labelled data is scarce. With a fifth of the data, a network trained
 # from scratch struggles, while one that starts from ImageNet features does well; that contrast is
 # the point of the project.

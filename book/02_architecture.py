@@ -70,11 +70,16 @@ run_card(config, data.source.to_dict(), describe_weights(config.weights, config.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Before ResNet (He et al., 2015), making a plain network deeper eventually made it *worse*, even on
-# its training data: the gradients that train early layers fade as they pass back through dozens of
-# layers. The shortcut connection gives the gradient a direct path back, and lets each block start as
-# roughly the identity. Every block also uses batch normalisation, which standardises activations
-# with statistics (a running mean and variance) collected on ImageNet; we will have to protect those
-# statistics in chapter 4.
+# its training data. He et al. call this *degradation* an optimisation difficulty, "unlikely to be
+# caused by vanishing gradients": their plain networks used batch normalisation, and their gradients
+# kept healthy norms, yet the deeper network was harder to fit. A shortcut makes the easy solution, "change nothing", the default: each block starts as
+# roughly the identity and only has to learn a correction.
+#
+# Every block also uses batch normalisation. While training, it standardises each channel with the
+# mean and variance of the current batch, then scales and shifts it by two learned parameters,
+# γ and β; it also keeps running averages of the mean and variance, which replace the
+# batch's statistics at inference. In the pretrained base, those running averages were collected on
+# ImageNet; chapter 4 has to protect them.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The whole model

@@ -73,7 +73,8 @@ run_card(config, data.source.to_dict())  # the weights as the configuration name
 # by how much it pushed the class's score up, adds the channels, keeps the positive part:
 #
 # **map = ReLU( Σ<sub>k</sub> w<sub>k</sub> · channel<sub>k</sub> )**, with w<sub>k</sub> = the
-# average gradient of the class score over channel k.
+# average gradient of the class score over channel k. The score is the class's value *before* the
+# softmax, as in Selvaraju et al.: a confident softmax saturates, and its gradients vanish.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Why the last feature map: it is the most semantic map the network has (a channel there answers
@@ -102,7 +103,7 @@ plots.feature_map_grids(data.x_test[3], sides)
 # (`explain` warns when that happens). So this chapter's model takes the images upsampled to 96×96
 # inside the model (a `Resizing` layer): a 3×3 map, coarse but real. Chapter 6 measured that larger
 # inputs also classify much better: the ImageNet filters were trained on objects tens of pixels wide.
-# At 224 pixels, ImageNet's own size, the map would be 7×7, at nine times the cost of 96.
+# At 224 pixels, ImageNet's own size, the map would be 7×7, at (224/96)² ≈ 5.4 times the cost of 96.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The chapter's model

@@ -115,8 +115,8 @@ print(f"by hand: {30 * 30 / (50 * 50 + 50 * 50 - 30 * 30):.4f}   "
 # The second pair is the one worked by hand: each square has area 2,500, they share 30 × 30 = 900, so
 # the union is 2,500 + 2,500 − 900 = 4,100 and the IoU 900 / 4,100 ≈ 0.22. A box that looks "close"
 # can have a low IoU: shifting a box by half its width (third pair) already brings it to 0.33. That is
-# why "found" in detection means IoU at least 0.5 with a true box, and COCO's stricter metric also asks
-# for 0.75 and more. Coordinates are continuous: a box over pixel columns 0 and 1 is `x1 = 0, x2 = 2`,
+# why PASCAL VOC counts a detection as found only at IoU at least 0.5 with a true box, and COCO's
+# headline metric averages over ten thresholds from 0.50 to 0.95. Coordinates are continuous: a box over pixel columns 0 and 1 is `x1 = 0, x2 = 2`,
 # with no "+1" (see `cifar_lessons.detection.metrics`'s docstring for the conventions).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -380,7 +380,8 @@ show_table(pd.DataFrame([
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Our grid allows one object per cell and one size of cell; real scenes have crowds and objects from 10
-# to 1,000 pixels. YOLO (Redmon et al. 2016, and its many successors) predicts from three grids of a
+# to 1,000 pixels. The first YOLO (Redmon et al. 2016) predicted from one 7×7 grid; YOLOv3 (Redmon
+# and Farhadi 2018) and many successors predict from three grids of a
 # feature pyramid, so small objects are found at stride 8 and large ones at stride 32, and lets each
 # cell predict several boxes, each relative to an "anchor" shape (or, in the anchor-free versions such
 # as CenterNet and YOLOv8, relative to the cell as ours does). A two-stage detector (Faster R-CNN, Ren

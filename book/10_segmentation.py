@@ -181,7 +181,9 @@ show_table(segmenter.score_table({f"Otsu, {len(scenes.test):,} held-out scenes":
 # ÷ (true positives + false positives + false negatives). Mean IoU averages it over the classes, so the
 # small class counts as much as the large one; it is the headline number of PASCAL VOC and Cityscapes.
 # Pixels are pooled over all held-out scenes before dividing, as those benchmarks do
-# (`cifar_lessons.segmentation.metrics`). Dice, the F1 score of pixels, ranks masks exactly as IoU does.
+# (`cifar_lessons.segmentation.metrics`). Dice, the F1 score of pixels, is a monotonic function of IoU,
+# D = 2J / (1 + J), so for one mask the two rank predictions the same way. Averages over classes or
+# images can rank two models differently, because the function is not linear.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A U-Net: encoder, decoder, skip connections

@@ -8,7 +8,7 @@ kernel's centre tap (the other eight taps only ever see the zero padding, so the
 zero too). The arithmetic is the same; only the kernel that computes it differs. It matters
 because oneDNN computes the *weight gradients* of these tiny convolutions slowly on this CPU:
 9.3 ms for the 512x2048 1x1 convolution's 134 MFLOP in float32 (about 14 GFLOP/s), against a
-large float32 matrix product's 204-302 GFLOP/s (the benchmark's runs, README "Speed").
+large float32 matrix product's 204-302 GFLOP/s (the benchmark's runs, benchmarks/README.md "Speed").
 
 :func:`use_matmul` swaps the computation of every such ``Conv2D`` of a built model for a matrix
 product, in place: the layers, their names and weights stay as they are, so saving, loading,

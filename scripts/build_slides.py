@@ -207,7 +207,8 @@ def executed(chapter: str) -> nbformat.NotebookNode:
 
 def chapters() -> list[str]:
     toc = yaml.safe_load((REPO / "_toc.yml").read_text())
-    return [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    # Notebooks only: the appendix's Markdown pages have no deck.
+    return [c["file"] for part in toc["parts"] for c in part["chapters"] if c["file"].endswith(".ipynb")]
 
 
 def main(only: list[str] | None = None) -> int:

@@ -19,7 +19,7 @@ SOURCES = CHAPTERS + [BOOK / "presentation.py"]  # every paired notebook the TOC
 
 
 def toc_files():
-    return [c["file"] for part in TOC["parts"] for c in part["chapters"]]
+    return [c["file"] for part in TOC["parts"] for c in part["chapters"] if c["file"].endswith(".ipynb")]
 
 
 def comparable(nb):
@@ -46,6 +46,16 @@ def test_toc_lists_every_chapter_as_an_existing_notebook():
     assert all(f.endswith(".ipynb") for f in files), "Colab opens only .ipynb files"
     assert all((REPO / f).exists() for f in files)
     assert sorted(files) == sorted(f"book/{p.stem}.ipynb" for p in SOURCES)
+
+
+def test_the_only_pages_that_are_not_notebooks_are_the_appendix_at_the_end():
+    """A Markdown page runs nothing and has no Colab button or deck: only reference pages, last."""
+    *chapters, appendix = TOC["parts"]
+    assert appendix["caption"] == "Appendix"
+    assert all(c["file"].endswith(".ipynb") for part in chapters for c in part["chapters"])
+    for page in appendix["chapters"]:
+        path = REPO / f"{page['file']}.md"
+        assert path.exists() and path.read_text().startswith("# "), f"{path.name}: a Markdown page with a title"
 
 
 def test_colab_launch_settings():

@@ -68,6 +68,19 @@ def test_ladder_rows_are_read_from_the_records():
         assert row["wall time"] == f"{timing['run_seconds'] / 60:.1f} min"
 
 
+def test_the_ladder_in_results_readme_is_the_records():
+    """results/README.md's table: the ladder's rows, then the runs beside it, every figure the record's."""
+    text = (RESULTS / "README.md").read_text()
+    section = text[text.index("## Doing better"):text.index("\n## ", text.index("## Doing better"))]
+    table = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+             for line in section.splitlines() if line.startswith("| ") and line.rstrip().endswith("` |")]
+    expected = ladder_rows() + [{**row, "gain": ""} for row in ladder_rows(EXTRA)]
+    assert [row[-1].strip("`") for row in table] == [r["record"] for r in expected]
+    for row, want in zip(table, expected):
+        assert row[1:] == [want["input"], want["epochs"], want["test accuracy"], want["gain"], want["wall time"],
+                           f"`{want['record']}`"], row
+
+
 @pytest.fixture
 def copy_of_a_record(tmp_path):
     source = RESULTS / LADDER[0].record

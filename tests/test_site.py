@@ -20,8 +20,9 @@ REPO = Path(__file__).resolve().parents[1]
 HTML = REPO / "_build" / "html"
 TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
 CONFIG = yaml.safe_load((REPO / "_config.yml").read_text())
-CHAPTERS = [c["file"] for part in TOC["parts"] for c in part["chapters"]]
-PAGES = ["book/intro.html"] + [f.replace(".ipynb", ".html") for f in CHAPTERS]
+CHAPTERS = [c["file"] for part in TOC["parts"] for c in part["chapters"] if c["file"].endswith(".ipynb")]
+APPENDIX = [c["file"] for part in TOC["parts"] for c in part["chapters"] if not c["file"].endswith(".ipynb")]
+PAGES = ["book/intro.html"] + [f.replace(".ipynb", ".html") for f in CHAPTERS] + [f"{f}.html" for f in APPENDIX]
 CHROMIUM = "/usr/bin/chromium"
 
 pytestmark = pytest.mark.browser

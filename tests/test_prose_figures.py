@@ -1,0 +1,72 @@
+"""Figures the chapters' prose quotes from committed records are the records' figures.
+
+Each sentence below was once wrong (it said what the author expected, not what the record shows):
+phase 2's gap "kept in check", confusions "through their backgrounds", time "in proportion to the
+pixels", "about 15 minutes" for 515 s. The tests read the figure from its record and look for it,
+formatted as the chapter writes it, in the chapter's source, so a new record or an edit that
+disagrees with it fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from cifar_lessons.records import committed as results
+from conftest import REPO
+
+BOOK = REPO / "book"
+
+
+def prose(name: str) -> str:
+    """A chapter's text with the comment markers and line breaks of its .py source removed."""
+    lines = (BOOK / f"{name}.py").read_text().splitlines()
+    return " ".join(line.lstrip("# ").strip() for line in lines if line.startswith("#"))
+
+
+def test_chapter_4_quotes_the_seed_runs_gap_between_training_and_validation():
+    record = json.loads((REPO / "results" / "lite0-32-seed" / "history.json").read_text())
+    h, b = record["history"], record["phase2_start"]
+    text = prose("04_fine_tuning")
+    after_phase1, best, train = h["val_accuracy"][b - 1], max(h["val_accuracy"][b:]), h["accuracy"][-1]
+    assert (f"validation accuracy went from {after_phase1:.1%} after phase 1 to at most {best:.1%}, "
+            f"while training accuracy reached {train:.1%}").replace("%", " %") in text
+    assert "keep that in check" not in text and "did not keep the gap in check" in text
+    assert "keras-team/keras#20285" in text
+
+
+def test_chapter_5_names_the_seed_runs_three_most_confused_pairs_in_order():
+    names = "airplane automobile bird cat deer dog frog horse ship truck".split()
+    m = json.loads((REPO / "results" / "lite0-32-seed" / "metrics.json").read_text())["confusion_matrix"]
+    pairs = sorted(((m[i][j] + m[j][i], names[i], names[j]) for i in range(10) for j in range(i + 1, 10)), reverse=True)
+    text = prose("05_evaluation").lower()
+    found = [text.index(f"**{a} and {b}**") if f"**{a} and {b}**" in text else text.index(f"**{b} and {a}**")
+             for _, a, b in pairs[:3]]
+    assert found == sorted(found), [p[1:] for p in pairs[:3]]
+    assert "through their backgrounds" not in text
+
+
+@pytest.mark.parametrize("name", ["06_doing_better", "07_takeaways"])
+def test_the_cost_of_larger_inputs_is_the_records_not_the_pixels(name):
+    minutes = {size: results.wall_minutes(results.committed(f"lite0-{size}-better")) for size in (32, 96, 128)}
+    text = prose(name)
+    assert "in proportion to the" not in text
+    if name == "06_doing_better":
+        assert f"took {minutes[96]:.1f} minutes instead of {minutes[32]:.1f}" in text
+        assert f"16 times (128 px) took {minutes[128]:.1f}" in text
+    else:
+        assert f"16 times the pixels took about {minutes[128] / minutes[32]:.1f} times as long" in text
+
+
+def test_chapter_1_gives_the_benchmarks_seconds_in_minutes():
+    measured = json.loads((REPO / "benchmarks" / "results" / "resnet50.json").read_text())["package"]
+    seconds = sum(measured[phase]["seconds"] for phase in ("setup", "head", "fine_tune", "evaluate"))
+    text = prose("01_dataset")
+    said = re.search(r"takes about (\d+) minutes with ResNet50", text)
+    assert said and int(said.group(1)) == round(seconds / 60), (said and said.group(0), seconds)
+
+
+def test_chapter_8_gives_the_cost_ratio_of_224_to_96_pixels():
+    assert f"(224/96)² ≈ {(224 / 96) ** 2:.1f} times the cost of 96" in prose("08_where_the_classifier_looks")

@@ -35,6 +35,7 @@ READ_EVERY_RECORD = textwrap.dedent("""
     from cifar_lessons.detection import model as detector
     from cifar_lessons.fashion import scratch as fashion, transfer as fashion_transfer
     from cifar_lessons.gradcam import study as grad_cam_study
+    from cifar_lessons.display import ladder
     from cifar_lessons.records import committed as results
     from cifar_lessons.segmentation import unet as segmenter
 
@@ -42,7 +43,7 @@ READ_EVERY_RECORD = textwrap.dedent("""
     found = {}
     for step in results.LADDER + results.EXTRA:
         found[step.record] = results.committed(step.record).metrics["accuracy"]
-    results.ladder_table()
+    ladder.ladder_table()
     for name, rec in fashion.committed_runs().items():
         found[f"fashion-{name}"] = rec and rec["metrics"]["accuracy"]
     rec = fashion_transfer.committed_run()
@@ -51,7 +52,7 @@ READ_EVERY_RECORD = textwrap.dedent("""
         found[rec["name"]] = rec["metrics"]["accuracy"]
     for name in (grad_cam_study.RECORD, grad_cam_study.TUNED):
         found[name] = grad_cam_study.committed_study(name=name) is not None
-    found["detection-grid"] = detector.committed_run() is not None
+    found["detection-grid"] = "run-card" in detector.record_card(detector.committed_run()).data  # the card's template ships
     found["segmentation-unet"] = segmenter.committed_run() is not None
     print(json.dumps({"package": cifar_lessons.__file__, "root": str(root),
                       "root_is_dir": Path(root).is_dir(), "found": found}))

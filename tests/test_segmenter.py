@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from cifar_lessons.errors import ConfigError, RecordError
-from cifar_lessons.segmentation import unet as sg
 from cifar_lessons.records.committed import COMMITTED_FILES
+from cifar_lessons.segmentation import unet as sg
 from cifar_lessons.segmentation.metrics import mean_iou
 from conftest import REPO, heavy_imports
 

@@ -217,26 +217,3 @@ def provenance_rows(names, root: Path | None = None) -> list[dict]:
                      "commit": made_by["commit"][:10], "device": rec.record["environment"]["device"],
                      "written": rec.record.get("written", "")[:10], "data": rec.data.get("description", rec.data["kind"])})
     return rows
-
-
-def ladder_table(steps=LADDER, root: Path | None = None):
-    """:func:`ladder_rows` as a DataFrame, for the book, the takeaways and the presentation."""
-    import pandas as pd
-
-    return pd.DataFrame(ladder_rows(steps, root))
-
-
-def accuracy_time_figure(steps=LADDER + EXTRA, root: Path | None = None):
-    """Test accuracy against wall time, one point per measured run (single-pass steps left out:
-    their run is the same as the next step's)."""
-    from ..display.plots import accuracy_against_time
-
-    points = []
-    for step in steps:
-        if step.single_pass:
-            continue
-        rec = committed(step.record, root)
-        points.append((wall_minutes(rec), step_accuracy(step, rec), f"{step.record} ({step_accuracy(step, rec):.1%})"))
-    minutes, accuracy, labels = zip(*points)
-    return accuracy_against_time(minutes, accuracy, labels,
-                                 title="Committed runs: test accuracy against wall time (EfficientNet-Lite0, 2 CPU cores)")

@@ -91,8 +91,8 @@ def segmentation(args, marks) -> None:
     """The Segmentation chapter's full-size training (``cifar_lessons.segmentation.unet.train``'s own steps)."""
     import keras
 
-    from cifar_lessons.segmentation import unet as sg
     from cifar_lessons.pipeline import array_dataset
+    from cifar_lessons.segmentation import unet as sg
 
     config = sg.segment_config("seed", full_size=True, env={})
     data = sg.build_scenes(config)

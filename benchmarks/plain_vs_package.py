@@ -87,7 +87,6 @@ def load(args):
 def run_plain(args) -> dict:
     """The seed recipe as a plain notebook: arrays, Sequential, default batch size."""
     import keras
-    import numpy as np
 
     from cifar_lessons.backbones import lite0
 

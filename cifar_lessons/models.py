@@ -15,8 +15,7 @@ from pathlib import Path
 
 import keras
 
-from .backbones import lite0
-from .backbones import BACKBONE_DESCRIPTIONS, BACKBONE_NAMES, OFFLINE_BACKBONE
+from .backbones import BACKBONE_DESCRIPTIONS, BACKBONE_NAMES, OFFLINE_BACKBONE, lite0
 from .errors import ConfigError, WeightsError, how_to_set
 
 
@@ -57,7 +56,9 @@ def get_backbone(name: str) -> Backbone:
         raise ConfigError(f"unknown backbone {name!r}; choose one of: {', '.join(BACKBONES)}") from None
 
 
-def build_base(backbone: str = "resnet50", weights: str | None = "imagenet", image_size: int = 32) -> keras.Model:
+def build_base(
+    backbone: str = "resnet50", weights: str | None = "imagenet", image_size: int = 32
+) -> keras.Model:
     """Build the convolutional base without its ImageNet classifier.
 
     ``weights`` is ``"imagenet"`` (Keras's download), ``None``/``"none"`` (random, only when
@@ -80,7 +81,8 @@ def build_base(backbone: str = "resnet50", weights: str | None = "imagenet", ima
                 f"could not download the ImageNet weights for {backbone} ({type(exc).__name__}: "
                 f"{str(exc).splitlines()[0] if str(exc) else ''}). Offline, real ImageNet weights come with "
                 f"{how_to_set('backbone', OFFLINE_BACKBONE)}; or pass a weights file with "
-                f"{how_to_set('weights', 'PATH')}, or ask for random initialisation with {how_to_set('weights', 'none')}"
+                f"{how_to_set('weights', 'PATH')}, or ask for random initialisation with "
+                f"{how_to_set('weights', 'none')}"
             ) from exc
     path = Path(weights).expanduser()
     if not path.is_file():

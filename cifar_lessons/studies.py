@@ -17,7 +17,7 @@ import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -76,8 +76,18 @@ def timing(train_seconds: float, run_seconds: float | None = None, **more) -> di
     return out
 
 
-def study_record(kind: str, model: str, config, *, epochs, parameters, data: Mapping, timing: Mapping,
-                 made_by: Mapping | None, weights: Mapping | str | None = None) -> dict:
+def study_record(
+    kind: str,
+    model: str,
+    config,
+    *,
+    epochs,
+    parameters,
+    data: Mapping,
+    timing: Mapping,
+    made_by: Mapping | None,
+    weights: Mapping | str | None = None,
+) -> dict:
     """``record.json`` of a study's run: what ran, on what, on which machine, in what time, made by what.
 
     Every study's record has these keys in this order, so a reader (and a check) finds them in the
@@ -85,16 +95,35 @@ def study_record(kind: str, model: str, config, *, epochs, parameters, data: Map
     """
     from .records.store import environment
 
-    record = {"kind": kind, "model": model, "config": config.to_dict(), "epochs": epochs, "parameters": parameters}
+    record = {
+        "kind": kind,
+        "model": model,
+        "config": config.to_dict(),
+        "epochs": epochs,
+        "parameters": parameters,
+    }
     if weights is not None:
         record["weights"] = dict(weights) if isinstance(weights, Mapping) else weights
-    record.update({"data": dict(data), "environment": environment(), "timing": dict(timing),
-                   "made_by": dict(made_by or {})})
+    record.update(
+        {
+            "data": dict(data),
+            "environment": environment(),
+            "timing": dict(timing),
+            "made_by": dict(made_by or {}),
+        }
+    )
     return record
 
 
-def save_run(out: str | os.PathLike, record: dict, history: dict, metrics: dict | None, *, overwrite: bool,
-             what: str = "test metrics") -> Path:
+def save_run(
+    out: str | os.PathLike,
+    record: dict,
+    history: dict,
+    metrics: dict | None,
+    *,
+    overwrite: bool,
+    what: str = "test metrics",
+) -> Path:
     """Write a committable record: ``record.json``, ``history.json``, ``metrics.json``, and no model.
 
     Written atomically by :func:`cifar_lessons.records.store.save_record`; an existing folder is
@@ -108,8 +137,14 @@ def save_run(out: str | os.PathLike, record: dict, history: dict, metrics: dict 
     return save_record(out, record=record, history=history, model=None, metrics=metrics, overwrite=overwrite)
 
 
-def check_record(path: str | os.PathLike, *, what: str, script: str, kind: Mapping[str, object],
-                 checks: Callable[[dict], Sequence[str]]) -> dict:
+def check_record(
+    path: str | os.PathLike,
+    *,
+    what: str,
+    script: str,
+    kind: Mapping[str, object],
+    checks: Callable[[dict], Sequence[str]],
+) -> dict:
     """A committed record read back as ``{"record", "history", "metrics", "name"}``, or one
     :class:`RecordError` line naming everything wrong with it.
 
@@ -163,10 +198,13 @@ def time_row(record: Mapping | None) -> tuple[str, str]:
     """A card's "time" row: a committed record's training and whole-run seconds and when it was
     written, or, for this build's own run, when the card was made."""
     if not record:
-        return ("time", f"recorded {datetime.now(timezone.utc).isoformat(timespec='seconds')}")
+        return ("time", f"recorded {datetime.now(UTC).isoformat(timespec='seconds')}")
     t = record["timing"]
-    return ("time", f"training {t['train_seconds']:.0f} s, whole run {t.get('run_seconds', 0):.0f} s; "
-                    f"recorded {record.get('written', '')}")
+    return (
+        "time",
+        f"training {t['train_seconds']:.0f} s, whole run {t.get('run_seconds', 0):.0f} s; "
+        f"recorded {record.get('written', '')}",
+    )
 
 
 def size_warning(config, text: str) -> list[str]:
@@ -179,7 +217,9 @@ def size_warning(config, text: str) -> list[str]:
 
 def data_warning(source: Mapping, label: str = "Data") -> list[str]:
     """A card's warning when the data are not the official files: what they are instead."""
-    return [] if source.get("official") else [f"<b>{label}:</b> {html.escape(source.get('description', ''))}."]
+    return (
+        [] if source.get("official") else [f"<b>{label}:</b> {html.escape(source.get('description', ''))}."]
+    )
 
 
 def card(rows: Sequence[tuple[str, str]], line: str, warnings: Sequence[str]):

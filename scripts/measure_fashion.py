@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
 
     started = time.perf_counter()
-    from cifar_lessons.fashion import scratch as fashion
     from cifar_lessons.errors import CifarLessonsError
+    from cifar_lessons.fashion import scratch as fashion
     from cifar_lessons.records.committed import measured_by
 
     try:

@@ -41,9 +41,10 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.perf_counter()
 
-    from cifar_lessons.fashion import scratch as fashion, transfer as ft
-    from cifar_lessons.errors import CifarLessonsError
     from cifar_lessons.backbones import describe_weights
+    from cifar_lessons.errors import CifarLessonsError
+    from cifar_lessons.fashion import scratch as fashion
+    from cifar_lessons.fashion import transfer as ft
     from cifar_lessons.records.committed import measured_by
 
     try:

@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    from cifar_lessons.gradcam import study
     from cifar_lessons.errors import CifarLessonsError
+    from cifar_lessons.gradcam import study
     from cifar_lessons.gradcam.method import last_conv_layer, preprocessed
     from cifar_lessons.models import base_of
     from cifar_lessons.recipe import load_inputs, run_evaluation

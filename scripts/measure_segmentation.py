@@ -34,9 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
 
     started = time.perf_counter()
-    from cifar_lessons.segmentation import unet as sg
     from cifar_lessons.errors import CifarLessonsError
     from cifar_lessons.records.committed import measured_by
+    from cifar_lessons.segmentation import unet as sg
 
     try:
         config = sg.segment_config(args.profile, full_size=args.profile != "quick", env={})

@@ -10,7 +10,6 @@ import json
 import re
 
 import pytest
-
 from conftest import REPO
 
 PHASES = ("setup", "head", "fine_tune", "evaluate")
@@ -205,7 +204,8 @@ def test_build_times_are_the_committed_build_logs():
 
     # The sizes the text gives are the code's: the build size, and the full size in brackets.
     from cifar_lessons.detection import model as detector
-    from cifar_lessons.fashion import scratch as fashion, transfer as fashion_transfer
+    from cifar_lessons.fashion import scratch as fashion
+    from cifar_lessons.fashion import transfer as fashion_transfer
     from cifar_lessons.segmentation import unet as segmenter
 
     f, t, d, g = fashion.FashionConfig(), fashion_transfer.TransferConfig(), detector.DetectorConfig(), segmenter.SegmentConfig()

@@ -1,6 +1,5 @@
 """The book's sources: jupytext pairs in sync, the TOC, the Colab install cells, no copied helpers."""
 
-import json
 import re
 import sys
 from pathlib import Path

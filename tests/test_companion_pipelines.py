@@ -16,7 +16,8 @@ import pytest
 import tensorflow as tf
 
 from cifar_lessons.detection import model as d
-from cifar_lessons.fashion import scratch as fashion, transfer as ft
+from cifar_lessons.fashion import scratch as fashion
+from cifar_lessons.fashion import transfer as ft
 from cifar_lessons.pipeline import array_dataset
 from cifar_lessons.segmentation import unet as sg
 

@@ -8,14 +8,23 @@ a ground-truth box twice.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
-
-from cifar_lessons.detection.metrics import (area_under_pr, average_precision, average_precision_per_class, batched_nms,
-                                     box_area, iou, iou_matrix, match_detections, mean_average_precision, nms,
-                                     precision_recall)
 from conftest import heavy_imports
+
+from cifar_lessons.detection.metrics import (
+    area_under_pr,
+    average_precision,
+    average_precision_per_class,
+    batched_nms,
+    box_area,
+    iou,
+    iou_matrix,
+    match_detections,
+    mean_average_precision,
+    nms,
+    precision_recall,
+)
 
 SQUARE = [0, 0, 2, 2]  # area 4
 

@@ -6,13 +6,12 @@ import struct
 
 import numpy as np
 import pytest
+from conftest import REPO
 
 from cifar_lessons.data import DEBIAN_FASHION_MNIST, _official_fashion_files, load_fashion_mnist_with_source
 from cifar_lessons.errors import ConfigError, DataError, RecordError
 from cifar_lessons.fashion import scratch as fashion
 from cifar_lessons.records.committed import COMMITTED_FILES
-
-from conftest import REPO
 
 
 @pytest.fixture

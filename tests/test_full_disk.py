@@ -19,11 +19,11 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from conftest import REPO
 
 from cifar_lessons import files
 from cifar_lessons.errors import RecordError, WeightsError
 from cifar_lessons.resume import BackupAndResume, finished_epochs
-from conftest import REPO
 
 ARGS = ["run", "--profile", "quick", "--weights", "none", "--backbone", "efficientnet_lite0", "--n", "20",
         "--batch-size", "8", "--head-epochs", "1", "--fine-tune-epochs", "1", "--verbose", "0"]

@@ -7,14 +7,14 @@ import importlib.util
 import re
 
 import pytest
+from conftest import REPO
 
 from cifar_lessons.config import ENV_FULL_SIZE, PROFILES, resolve_full_size
 from cifar_lessons.detection import model as detector
 from cifar_lessons.errors import ConfigError
-from cifar_lessons.fashion import scratch as fashion, transfer as ft
+from cifar_lessons.fashion import scratch as fashion
+from cifar_lessons.fashion import transfer as ft
 from cifar_lessons.segmentation import unet as sg
-
-from conftest import REPO
 
 #: Each chapter's configuration function (and how the chapter calls it), its config class and the
 #: committed records it shows.

@@ -2,18 +2,15 @@
 committed full-size record."""
 
 import json
-import shutil
 
 import keras
 import numpy as np
 import pytest
+from conftest import REPO
 
 from cifar_lessons.errors import RecordError
 from cifar_lessons.gradcam import study
 from cifar_lessons.records.committed import COMMITTED_FILES
-
-from conftest import REPO
-
 
 
 # --------------------------------------------------------------------------- the configuration
@@ -127,9 +124,9 @@ def test_measure_maps_explains_the_same_classes_with_both_heads():
 
 
 def test_grad_cam_rows_puts_each_map_row_under_its_image():
-    from cifar_lessons.gradcam.method import overlay
     from cifar_lessons.display.plots import feature_map_grids
     from cifar_lessons.gradcam.figures import grad_cam_rows
+    from cifar_lessons.gradcam.method import overlay
 
     images = np.full((3, 32, 32, 3), 90, np.uint8)
     a, b = np.zeros((3, 32, 32)), np.ones((3, 32, 32))

@@ -11,7 +11,6 @@ import re
 from urllib.parse import urlparse
 
 import yaml
-
 from conftest import REPO
 
 README = REPO / "README.md"

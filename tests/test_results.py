@@ -3,17 +3,24 @@
 import json
 import shutil
 
-import numpy as np
 import pytest
+from conftest import REPO
 
 from cifar_lessons.config import RunConfig, make_config
 from cifar_lessons.display.cards import caveats, recipe_changes
 from cifar_lessons.errors import RecordError
+from cifar_lessons.records.committed import (
+    COMMITTED_FILES,
+    EXTRA,
+    LADDER,
+    check_committed,
+    committed,
+    ladder_rows,
+    made_by_problems,
+    read_record,
+    results_root,
+)
 from cifar_lessons.records.store import load_record
-from cifar_lessons.records.committed import (COMMITTED_FILES, EXTRA, LADDER, check_committed, committed, ladder_rows,
-                                   made_by_problems, read_record, results_root)
-
-from conftest import REPO
 
 RESULTS = REPO / "results"
 # The CIFAR-10 project's records, checked here; every other chapter's family of records is checked

@@ -91,7 +91,8 @@ def test_each_companion_record_card_shows_its_records_time_and_a_build_card_when
     import re
 
     from cifar_lessons.detection import model as detector
-    from cifar_lessons.fashion import scratch as fashion, transfer as fashion_transfer
+    from cifar_lessons.fashion import scratch as fashion
+    from cifar_lessons.fashion import transfer as fashion_transfer
     from cifar_lessons.segmentation import unet as segmenter
     from cifar_lessons.studies import time_row
 

@@ -12,13 +12,12 @@ import os
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO, write_batches, write_class_tree
 
 from cifar_lessons.cli import main
-from conftest import REPO, write_batches, write_class_tree
 
 TINY = ["--profile", "quick", "--weights", "none", "--backbone", "efficientnet_lite0", "--n", "20",
         "--batch-size", "8", "--head-epochs", "1", "--fine-tune-epochs", "1", "--verbose", "0"]

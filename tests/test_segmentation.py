@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
-
-from cifar_lessons.segmentation.metrics import (confusion, dice_per_class, iou_per_class, mean_dice, mean_iou,
-                                        pixel_accuracy)
 from conftest import heavy_imports
+
+from cifar_lessons.segmentation.metrics import (
+    confusion,
+    dice_per_class,
+    iou_per_class,
+    mean_dice,
+    mean_iou,
+    pixel_accuracy,
+)
 
 TARGET = np.array([[0, 0, 1, 1],
                    [0, 0, 1, 1],

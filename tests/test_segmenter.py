@@ -6,12 +6,12 @@ import json
 
 import numpy as np
 import pytest
+from conftest import REPO, heavy_imports
 
 from cifar_lessons.errors import ConfigError, RecordError
 from cifar_lessons.records.committed import COMMITTED_FILES
 from cifar_lessons.segmentation import unet as sg
 from cifar_lessons.segmentation.metrics import mean_iou
-from conftest import REPO, heavy_imports
 
 
 def _garments(n=6, seed=0):

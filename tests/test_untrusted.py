@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO, image_for, make_tar, write_batches
 
 from cifar_lessons import data as data_mod
 from cifar_lessons.data import BATCH_FILES, load_cifar10
 from cifar_lessons.errors import DataError, WeightsError
-from conftest import REPO, image_for, make_tar, write_batches
 
 
 class _Touch:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
 import cv2
 import numpy as np
 import pytest
+from conftest import heavy_imports
 
 from cifar_lessons import vision
-from conftest import heavy_imports
 
 
 def test_convolution_by_hand_on_a_tiny_array():

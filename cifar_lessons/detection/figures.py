@@ -1,4 +1,5 @@
-"""The detection chapter's figures (chapter 9): boxes on scenes, IoU, non-maximum suppression, AP per class."""
+"""The detection chapter's figures (chapter 9): boxes on scenes, IoU, non-maximum suppression, AP per
+class."""
 
 from __future__ import annotations
 
@@ -17,23 +18,50 @@ def _box_patch(ax, box, colour, text: str | None = None, dashed: bool = False, f
     from matplotlib.patches import Rectangle
 
     x1, y1, x2, y2 = (float(v) for v in box)
-    # Pixel (i, j) covers [j - 0.5, j + 0.5] in imshow's coordinates: shift the continuous box by half a pixel.
-    ax.add_patch(Rectangle((x1 - 0.5, y1 - 0.5), x2 - x1, y2 - y1, fill=False, edgecolor=colour,
-                           linewidth=2.2, linestyle="--" if dashed else "-"))
+    # Pixel (i, j) covers [j - 0.5, j + 0.5] in imshow's coordinates: shift the continuous box by half a
+    # pixel.
+    ax.add_patch(
+        Rectangle(
+            (x1 - 0.5, y1 - 0.5),
+            x2 - x1,
+            y2 - y1,
+            fill=False,
+            edgecolor=colour,
+            linewidth=2.2,
+            linestyle="--" if dashed else "-",
+        )
+    )
     if text:
         # Above the box, unless the box touches the image's top: then inside it, so it is never cut off.
         height = abs(ax.get_ylim()[0] - ax.get_ylim()[1])
         inside = y1 < 0.12 * height
-        ax.text(x1 - 0.5, y1 - 0.5 if inside else y1 - 1, text, color="white", fontsize=fontsize,
-                va="top" if inside else "bottom", ha="left",
-                bbox=dict(facecolor=colour, edgecolor="none", pad=1.2, alpha=0.9), clip_on=True)
+        ax.text(
+            x1 - 0.5,
+            y1 - 0.5 if inside else y1 - 1,
+            text,
+            color="white",
+            fontsize=fontsize,
+            va="top" if inside else "bottom",
+            ha="left",
+            bbox=dict(facecolor=colour, edgecolor="none", pad=1.2, alpha=0.9),
+            clip_on=True,
+        )
 
 
-def detections_grid(images: Sequence[np.ndarray], detections: Sequence[Mapping], class_names: Sequence[str],
-                    truths: Sequence[Mapping] | None = None, titles: Sequence[str] | None = None, columns: int = 4,
-                    size: float = 2.9, score_threshold: float = 0.5, fontsize: int = 9,
-                    show_scores: bool = True) -> Figure:
-    """Scenes with their detections drawn: a coloured box per class, "class score" above it (the chapter Detection).
+def detections_grid(
+    images: Sequence[np.ndarray],
+    detections: Sequence[Mapping],
+    class_names: Sequence[str],
+    truths: Sequence[Mapping] | None = None,
+    titles: Sequence[str] | None = None,
+    columns: int = 4,
+    size: float = 2.9,
+    score_threshold: float = 0.5,
+    fontsize: int = 9,
+    show_scores: bool = True,
+) -> Figure:
+    """Scenes with their detections drawn: a coloured box per class, "class score" above it (the chapter
+    Detection).
 
     Only detections scoring at least ``score_threshold`` are drawn. ``truths`` (boxes and labels)
     adds the ground truth as dashed white boxes, so a miss or a loose box shows at a glance.
@@ -42,7 +70,9 @@ def detections_grid(images: Sequence[np.ndarray], detections: Sequence[Mapping],
     n = len(images)
     columns = max(1, min(columns, n))
     rows = -(-n // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows + 0.35 * rows), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(size * columns, size * rows + 0.35 * rows), squeeze=False
+    )
     for ax in axes.flat:
         ax.set_xticks([]), ax.set_yticks([])
         ax.set_visible(False)
@@ -64,7 +94,9 @@ def detections_grid(images: Sequence[np.ndarray], detections: Sequence[Mapping],
     return fig
 
 
-def iou_examples(pairs: Sequence[tuple[Sequence[float], Sequence[float]]], size: int = 100, panel: float = 3.0) -> Figure:
+def iou_examples(
+    pairs: Sequence[tuple[Sequence[float], Sequence[float]]], size: int = 100, panel: float = 3.0
+) -> Figure:
     """Pairs of boxes, the overlap shaded, each titled with its IoU (the chapter Detection)."""
     from matplotlib.patches import Rectangle
 
@@ -73,20 +105,37 @@ def iou_examples(pairs: Sequence[tuple[Sequence[float], Sequence[float]]], size:
         ax.set_xlim(0, size), ax.set_ylim(size, 0), ax.set_aspect("equal")
         ax.set_xticks([]), ax.set_yticks([])
         for box, colour in ((a, "tab:blue"), (b, "tab:orange")):
-            ax.add_patch(Rectangle((box[0], box[1]), box[2] - box[0], box[3] - box[1], facecolor=colour, alpha=0.25,
-                                   edgecolor=colour, linewidth=2.5))
+            ax.add_patch(
+                Rectangle(
+                    (box[0], box[1]),
+                    box[2] - box[0],
+                    box[3] - box[1],
+                    facecolor=colour,
+                    alpha=0.25,
+                    edgecolor=colour,
+                    linewidth=2.5,
+                )
+            )
         x1, y1 = max(a[0], b[0]), max(a[1], b[1])
         x2, y2 = min(a[2], b[2]), min(a[3], b[3])
         if x2 > x1 and y2 > y1:
-            ax.add_patch(Rectangle((x1, y1), x2 - x1, y2 - y1, facecolor="tab:purple", alpha=0.6, edgecolor="none"))
+            ax.add_patch(
+                Rectangle((x1, y1), x2 - x1, y2 - y1, facecolor="tab:purple", alpha=0.6, edgecolor="none")
+            )
         ax.set_title(f"IoU = {iou(a, b):.2f}", fontsize=15)
     fig.tight_layout()
     plt.close(fig)
     return fig
 
 
-def nms_before_after(image: np.ndarray, boxes: np.ndarray, scores: np.ndarray, kept: Sequence[int],
-                     titles: tuple[str, str] = ("before NMS", "after NMS"), height: float = 4.2) -> Figure:
+def nms_before_after(
+    image: np.ndarray,
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    kept: Sequence[int],
+    titles: tuple[str, str] = ("before NMS", "after NMS"),
+    height: float = 4.2,
+) -> Figure:
     """The same image with every candidate box, then only the boxes NMS kept (the chapter Detection)."""
     ratio = image.shape[1] / image.shape[0]
     fig, axes = plt.subplots(1, 2, figsize=(2 * height * ratio + 0.4, height + 0.5))

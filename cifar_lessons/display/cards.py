@@ -18,7 +18,7 @@ import html
 import math
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
@@ -37,24 +37,35 @@ def caveats(config: RunConfig, source: dict | None, weights: dict | None, trains
     """
     out = []
     if weights is not None and not weights.get("pretrained"):
-        out.append("<b>Random weights, not ImageNet.</b> This page was built with "
-                   f"<code>weights={config.weights!r}</code>: the base starts from random numbers, so the "
-                   "accuracy below shows the pipeline running and says nothing about transfer learning. "
-                   "The default build (online, as in Colab) uses ImageNet weights.")
+        out.append(
+            "<b>Random weights, not ImageNet.</b> This page was built with "
+            f"<code>weights={config.weights!r}</code>: the base starts from random numbers, so the "
+            "accuracy below shows the pipeline running and says nothing about transfer learning. "
+            "The default build (online, as in Colab) uses ImageNet weights."
+        )
     elif weights is not None and (config.backbone != SEED_BACKBONE or weights.get("weights") == "file"):
-        out.append(f"<b>Not the seed recipe's backbone or weights.</b> This build used {html.escape(weights['description'])} "
-                   f"on the <code>{config.backbone}</code> backbone; the recipe's default, which the prose "
-                   "describes, is ResNet50 with ImageNet weights downloaded by Keras. The outputs on this page "
-                   f"come from <code>{config.backbone}</code>.")
+        out.append(
+            "<b>Not the seed recipe's backbone or weights.</b> "
+            f"This build used {html.escape(weights['description'])} "
+            f"on the <code>{config.backbone}</code> backbone; the recipe's default, which the prose "
+            "describes, is ResNet50 with ImageNet weights downloaded by Keras. The outputs on this page "
+            f"come from <code>{config.backbone}</code>."
+        )
     if trains and config.profile == "quick":
-        out.append(f"<b>Quick profile.</b> {config.n:,} training images and {config.head_epochs} + "
-                   f"{config.fine_tune_epochs} epochs instead of the recipe's 10,000 images and 10 + 10 epochs.")
+        out.append(
+            f"<b>Quick profile.</b> {config.n:,} training images and {config.head_epochs} + "
+            f"{config.fine_tune_epochs} epochs instead of the recipe's 10,000 images and 10 + 10 epochs."
+        )
     elif trains and (config.profile != "seed" or recipe_changes(config)):
-        out.append(f"<b>Not the seed recipe.</b> {html.escape(', '.join(recipe_changes(config)) or config.profile)} "
-                   "(chapter 6, doing better); the course recipe is the seed profile.")
+        out.append(
+            f"<b>Not the seed recipe.</b> {html.escape(', '.join(recipe_changes(config)) or config.profile)} "
+            "(chapter 6, doing better); the course recipe is the seed profile."
+        )
     if source is not None and not source.get("official"):
-        out.append(f"<b>Data:</b> {html.escape(source['description'])}. These are real CIFAR-10 images, but "
-                   "not the official archive, so the figures are not bit-identical to a run on Keras's download.")
+        out.append(
+            f"<b>Data:</b> {html.escape(source['description'])}. These are real CIFAR-10 images, but "
+            "not the official archive, so the figures are not bit-identical to a run on Keras's download."
+        )
     return out
 
 
@@ -62,9 +73,14 @@ def recipe_changes(config: RunConfig) -> list[str]:
     """How a configuration's training differs from the seed recipe, in words (sizes and epochs aside)."""
     seed = RunConfig()
     out = []
-    if config.fine_tune_learning_rate != seed.fine_tune_learning_rate or config.fine_tune_schedule != "constant":
-        out.append(f"fine-tuning at {config.fine_tune_learning_rate:g}"
-                   + (" with a cosine decay" if config.fine_tune_schedule == "cosine" else ""))
+    if (
+        config.fine_tune_learning_rate != seed.fine_tune_learning_rate
+        or config.fine_tune_schedule != "constant"
+    ):
+        out.append(
+            f"fine-tuning at {config.fine_tune_learning_rate:g}"
+            + (" with a cosine decay" if config.fine_tune_schedule == "cosine" else "")
+        )
     if config.augment:
         out.append("random flips and crops")
     if config.flip_test:
@@ -80,12 +96,25 @@ def record_card(record):
     """The run card of a run record read from disk (a committed one, say), headed by its name."""
     from IPython.display import HTML
 
-    return HTML(_recipe_card(RunConfig.from_dict(record.config), record.data, record.weights, record.record,
-                             name=html.escape(record.path.name)))
+    return HTML(
+        _recipe_card(
+            RunConfig.from_dict(record.config),
+            record.data,
+            record.weights,
+            record.record,
+            name=html.escape(record.path.name),
+        )
+    )
 
 
-def run_card(config: RunConfig, source: dict | None = None, weights: dict | None = None,
-             record: dict | None = None, *, trains: bool = True):
+def run_card(
+    config: RunConfig,
+    source: dict | None = None,
+    weights: dict | None = None,
+    record: dict | None = None,
+    *,
+    trains: bool = True,
+):
     """An HTML card: profile, data, weights, hardware and time, with a warning when it matters.
 
     ``source`` is ``data.source.to_dict()``; ``weights`` is
@@ -102,18 +131,27 @@ def run_card(config: RunConfig, source: dict | None = None, weights: dict | None
     return HTML(_recipe_card(config, source, weights, record))
 
 
-def _recipe_card(config: RunConfig, source: dict | None, weights: dict | None, record: dict | None,
-                 name: str | None = None) -> str:
+def _recipe_card(
+    config: RunConfig, source: dict | None, weights: dict | None, record: dict | None, name: str | None = None
+) -> str:
     """:func:`run_card`'s HTML; ``name`` (already escaped) heads it as that committed record's card."""
     from ..records.store import environment
 
     weights = weights or describe_weights(config.weights, config.backbone)
     env = (record or {}).get("environment") or environment()
     rows = [
-        ("profile", f"{config.profile}: n = {config.n:,}, {config.image_size}&times;{config.image_size}, "
-                    f"{config.head_epochs} + {config.fine_tune_epochs} epochs, seed {config.seed}"),
+        (
+            "profile",
+            f"{config.profile}: n = {config.n:,}, {config.image_size}&times;{config.image_size}, "
+            f"{config.head_epochs} + {config.fine_tune_epochs} epochs, seed {config.seed}",
+        ),
         ("backbone", f"{config.backbone}, head {config.head[0]} &rarr; {config.head[1]}"),
-        ("recipe", html.escape("; ".join(recipe_changes(config)) or "seed: Adam 1e-3 for the head, 1e-5 to fine-tune")),
+        (
+            "recipe",
+            html.escape(
+                "; ".join(recipe_changes(config)) or "seed: Adam 1e-3 for the head, 1e-5 to fine-tune"
+            ),
+        ),
         ("weights", html.escape(weights["description"])),
     ]
     if source is not None:
@@ -123,13 +161,19 @@ def _recipe_card(config: RunConfig, source: dict | None, weights: dict | None, r
     precision = f", {env['dtype_policy']}" if env.get("dtype_policy") else ""
     rows.append(("hardware", html.escape(env["device"] + precision)))
     timing = (record or {}).get("timing")
-    when = (record or {}).get("written") or datetime.now(timezone.utc).isoformat(timespec="seconds")
+    when = (record or {}).get("written") or datetime.now(UTC).isoformat(timespec="seconds")
     names = {"run_seconds": "whole run"}
-    times = ", ".join(f"{names.get(k, k.replace('_seconds', '').replace('_', '-'))} {v:.0f} s"
-                      for k, v in (timing or {}).items())
+    times = ", ".join(
+        f"{names.get(k, k.replace('_seconds', '').replace('_', '-'))} {v:.0f} s"
+        for k, v in (timing or {}).items()
+    )
     rows.append(("time", (f"{times}; " if times else "") + f"recorded {when}"))
-    return render_card(rows, run_card_line(config, source, weights, name=name), caveats(config, source, weights),
-                       record_name=name)
+    return render_card(
+        rows,
+        run_card_line(config, source, weights, name=name),
+        caveats(config, source, weights),
+        record_name=name,
+    )
 
 
 @cache
@@ -138,21 +182,31 @@ def _template():
 
     # Autoescape off: rows, lines and warnings are HTML already, their user-given parts escaped by
     # the callers (a data source's description, a record's name).
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).parent), autoescape=False,
-                             undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent),
+        autoescape=False,
+        undefined=jinja2.StrictUndefined,
+    )
     return env.get_template("card.html.j2")
 
 
-def render_card(rows: Sequence[tuple[str, str]], line: str, warnings: Sequence[str], *, title: str = NOT_REAL,
-                record_name: str | None = None) -> str:
+def render_card(
+    rows: Sequence[tuple[str, str]],
+    line: str,
+    warnings: Sequence[str],
+    *,
+    title: str = NOT_REAL,
+    record_name: str | None = None,
+) -> str:
     """A run card's HTML: the one ``line`` a slide shows, and the table of ``rows`` with a
     ``title``d warning listing ``warnings`` (if any), for the book and the slide's speaker notes.
 
     ``record_name`` marks the card as a committed record's. The template is indented for reading;
     the card is one line of HTML, as notebook outputs and the decks' builder have always had it.
     """
-    text = _template().render(rows=rows, line=line, warnings=warnings, title=title, record_name=record_name,
-                              deck_only=DECK_ONLY)
+    text = _template().render(
+        rows=rows, line=line, warnings=warnings, title=title, record_name=record_name, deck_only=DECK_ONLY
+    )
     return "".join(part.strip() for part in text.splitlines())
 
 
@@ -178,10 +232,17 @@ def _images_card(config: RunConfig, source: dict | None):
         digest = f" (sha256 {source['sha256'][:12]}&hellip;)" if source.get("sha256") else ""
         rows.append(("data", html.escape(source["description"]) + digest))
     rows.append(("software", html.escape(_versions())))
-    rows.append(("time", f"recorded {datetime.now(timezone.utc).isoformat(timespec='seconds')}"))
+    rows.append(("time", f"recorded {datetime.now(UTC).isoformat(timespec='seconds')}"))
     notes = caveats(config, source, None, trains=False)
-    line = "<b>Data:</b> " + ("" if source is None else (
-        "official CIFAR-10" if source.get("official") else "CIFAR-10 copy") + " &middot; ") + "no model trained"
+    line = (
+        "<b>Data:</b> "
+        + (
+            ""
+            if source is None
+            else ("official CIFAR-10" if source.get("official") else "CIFAR-10 copy") + " &middot; "
+        )
+        + "no model trained"
+    )
     if notes:
         line = flagged(line, "Not the official data")
     return HTML(render_card(rows, line, notes, title="Not the official data"))
@@ -189,9 +250,17 @@ def _images_card(config: RunConfig, source: dict | None):
 
 def _versions() -> str:
     """The versions of the image and array libraries this page has imported (never imports one)."""
-    names = {"numpy": "NumPy", "cv2": "OpenCV", "skimage": "scikit-image", "matplotlib": "matplotlib",
-             "tensorflow": "TensorFlow", "keras": "Keras"}
-    return ", ".join(f"{label} {sys.modules[m].__version__}" for m, label in names.items() if m in sys.modules)
+    names = {
+        "numpy": "NumPy",
+        "cv2": "OpenCV",
+        "skimage": "scikit-image",
+        "matplotlib": "matplotlib",
+        "tensorflow": "TensorFlow",
+        "keras": "Keras",
+    }
+    return ", ".join(
+        f"{label} {sys.modules[m].__version__}" for m, label in names.items() if m in sys.modules
+    )
 
 
 def run_card_line(config: RunConfig, source: dict | None, weights: dict, *, name: str | None = None) -> str:
@@ -199,8 +268,9 @@ def run_card_line(config: RunConfig, source: dict | None, weights: dict, *, name
 
     ``name`` (already escaped) heads it as that committed record's line."""
     kind = weights.get("weights")
-    weights_text = ({"imagenet": "ImageNet weights", "none": "random weights"}.get(kind)
-                    or html.escape(str(weights.get("description", "weights file"))))
+    weights_text = {"imagenet": "ImageNet weights", "none": "random weights"}.get(kind) or html.escape(
+        str(weights.get("description", "weights file"))
+    )
     items = [f"{config.profile} profile", backbone_name(config.backbone), weights_text]
     if source is not None:
         items.append("official CIFAR-10" if source.get("official") else "CIFAR-10 copy")
@@ -223,25 +293,31 @@ def model_line(config: RunConfig, weights: dict | None = None):
     if config.backbone != SEED_BACKBONE:
         name += f" (this build's stand-in for the recipe's {backbone_name(SEED_BACKBONE)})"
     start = "pretrained on ImageNet" if weights.get("pretrained") else "with random weights (not pretrained)"
-    return Markdown(f"{name}, {start}, without its classifier: frozen in phase 1, fine-tuned in phase 2. "
-                    f"On top: pooling, Dense {config.head[0]}, Dense {config.head[1]} and a 10-way softmax.")
+    return Markdown(
+        f"{name}, {start}, without its classifier: frozen in phase 1, fine-tuned in phase 2. "
+        f"On top: pooling, Dense {config.head[0]}, Dense {config.head[1]} and a 10-way softmax."
+    )
 
 
 def _power_of_ten(x: float) -> str:
     exponent = round(math.log10(x))
-    if abs(x - 10.0 ** exponent) > 1e-12 * abs(x):
+    if abs(x - 10.0**exponent) > 1e-12 * abs(x):
         return f"{x:g}"
     digits = str(exponent).replace("-", "\u207b")
-    return "10" + digits.translate(str.maketrans("0123456789", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"))
+    return "10" + digits.translate(
+        str.maketrans("0123456789", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079")
+    )
 
 
 def training_line(config: RunConfig):
     """The two training phases in one markdown line, with this build's epochs and learning rates."""
     from IPython.display import Markdown
 
-    line = (f"Phase 1: {config.head_epochs} epochs, head only, Adam {_power_of_ten(config.head_learning_rate)}. "
-            f"Phase 2: {config.fine_tune_epochs} epochs, everything but BatchNorm, "
-            f"Adam {_power_of_ten(config.fine_tune_learning_rate)}.")
+    line = (
+        f"Phase 1: {config.head_epochs} epochs, head only, Adam {_power_of_ten(config.head_learning_rate)}. "
+        f"Phase 2: {config.fine_tune_epochs} epochs, everything but BatchNorm, "
+        f"Adam {_power_of_ten(config.fine_tune_learning_rate)}."
+    )
     if (config.head_epochs, config.fine_tune_epochs) != (RunConfig.head_epochs, RunConfig.fine_tune_epochs):
         line += f" (The recipe: {RunConfig.head_epochs} + {RunConfig.fine_tune_epochs} epochs.)"
     return Markdown(line)
@@ -253,5 +329,7 @@ def shown_backbone(config: RunConfig):
 
     if config.backbone == SEED_BACKBONE:
         return None
-    return Markdown(f"Printed below: **{backbone_name(config.backbone)}**, this build's backbone, "
-                    f"not the recipe's {backbone_name(SEED_BACKBONE)}.")
+    return Markdown(
+        f"Printed below: **{backbone_name(config.backbone)}**, this build's backbone, "
+        f"not the recipe's {backbone_name(SEED_BACKBONE)}."
+    )

@@ -27,7 +27,13 @@ def accuracy_time_figure(steps=LADDER + EXTRA, root: Path | None = None):
         if step.single_pass:
             continue
         rec = committed(step.record, root)
-        points.append((wall_minutes(rec), step_accuracy(step, rec), f"{step.record} ({step_accuracy(step, rec):.1%})"))
+        points.append(
+            (wall_minutes(rec), step_accuracy(step, rec), f"{step.record} ({step_accuracy(step, rec):.1%})")
+        )
     minutes, accuracy, labels = zip(*points)
-    return accuracy_against_time(minutes, accuracy, labels,
-                                 title="Committed runs: test accuracy against wall time (EfficientNet-Lite0, 2 CPU cores)")
+    return accuracy_against_time(
+        minutes,
+        accuracy,
+        labels,
+        title="Committed runs: test accuracy against wall time (EfficientNet-Lite0, 2 CPU cores)",
+    )

@@ -30,9 +30,16 @@ def _show_pixels(ax, image: np.ndarray) -> None:
         ax.imshow(image, interpolation="nearest")
 
 
-def sample_grid(x: np.ndarray, y: np.ndarray, class_names: Sequence[str], per_class: int = 8,
-                seed: int = 0, title: str = "CIFAR-10: random training images per class (32x32 pixels)") -> Figure:
-    """One row per class with ``per_class`` random examples (chapter 1; grey images: the Fashion-MNIST chapter)."""
+def sample_grid(
+    x: np.ndarray,
+    y: np.ndarray,
+    class_names: Sequence[str],
+    per_class: int = 8,
+    seed: int = 0,
+    title: str = "CIFAR-10: random training images per class (32x32 pixels)",
+) -> Figure:
+    """One row per class with ``per_class`` random examples (chapter 1; grey images: the Fashion-MNIST
+    chapter)."""
     rng = np.random.default_rng(seed)
     fig, axes = plt.subplots(len(class_names), per_class, figsize=(per_class * 0.9, len(class_names) * 0.95))
     for row, name in enumerate(class_names):
@@ -76,8 +83,18 @@ def training_curves(history: dict[str, list[float]], phase2_start: int | None = 
             ax.plot(epochs, history[f"val_{metric}"], "s-", label="validation")
         if phase2_start is not None and 0 < phase2_start < len(epochs):
             ax.axvline(phase2_start + 0.5, color="grey", linestyle="--")
-            ax.text(phase2_start + 0.6, ax.get_ylim()[1], " fine-tuning →", va="top", fontsize=8, color="grey")
-            ax.text(phase2_start + 0.4, ax.get_ylim()[1], "← head only ", va="top", ha="right", fontsize=8, color="grey")
+            ax.text(
+                phase2_start + 0.6, ax.get_ylim()[1], " fine-tuning →", va="top", fontsize=8, color="grey"
+            )
+            ax.text(
+                phase2_start + 0.4,
+                ax.get_ylim()[1],
+                "← head only ",
+                va="top",
+                ha="right",
+                fontsize=8,
+                color="grey",
+            )
         ax.set_xlabel("epoch")
         ax.set_title(metric)
         ax.xaxis.get_major_locator().set_params(integer=True)
@@ -87,8 +104,9 @@ def training_curves(history: dict[str, list[float]], phase2_start: int | None = 
     return fig
 
 
-def confusion_heatmap(confusion: np.ndarray | list, class_names: Sequence[str], normalize: bool = True,
-                      annot_size: float = 8) -> Figure:
+def confusion_heatmap(
+    confusion: np.ndarray | list, class_names: Sequence[str], normalize: bool = True, annot_size: float = 8
+) -> Figure:
     """Confusion matrix as a seaborn heatmap; rows are true classes (chapter 5).
 
     ``annot_size`` is the size of the numbers in the cells (larger for a slide).
@@ -97,8 +115,18 @@ def confusion_heatmap(confusion: np.ndarray | list, class_names: Sequence[str], 
     if normalize:
         cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(7, 6))
-    sns.heatmap(cm, annot=True, fmt=".2f" if normalize else ".0f", cmap="Blues", square=True,
-                xticklabels=class_names, yticklabels=class_names, cbar=False, ax=ax, annot_kws={"size": annot_size})
+    sns.heatmap(
+        cm,
+        annot=True,
+        fmt=".2f" if normalize else ".0f",
+        cmap="Blues",
+        square=True,
+        xticklabels=class_names,
+        yticklabels=class_names,
+        cbar=False,
+        ax=ax,
+        annot_kws={"size": annot_size},
+    )
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title("Confusion matrix" + (" (share of each true class)" if normalize else ""))
@@ -107,21 +135,33 @@ def confusion_heatmap(confusion: np.ndarray | list, class_names: Sequence[str], 
     return fig
 
 
-def mistakes_gallery(x: np.ndarray, y_true: np.ndarray, probabilities: np.ndarray, indices: Sequence[int],
-                     class_names: Sequence[str], columns: int = 8, title: str = "Most confident mistakes") -> Figure:
+def mistakes_gallery(
+    x: np.ndarray,
+    y_true: np.ndarray,
+    probabilities: np.ndarray,
+    indices: Sequence[int],
+    class_names: Sequence[str],
+    columns: int = 8,
+    title: str = "Most confident mistakes",
+) -> Figure:
     """The given test images with true class, predicted class and confidence (chapter 5; grey images:
     the Fashion-MNIST chapter)."""
     rows = max(1, int(np.ceil(len(indices) / columns)))
     # Constrained layout places each three-line title above its image: tight_layout, which sizes the
     # axes before their images fix the aspect, let a row's images cover the next row's first line.
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.35, rows * 1.85), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(columns * 1.35, rows * 1.85), squeeze=False, layout="constrained"
+    )
     for ax in axes.flat:
         ax.axis("off")
     for ax, i in zip(axes.flat, indices):
         pred = int(probabilities[i].argmax())
         _show_pixels(ax, x[i])
-        ax.set_title(f"true: {class_names[int(y_true[i])]}\npred: {class_names[pred]}\n{probabilities[i, pred]:.0%}",
-                     fontsize=8, color="firebrick")
+        ax.set_title(
+            f"true: {class_names[int(y_true[i])]}\npred: {class_names[pred]}\n{probabilities[i, pred]:.0%}",
+            fontsize=8,
+            color="firebrick",
+        )
     fig.suptitle(title, fontsize=10)
     plt.close(fig)
     return fig
@@ -135,8 +175,15 @@ def model_diagram(model, expand_nested: bool = False, dpi: int = 72):
     import keras
 
     path = Path(tempfile.mkdtemp()) / f"{model.name}.png"
-    return keras.utils.plot_model(model, to_file=str(path), show_shapes=True, show_trainable=True,
-                                  show_layer_names=True, expand_nested=expand_nested, dpi=dpi)
+    return keras.utils.plot_model(
+        model,
+        to_file=str(path),
+        show_shapes=True,
+        show_trainable=True,
+        show_layer_names=True,
+        expand_nested=expand_nested,
+        dpi=dpi,
+    )
 
 
 def model_blocks(model, title: str | None = None) -> Figure:
@@ -188,10 +235,24 @@ def model_blocks(model, title: str | None = None) -> Figure:
             name, what = "pool", "average"
         else:
             name, what = layer.name, "softmax" if layer.name == "classes" else "Dense"
-        ax.add_patch(FancyBboxPatch((x, 0.06), w, 0.88, boxstyle="round,pad=0,rounding_size=0.08",
-                                    facecolor=colour, edgecolor="#333333", linewidth=2.5 if nested else 1.2))
-        rows = [(name, 0.82, "bold"), (what, 0.64, "normal"), (shape, 0.46, "normal"),
-                (f"{fmt(n)} params" if n else "", 0.29, "normal"), (status, 0.13, "bold")]
+        ax.add_patch(
+            FancyBboxPatch(
+                (x, 0.06),
+                w,
+                0.88,
+                boxstyle="round,pad=0,rounding_size=0.08",
+                facecolor=colour,
+                edgecolor="#333333",
+                linewidth=2.5 if nested else 1.2,
+            )
+        )
+        rows = [
+            (name, 0.82, "bold"),
+            (what, 0.64, "normal"),
+            (shape, 0.46, "normal"),
+            (f"{fmt(n)} params" if n else "", 0.29, "normal"),
+            (status, 0.13, "bold"),
+        ]
         for text, y, weight in rows:
             ax.text(x + w / 2, y, text, ha="center", va="center", fontsize=14, fontweight=weight)
         if i:
@@ -218,7 +279,9 @@ def curves_side_by_side(histories: Sequence[dict], titles: Sequence[str], ncols:
         hist = h["history"]
         epochs = np.arange(1, len(hist["accuracy"]) + 1)
         ax.plot(epochs, np.array(hist["accuracy"]) * 100, "-", color="tab:blue", label="training")
-        ax.plot(epochs, np.array(hist["val_accuracy"]) * 100, "-", color="tab:orange", lw=2, label="validation")
+        ax.plot(
+            epochs, np.array(hist["val_accuracy"]) * 100, "-", color="tab:orange", lw=2, label="validation"
+        )
         if h.get("phase2_start"):
             ax.axvline(h["phase2_start"] + 0.5, color="grey", linestyle="--", lw=1)
         ax.set_title(title, fontsize=14)
@@ -236,8 +299,12 @@ def curves_side_by_side(histories: Sequence[dict], titles: Sequence[str], ncols:
     return fig
 
 
-def accuracy_against_time(minutes: Sequence[float], accuracy: Sequence[float], labels: Sequence[str],
-                          title: str = "Test accuracy against wall time (2 CPU cores)") -> Figure:
+def accuracy_against_time(
+    minutes: Sequence[float],
+    accuracy: Sequence[float],
+    labels: Sequence[str],
+    title: str = "Test accuracy against wall time (2 CPU cores)",
+) -> Figure:
     """One point per measured run: what each recipe costs and what it gives (chapter 6)."""
     fig, ax = plt.subplots(figsize=(8, 4.2))
     ax.scatter(minutes, np.array(accuracy) * 100, s=45, color="tab:blue", zorder=3)
@@ -249,9 +316,14 @@ def accuracy_against_time(minutes: Sequence[float], accuracy: Sequence[float], l
         label_y = max(y, placed[-1] + gap) if placed else y
         placed.append(label_y)
         moved = label_y - y > gap / 3  # a moved label starts further right, clear of its neighbours' points
-        ax.annotate(labels[i], (minutes[i], y), xytext=(minutes[i] + max(minutes) * (0.14 if moved else 0.04),
-                                                         label_y - span * 0.012),
-                    textcoords="data", fontsize=9, arrowprops=dict(arrowstyle="-", color="grey", lw=0.6) if moved else None)
+        ax.annotate(
+            labels[i],
+            (minutes[i], y),
+            xytext=(minutes[i] + max(minutes) * (0.14 if moved else 0.04), label_y - span * 0.012),
+            textcoords="data",
+            fontsize=9,
+            arrowprops=dict(arrowstyle="-", color="grey", lw=0.6) if moved else None,
+        )
     ax.set_ylim(top=max(max(placed), max(accuracy) * 100) + gap)
     ax.set_xlabel("wall time of the whole run (minutes)")
     ax.set_ylabel("test accuracy (%)")
@@ -264,6 +336,7 @@ def accuracy_against_time(minutes: Sequence[float], accuracy: Sequence[float], l
 
 
 # --- Seeing images -------------------------------------------------------------------------------
+
 
 def show_image(ax, image: np.ndarray, title: str | None = None, cmap: str = "gray") -> None:
     """One image on ``ax``: colour as it is, grey with ``cmap``; small images as crisp pixels.
@@ -287,8 +360,13 @@ def show_image(ax, image: np.ndarray, title: str | None = None, cmap: str = "gra
         ax.set_title(title, fontsize=14)
 
 
-def image_panels(images: Mapping[str, np.ndarray], columns: int | None = None, height: float = 3.2,
-                 cmap: str = "gray", title: str | None = None) -> Figure:
+def image_panels(
+    images: Mapping[str, np.ndarray],
+    columns: int | None = None,
+    height: float = 3.2,
+    cmap: str = "gray",
+    title: str | None = None,
+) -> Figure:
     """Images side by side, each under its name, in rows of ``columns`` (the chapter Seeing images).
 
     Every panel gets the same height. In one row, widths follow each image's aspect ratio; in
@@ -300,9 +378,14 @@ def image_panels(images: Mapping[str, np.ndarray], columns: int | None = None, h
     rows = -(-len(items) // columns)
     ratios = [im.shape[1] / im.shape[0] for _, im in items]
     ratios = ratios if rows == 1 else [max(ratios)] * columns
-    fig, axes = plt.subplots(rows, columns, figsize=(height * sum(ratios) + 0.3 * columns, (height + 0.5) * rows),
-                             gridspec_kw={"width_ratios": ratios}, squeeze=False)
-    for ax in axes.flat[len(items):]:
+    fig, axes = plt.subplots(
+        rows,
+        columns,
+        figsize=(height * sum(ratios) + 0.3 * columns, (height + 0.5) * rows),
+        gridspec_kw={"width_ratios": ratios},
+        squeeze=False,
+    )
+    for ax in axes.flat[len(items) :]:
         ax.set_visible(False)
     for ax, (name, image) in zip(axes.flat, items):
         show_image(ax, image, name, cmap)
@@ -313,11 +396,17 @@ def image_panels(images: Mapping[str, np.ndarray], columns: int | None = None, h
     return fig
 
 
-def image_grid(rows: Mapping[str, Sequence[np.ndarray]], columns: Sequence[str] | None = None,
-               size: float = 1.9, cmap: str = "gray") -> Figure:
+def image_grid(
+    rows: Mapping[str, Sequence[np.ndarray]],
+    columns: Sequence[str] | None = None,
+    size: float = 1.9,
+    cmap: str = "gray",
+) -> Figure:
     """A grid of images: one row per key (named on the left), column titles on top (Seeing images)."""
     n_cols = max(len(r) for r in rows.values())
-    fig, axes = plt.subplots(len(rows), n_cols, figsize=(size * n_cols + 1.0, size * len(rows) + 0.3), squeeze=False)
+    fig, axes = plt.subplots(
+        len(rows), n_cols, figsize=(size * n_cols + 1.0, size * len(rows) + 0.3), squeeze=False
+    )
     for r, (label, images) in enumerate(rows.items()):
         for c in range(n_cols):
             ax = axes[r, c]
@@ -331,7 +420,9 @@ def image_grid(rows: Mapping[str, Sequence[np.ndarray]], columns: Sequence[str] 
     return fig
 
 
-def histogram(grey: np.ndarray, levels: Mapping[str, float] | None = None, title: str | None = None) -> Figure:
+def histogram(
+    grey: np.ndarray, levels: Mapping[str, float] | None = None, title: str | None = None
+) -> Figure:
     """How many pixels have each brightness 0-255, with thresholds drawn as lines (Seeing images)."""
     counts = np.bincount(np.asarray(grey, dtype=np.uint8).ravel(), minlength=256)
     fig, ax = plt.subplots(figsize=(8, 3.2))
@@ -355,9 +446,22 @@ def kernels(named: Mapping[str, np.ndarray], size: float = 2.2) -> Figure:
     fig, axes = plt.subplots(1, len(named), figsize=(size * len(named), size + 0.4), squeeze=False)
     for ax, (name, k) in zip(axes[0], named.items()):
         limit = float(np.abs(k).max())
-        sns.heatmap(k, annot=True, fmt=".2g", cmap="RdBu_r", vmin=-limit, vmax=limit, cbar=False, square=True,
-                    linewidths=1, linecolor="white", xticklabels=False, yticklabels=False, ax=ax,
-                    annot_kws={"size": 13})
+        sns.heatmap(
+            k,
+            annot=True,
+            fmt=".2g",
+            cmap="RdBu_r",
+            vmin=-limit,
+            vmax=limit,
+            cbar=False,
+            square=True,
+            linewidths=1,
+            linecolor="white",
+            xticklabels=False,
+            yticklabels=False,
+            ax=ax,
+            annot_kws={"size": 13},
+        )
         ax.set_title(name, fontsize=14)
     fig.tight_layout()
     plt.close(fig)
@@ -365,6 +469,7 @@ def kernels(named: Mapping[str, np.ndarray], size: float = 2.2) -> Figure:
 
 
 # --- Detection -----------------------------------------------------------------------------------
+
 
 def loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], ylabel: str = "loss") -> Figure:
     """Training and validation loss per epoch, one panel per run (a detector has a loss, no accuracy)."""
@@ -384,6 +489,7 @@ def loss_curves(histories: Mapping[str, Mapping[str, Sequence[float]]], ylabel: 
 
 
 # --- Where the classifier looks ------------------------------------------------------------------
+
 
 def feature_map_grids(image: np.ndarray, sides: Mapping[int, int], size: float = 2.6) -> Figure:
     """One image, once per input size, cut into the cells of the base's last feature map (Where the
@@ -407,4 +513,3 @@ def feature_map_grids(image: np.ndarray, sides: Mapping[int, int], size: float =
     fig.tight_layout()
     plt.close(fig)
     return fig
-

@@ -23,7 +23,9 @@ def show_table(df, slide_columns: list[str] | None = None):
     full = df.to_html(index=False, border=0, classes="dataframe")
     if not slide_columns:
         return HTML(full)
-    short = df[[c for c in slide_columns if c in df.columns]].to_html(index=False, border=0, classes="dataframe")
+    short = df[[c for c in slide_columns if c in df.columns]].to_html(
+        index=False, border=0, classes="dataframe"
+    )
     return HTML(f"<div class='deck-only' {DECK_ONLY}>{short}</div><div class='deck-notes'>{full}</div>")
 
 
@@ -40,13 +42,20 @@ def results_table(records):
     for r in records:
         c, w, d = r.config, r.weights, r.data
         t = r.record.get("timing", {})
-        rows.append({
-            "profile": c["profile"], "backbone": c["backbone"], "weights": w["weights"],
-            "data": d["kind"] + ("" if d.get("official") else " (copy)"), "n train": d["n_train"],
-            "size": c["image_size"], "augment": bool(c.get("augment")),
-            "epochs": f"{c['head_epochs']}+{c['fine_tune_epochs']}",
-            "test accuracy": round(r.metrics["accuracy"], 4), "test loss": round(r.metrics["loss"], 3),
-            "train time (s)": round(t.get("head_seconds", 0) + t.get("fine_tune_seconds", 0)),
-            "device": r.record["environment"]["device"],
-        })
+        rows.append(
+            {
+                "profile": c["profile"],
+                "backbone": c["backbone"],
+                "weights": w["weights"],
+                "data": d["kind"] + ("" if d.get("official") else " (copy)"),
+                "n train": d["n_train"],
+                "size": c["image_size"],
+                "augment": bool(c.get("augment")),
+                "epochs": f"{c['head_epochs']}+{c['fine_tune_epochs']}",
+                "test accuracy": round(r.metrics["accuracy"], 4),
+                "test loss": round(r.metrics["loss"], 3),
+                "train time (s)": round(t.get("head_seconds", 0) + t.get("fine_tune_seconds", 0)),
+                "device": r.record["environment"]["device"],
+            }
+        )
     return pd.DataFrame(rows)

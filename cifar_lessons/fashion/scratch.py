@@ -26,12 +26,27 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import studies
 from ..config import TrainingSize, sized_values
 from ..data import FASHION_MNIST_CLASS_NAMES, DataSource, load_fashion_mnist_with_source, split_validation
 from ..errors import ConfigError
-from .. import studies
-from ..studies import (card, compile_with_cosine, config_of, data_warning, device, epoch_timer, line_label, machine,
-                       parameter_count, run_name, size_warning, steps_per_epoch, study_record, time_row, timing)
+from ..studies import (
+    card,
+    compile_with_cosine,
+    config_of,
+    data_warning,
+    device,
+    epoch_timer,
+    line_label,
+    machine,
+    parameter_count,
+    run_name,
+    size_warning,
+    steps_per_epoch,
+    study_record,
+    time_row,
+    timing,
+)
 
 #: The committed full-size records, by model, in ``results/``.
 COMMITTED = {"dense": "fashion-dense", "cnn": "fashion-cnn"}
@@ -85,8 +100,9 @@ class FashionConfig(TrainingSize):
         return -(-(self.n - self.n_val) // self.batch_size)
 
 
-def fashion_config(profile: str | None = None, *, full_size: bool | None = None,
-                   env: Mapping[str, str] | None = None) -> FashionConfig:
+def fashion_config(
+    profile: str | None = None, *, full_size: bool | None = None, env: Mapping[str, str] | None = None
+) -> FashionConfig:
     """The build's configuration: the :data:`BUILD_SIZE` in every profile, unless full size is asked for.
 
     ``full_size``, else ``CIFAR_LESSONS_FULL_SIZE`` (:func:`cifar_lessons.config.resolve_full_size`),
@@ -148,14 +164,19 @@ def dense_model(hidden: tuple[int, ...] = (256, 128), dropout: float = 0.2, seed
     keras.utils.set_random_seed(seed)
     layers = [keras.Input((28, 28, 1), name="image"), keras.layers.Flatten(name="flatten")]
     for i, units in enumerate(hidden, 1):
-        layers += [keras.layers.Dense(units, activation="relu", name=f"dense_{i}"),
-                   keras.layers.Dropout(dropout, name=f"dropout_{i}")]
+        layers += [
+            keras.layers.Dense(units, activation="relu", name=f"dense_{i}"),
+            keras.layers.Dropout(dropout, name=f"dropout_{i}"),
+        ]
     layers.append(keras.layers.Dense(10, activation="softmax", name="classes"))
     return keras.Sequential(layers, name="dense")
 
 
-def small_cnn(filters: tuple[int, ...] = (32, 64, 128), dense: int = 128, dropout: float = 0.3, seed: int = 42):
-    """Three convolution blocks (3x3, BatchNorm, ReLU, 2x2 max-pool), then Dense 128 and softmax (the chapter).
+def small_cnn(
+    filters: tuple[int, ...] = (32, 64, 128), dense: int = 128, dropout: float = 0.3, seed: int = 42
+):
+    """Three convolution blocks (3x3, BatchNorm, ReLU, 2x2 max-pool), then Dense 128 and softmax (the
+    chapter).
 
     A 3x3 filter is the same 9 (x channels) weights slid over every position, so a pattern learnt
     in one place is found in all of them, with few parameters: the three convolutions have about
@@ -170,19 +191,24 @@ def small_cnn(filters: tuple[int, ...] = (32, 64, 128), dense: int = 128, dropou
     keras.utils.set_random_seed(seed)
     layers = [keras.Input((28, 28, 1), name="image")]
     for i, f in enumerate(filters, 1):
-        layers += [keras.layers.Conv2D(f, 3, padding="same", use_bias=False, name=f"conv_{i}"),
-                   keras.layers.BatchNormalization(momentum=0.9, name=f"batchnorm_{i}"),
-                   keras.layers.Activation("relu", name=f"relu_{i}"),
-                   keras.layers.MaxPooling2D(2, name=f"pool_{i}")]
-    layers += [keras.layers.Flatten(name="flatten"),
-               keras.layers.Dense(dense, activation="relu", name="dense"),
-               keras.layers.Dropout(dropout, name="dropout"),
-               keras.layers.Dense(10, activation="softmax", name="classes")]
+        layers += [
+            keras.layers.Conv2D(f, 3, padding="same", use_bias=False, name=f"conv_{i}"),
+            keras.layers.BatchNormalization(momentum=0.9, name=f"batchnorm_{i}"),
+            keras.layers.Activation("relu", name=f"relu_{i}"),
+            keras.layers.MaxPooling2D(2, name=f"pool_{i}"),
+        ]
+    layers += [
+        keras.layers.Flatten(name="flatten"),
+        keras.layers.Dense(dense, activation="relu", name="dense"),
+        keras.layers.Dropout(dropout, name="dropout"),
+        keras.layers.Dense(10, activation="softmax", name="classes"),
+    ]
     return keras.Sequential(layers, name="small_cnn")
 
 
 def build(kind: str, seed: int = 42):
-    """``dense_model`` or ``small_cnn`` by name (``"dense"``, ``"cnn"``), as the script and the chapter call them."""
+    """``dense_model`` or ``small_cnn`` by name (``"dense"``, ``"cnn"``), as the script and the chapter call
+    them."""
     if kind not in MODEL_NAMES:
         raise ConfigError(f"unknown model {kind!r}; choose one of: {', '.join(MODEL_NAMES)}")
     return dense_model(seed=seed) if kind == "dense" else small_cnn(seed=seed)
@@ -192,9 +218,15 @@ def layer_table(model):
     """One row per layer: its kind, output shape and parameters, for the book and a slide (the chapter)."""
     import pandas as pd
 
-    rows = [{"layer": layer.name, "kind": layer.__class__.__name__,
-             "output": " × ".join(str(d) for d in layer.output.shape[1:]),
-             "parameters": f"{layer.count_params():,}"} for layer in model.layers]
+    rows = [
+        {
+            "layer": layer.name,
+            "kind": layer.__class__.__name__,
+            "output": " × ".join(str(d) for d in layer.output.shape[1:]),
+            "parameters": f"{layer.count_params():,}",
+        }
+        for layer in model.layers
+    ]
     rows.append({"layer": "total", "kind": "", "output": "", "parameters": f"{model.count_params():,}"})
     return pd.DataFrame(rows)
 
@@ -213,7 +245,9 @@ class FashionRun:
     metrics: dict | None = None
 
 
-def train(model, data: FashionData, epochs: int, config: FashionConfig, *, verbose: int | str = "auto") -> FashionRun:
+def train(
+    model, data: FashionData, epochs: int, config: FashionConfig, *, verbose: int | str = "auto"
+) -> FashionRun:
     """Fit on the training images, validating on the last 10 % of them; never on the test set (the chapter).
 
     Adam at ``config.learning_rate`` decays along a cosine to zero over all the epochs: large
@@ -235,10 +269,18 @@ def train(model, data: FashionData, epochs: int, config: FashionConfig, *, verbo
     # Arrays through a tf.data pipeline with the autotuner off, so no epoch starts with a wait
     # (cifar_lessons.pipeline.array_dataset): batches of the same size as fit(x, y, shuffle=True)'s,
     # in another (seeded) order.
-    train_ds = array_dataset(scale(x_fit), y_fit, batch_size=config.batch_size, shuffle=True, seed=config.seed)
+    train_ds = array_dataset(
+        scale(x_fit), y_fit, batch_size=config.batch_size, shuffle=True, seed=config.seed
+    )
     val_ds = array_dataset(scale(x_val), y_val, batch_size=config.batch_size)
-    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose, shuffle=False,
-                        callbacks=[keras.callbacks.TerminateOnNaN(), epoch_timer(times)])
+    history = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=epochs,
+        verbose=verbose,
+        shuffle=False,
+        callbacks=[keras.callbacks.TerminateOnNaN(), epoch_timer(times)],
+    )
     seconds = time.perf_counter() - start
     hist = {k: [float(v) for v in vs] for k, vs in history.history.items()}
     kind = "cnn" if model.name == "small_cnn" else "dense" if model.name == "dense" else model.name
@@ -255,18 +297,43 @@ def evaluate(model, data: FashionData, run: FashionRun) -> FashionRun:
 
 
 # --------------------------------------------------------------------------- records
-def record_dict(config: FashionConfig, data: FashionData, run: FashionRun, *, made_by: dict | None = None,
-                run_seconds: float | None = None) -> dict:
+def record_dict(
+    config: FashionConfig,
+    data: FashionData,
+    run: FashionRun,
+    *,
+    made_by: dict | None = None,
+    run_seconds: float | None = None,
+) -> dict:
     """What ``record.json`` says about one training: configuration, data, machine, time, what made it."""
     n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
-    return study_record("fashion-mnist", run.kind, config, epochs=run.epochs, parameters=run.parameters,
-                        data={**data.source.to_dict(), "n_train": len(data.x_train) - n_val, "n_val": n_val,
-                              "n_test": len(data.x_test)},
-                        timing=timing(run.seconds, run_seconds), made_by=made_by)
+    return study_record(
+        "fashion-mnist",
+        run.kind,
+        config,
+        epochs=run.epochs,
+        parameters=run.parameters,
+        data={
+            **data.source.to_dict(),
+            "n_train": len(data.x_train) - n_val,
+            "n_val": n_val,
+            "n_test": len(data.x_test),
+        },
+        timing=timing(run.seconds, run_seconds),
+        made_by=made_by,
+    )
 
 
-def save_run(out: str | os.PathLike, config: FashionConfig, data: FashionData, run: FashionRun, *,
-             made_by: dict, run_seconds: float, overwrite: bool = False) -> Path:
+def save_run(
+    out: str | os.PathLike,
+    config: FashionConfig,
+    data: FashionData,
+    run: FashionRun,
+    *,
+    made_by: dict,
+    run_seconds: float,
+    overwrite: bool = False,
+) -> Path:
     """Write a committable record (:func:`cifar_lessons.studies.save_run`): record, history, metrics."""
     record = record_dict(config, data, run, made_by=made_by, run_seconds=run_seconds)
     history = {"history": run.history, "epoch_seconds": [round(t, 2) for t in run.epoch_seconds]}
@@ -284,8 +351,13 @@ def _problems(rec: dict) -> list[str]:
 
 def check_record(path: str | os.PathLike) -> dict:
     """A committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
-    return studies.check_record(path, what="Fashion-MNIST", script="measure_fashion.py",
-                                kind={"kind": "fashion-mnist", "model": MODEL_NAMES}, checks=_problems)
+    return studies.check_record(
+        path,
+        what="Fashion-MNIST",
+        script="measure_fashion.py",
+        kind={"kind": "fashion-mnist", "model": MODEL_NAMES},
+        checks=_problems,
+    )
 
 
 def committed_runs(root: str | os.PathLike | None = None) -> dict[str, dict | None]:
@@ -301,27 +373,49 @@ def committed_runs(root: str | os.PathLike | None = None) -> dict[str, dict | No
 
 
 # --------------------------------------------------------------------------- the page
-def comparison_table(runs: Mapping[str, FashionRun], config: FashionConfig, committed: Mapping[str, dict | None]):
+def comparison_table(
+    runs: Mapping[str, FashionRun], config: FashionConfig, committed: Mapping[str, dict | None]
+):
     """Dense against CNN, side by side: parameters, epochs, time, test accuracy, and where each came from."""
     import pandas as pd
 
     rows = []
     for kind, run in runs.items():
-        rows.append({"model": MODEL_NAMES[kind], "from": f"this build ({config.size_name()}, n = {config.n:,})",
-                     "parameters": f"{run.parameters:,}", "epochs": run.epochs,
-                     "train time": f"{run.seconds:.0f} s",
-                     "test accuracy": f"{run.metrics['accuracy']:.1%}" if run.metrics else "not evaluated"})
+        rows.append(
+            {
+                "model": MODEL_NAMES[kind],
+                "from": f"this build ({config.size_name()}, n = {config.n:,})",
+                "parameters": f"{run.parameters:,}",
+                "epochs": run.epochs,
+                "train time": f"{run.seconds:.0f} s",
+                "test accuracy": f"{run.metrics['accuracy']:.1%}" if run.metrics else "not evaluated",
+            }
+        )
     for kind, name in COMMITTED.items():
         rec = committed.get(kind)
         if rec is None:
-            rows.append({"model": MODEL_NAMES[kind], "from": f"full size: results/{name}", "parameters": "",
-                         "epochs": "", "train time": "", "test accuracy": "not measured yet"})
+            rows.append(
+                {
+                    "model": MODEL_NAMES[kind],
+                    "from": f"full size: results/{name}",
+                    "parameters": "",
+                    "epochs": "",
+                    "train time": "",
+                    "test accuracy": "not measured yet",
+                }
+            )
             continue
         r = rec["record"]
-        rows.append({"model": MODEL_NAMES[kind], "from": f"full size: results/{name}",
-                     "parameters": f"{r['parameters']:,}", "epochs": r["epochs"],
-                     "train time": f"{r['timing']['train_seconds'] / 60:.1f} min",
-                     "test accuracy": f"{rec['metrics']['accuracy']:.1%}"})
+        rows.append(
+            {
+                "model": MODEL_NAMES[kind],
+                "from": f"full size: results/{name}",
+                "parameters": f"{r['parameters']:,}",
+                "epochs": r["epochs"],
+                "train time": f"{r['timing']['train_seconds'] / 60:.1f} min",
+                "test accuracy": f"{rec['metrics']['accuracy']:.1%}",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -335,24 +429,39 @@ def run_card(config: FashionConfig, source: Mapping, record: Mapping | None = No
     n_val = config.n_val
     rows = [
         run_name(record),
-        ("size", f"{config.size_name()}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
-                 f"dense {config.dense_epochs} epochs, CNN {config.cnn_epochs} epochs, batch {config.batch_size}, "
-                 f"seed {config.seed}"),
-        ("data", html.escape(source["description"]) + (f" (sha256 {source['sha256'][:12]}&hellip;)" if source.get("sha256") else "")),
+        (
+            "size",
+            f"{config.size_name()}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
+            f"dense {config.dense_epochs} epochs, CNN {config.cnn_epochs} epochs, batch {config.batch_size}, "
+            f"seed {config.seed}",
+        ),
+        (
+            "data",
+            html.escape(source["description"])
+            + (f" (sha256 {source['sha256'][:12]}&hellip;)" if source.get("sha256") else ""),
+        ),
         ("hardware", html.escape(env["device"])),
     ]
     rows.append(time_row(record))
     full = FashionConfig()
-    warnings = size_warning(config, f"{config.n:,} training images and {config.dense_epochs} + {config.cnn_epochs} "
-                                    f"epochs instead of all {full.n:,} and {full.dense_epochs} + {full.cnn_epochs} "
-                                    "(the committed full-size records, at the end): the networks here are "
-                                    "half-trained, and their accuracies are lower.")
+    warnings = size_warning(
+        config,
+        f"{config.n:,} training images and {config.dense_epochs} + {config.cnn_epochs} "
+        f"epochs instead of all {full.n:,} and {full.dense_epochs} + {full.cnn_epochs} "
+        "(the committed full-size records, at the end): the networks here are "
+        "half-trained, and their accuracies are lower.",
+    )
     warnings += data_warning(source)
     # One line on a slide (the notes hold the whole card): size, data and where it came from, machine.
     data = "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST, not the official files"
-    via = {"keras-download": "Keras's download", "debian-copy": "Debian's copy",
-           "keras-cache": "Keras's cache"}.get(source.get("kind"), source.get("kind", ""))
-    line = line_label(record) + " &middot; ".join([config.size_name(), f"{data} ({via})", html.escape(device(env))])
+    via = {
+        "keras-download": "Keras's download",
+        "debian-copy": "Debian's copy",
+        "keras-cache": "Keras's cache",
+    }.get(source.get("kind"), source.get("kind", ""))
+    line = line_label(record) + " &middot; ".join(
+        [config.size_name(), f"{data} ({via})", html.escape(device(env))]
+    )
     return card(rows, line, warnings)
 
 
@@ -367,8 +476,15 @@ def committed_line(committed: Mapping[str, dict | None]):
     from IPython.display import Markdown
 
     if not any(committed.values()):
-        return Markdown("Full size: **not measured yet**. `python scripts/measure_fashion.py` makes "
-                        + " and ".join(f"`results/{name}`" for name in COMMITTED.values()) + ".")
-    parts = [f"{MODEL_NAMES[kind]} **{rec['metrics']['accuracy']:.1%}**" if (rec := committed.get(kind))
-             else f"{MODEL_NAMES[kind]} **not measured yet**" for kind in COMMITTED]
+        return Markdown(
+            "Full size: **not measured yet**. `python scripts/measure_fashion.py` makes "
+            + " and ".join(f"`results/{name}`" for name in COMMITTED.values())
+            + "."
+        )
+    parts = [
+        f"{MODEL_NAMES[kind]} **{rec['metrics']['accuracy']:.1%}**"
+        if (rec := committed.get(kind))
+        else f"{MODEL_NAMES[kind]} **not measured yet**"
+        for kind in COMMITTED
+    ]
     return Markdown("Full size, committed records: " + "; ".join(parts) + ".")

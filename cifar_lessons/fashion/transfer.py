@@ -36,8 +36,21 @@ from ..backbones import BACKBONE_NAMES, backbone_name
 from ..config import ENV_BACKBONE, ENV_WEIGHTS, TrainingSize, sized_values
 from ..data import split_validation
 from ..errors import ConfigError, RecordError
-from ..studies import (card, compile_with_cosine, config_of, data_warning, device, line_label, machine, run_name,
-                       size_warning, steps_per_epoch, study_record, time_row, timing)
+from ..studies import (
+    card,
+    compile_with_cosine,
+    config_of,
+    data_warning,
+    device,
+    line_label,
+    machine,
+    run_name,
+    size_warning,
+    steps_per_epoch,
+    study_record,
+    time_row,
+    timing,
+)
 from .scratch import FashionData
 
 #: The committed full-size record of this chapter, in ``results/``.
@@ -98,8 +111,13 @@ class TransferConfig(TrainingSize):
         return max(1, int(round(self.n * self.validation_fraction)))
 
 
-def transfer_config(profile: str | None = None, *, full_size: bool | None = None,
-                    env: Mapping[str, str] | None = None, **overrides) -> TransferConfig:
+def transfer_config(
+    profile: str | None = None,
+    *,
+    full_size: bool | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides,
+) -> TransferConfig:
     """The build's configuration: the size, backbone and weights from the book's environment variables.
 
     The :data:`BUILD_SIZE` in every profile unless ``full_size``, else ``CIFAR_LESSONS_FULL_SIZE``,
@@ -117,13 +135,23 @@ def transfer_config(profile: str | None = None, *, full_size: bool | None = None
     values.update(overrides)
     config = TransferConfig(**values)
     if config.backbone not in BACKBONE_NAMES:
-        by = f" (set by the environment variable {ENV_BACKBONE})" if "backbone" not in overrides and env.get(ENV_BACKBONE) else ""
-        raise ConfigError(f"unknown backbone {config.backbone!r}; choose one of: {', '.join(BACKBONE_NAMES)}{by}")
+        by = (
+            f" (set by the environment variable {ENV_BACKBONE})"
+            if "backbone" not in overrides and env.get(ENV_BACKBONE)
+            else ""
+        )
+        raise ConfigError(
+            f"unknown backbone {config.backbone!r}; choose one of: {', '.join(BACKBONE_NAMES)}{by}"
+        )
     if config.weights != "imagenet":
-        raise ConfigError(f"this chapter is about ImageNet weights; got weights={config.weights!r} "
-                          f"(set {ENV_WEIGHTS}=imagenet or leave it unset)")
+        raise ConfigError(
+            f"this chapter is about ImageNet weights; got weights={config.weights!r} "
+            f"(set {ENV_WEIGHTS}=imagenet or leave it unset)"
+        )
     if config.image_size < 32:
-        raise ConfigError(f"image size must be at least 32 (the networks' smallest input), got {config.image_size}")
+        raise ConfigError(
+            f"image size must be at least 32 (the networks' smallest input), got {config.image_size}"
+        )
     return config
 
 
@@ -168,7 +196,9 @@ def build_classifier(config: TransferConfig, *, seed: int | None = None):
     x = inputs
     if config.flip:
         x = keras.layers.RandomFlip("horizontal", seed=config.seed, name="flip")(x)
-    x = keras.layers.Resizing(config.image_size, config.image_size, interpolation="bilinear", name="resize")(x)
+    x = keras.layers.Resizing(config.image_size, config.image_size, interpolation="bilinear", name="resize")(
+        x
+    )
     x = keras.layers.Concatenate(name="grey_to_rgb")([x, x, x])
     x = keras.layers.Lambda(spec.preprocess, name="preprocess")(x)
     x = base(x, training=False)
@@ -187,11 +217,21 @@ def layer_table(model):
     for layer in model.layers[1:]:
         params = sum(int(np.prod(w.shape)) for w in layer.weights)
         trainable = sum(int(np.prod(w.shape)) for w in layer.trainable_weights)
-        rows.append({"layer": layer.name, "kind": layer.__class__.__name__ if layer.__class__.__name__ != "Functional"
-                     else "pretrained base", "output": " × ".join(str(d) for d in layer.output.shape[1:]),
-                     "parameters": f"{params:,}" if params else "",
-                     "trainable": ("all" if trainable == params else "frozen" if trainable == 0 else f"{trainable:,}")
-                     if params else ""})
+        rows.append(
+            {
+                "layer": layer.name,
+                "kind": layer.__class__.__name__
+                if layer.__class__.__name__ != "Functional"
+                else "pretrained base",
+                "output": " × ".join(str(d) for d in layer.output.shape[1:]),
+                "parameters": f"{params:,}" if params else "",
+                "trainable": (
+                    "all" if trainable == params else "frozen" if trainable == 0 else f"{trainable:,}"
+                )
+                if params
+                else "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -203,7 +243,8 @@ def as_input(x: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- the two phases
 @dataclass
 class TransferRun:
-    """Both phases: the joined history (phase 2 starts at ``phase2_start``), times, and the test evaluation."""
+    """Both phases: the joined history (phase 2 starts at ``phase2_start``), times, and the test
+    evaluation."""
 
     history: dict
     phase2_start: int
@@ -225,8 +266,8 @@ def train_head(model, data: FashionData, config: TransferConfig, *, verbose: int
     :class:`cifar_lessons.training.TwoPhaseHistory`, its ``seconds["features"]`` the base's pass.
     """
     from ..features import feature_extractor, train_head_on_features
-    from ..pipeline import array_dataset
     from ..models import set_base_trainable
+    from ..pipeline import array_dataset
 
     set_base_trainable(model, False)
     (x_fit, y_fit), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_fraction)
@@ -237,8 +278,14 @@ def train_head(model, data: FashionData, config: TransferConfig, *, verbose: int
     feature_seconds = time.perf_counter() - start
     train_ds = array_dataset(f_fit, y_fit, batch_size=config.batch_size, shuffle=True, seed=config.seed)
     val_ds = array_dataset(f_val, y_val, batch_size=config.batch_size)
-    history = train_head_on_features(model, train_ds, val_ds, epochs=config.head_epochs,
-                                     learning_rate=config.head_learning_rate, verbose=verbose)
+    history = train_head_on_features(
+        model,
+        train_ds,
+        val_ds,
+        epochs=config.head_epochs,
+        learning_rate=config.head_learning_rate,
+        verbose=verbose,
+    )
     history.seconds["features"] = round(feature_seconds, 2)
     return history
 
@@ -260,15 +307,27 @@ def fine_tune(model, data: FashionData, config: TransferConfig, history, *, verb
     (x_fit, y_fit), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_fraction)
     set_base_trainable(model, True)
     use_matmul(model)  # the same arithmetic, faster (cifar_lessons.pointwise)
-    compile_with_cosine(model, config.fine_tune_learning_rate,
-                        config.fine_tune_epochs * steps_per_epoch(len(x_fit), config.batch_size))
+    compile_with_cosine(
+        model,
+        config.fine_tune_learning_rate,
+        config.fine_tune_epochs * steps_per_epoch(len(x_fit), config.batch_size),
+    )
     keras.utils.set_random_seed(config.seed + 1)
     done = history.epochs
     start = time.perf_counter()
-    train_ds = array_dataset(as_input(x_fit), y_fit, batch_size=config.batch_size, shuffle=True, seed=config.seed + 1)
+    train_ds = array_dataset(
+        as_input(x_fit), y_fit, batch_size=config.batch_size, shuffle=True, seed=config.seed + 1
+    )
     val_ds = array_dataset(as_input(x_val), y_val, batch_size=config.batch_size)
-    h = model.fit(train_ds, validation_data=val_ds, initial_epoch=done, epochs=done + config.fine_tune_epochs,
-                  verbose=verbose, shuffle=False, callbacks=[keras.callbacks.TerminateOnNaN(), log_learning_rate(model)])
+    h = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        initial_epoch=done,
+        epochs=done + config.fine_tune_epochs,
+        verbose=verbose,
+        shuffle=False,
+        callbacks=[keras.callbacks.TerminateOnNaN(), log_learning_rate(model)],
+    )
     history.append(h, "fine_tune", time.perf_counter() - start)
     return history
 
@@ -279,28 +338,58 @@ def evaluate(model, data: FashionData, history) -> TransferRun:
     from ..models import trainable_counts
 
     counts = trainable_counts(model)
-    run = TransferRun(history.history, history.phase2_start, dict(history.seconds),
-                      {"total": int(counts["total"]), "trainable_in_fine_tuning": int(counts["trainable"])})
+    run = TransferRun(
+        history.history,
+        history.phase2_start,
+        dict(history.seconds),
+        {"total": int(counts["total"]), "trainable_in_fine_tuning": int(counts["trainable"])},
+    )
     run.probabilities = model.predict(as_input(data.x_test), batch_size=256, verbose=0)
     run.metrics = compute_metrics(run.probabilities, data.y_test, data.class_names)
     return run
 
 
 # --------------------------------------------------------------------------- records
-def record_dict(config: TransferConfig, data: FashionData, run: TransferRun, *, weights: Mapping,
-                made_by: dict | None = None, run_seconds: float | None = None) -> dict:
+def record_dict(
+    config: TransferConfig,
+    data: FashionData,
+    run: TransferRun,
+    *,
+    weights: Mapping,
+    made_by: dict | None = None,
+    run_seconds: float | None = None,
+) -> dict:
     """What ``record.json`` says: configuration, data, weights, machine, time, what made it."""
     n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
-    return study_record("fashion-mnist", "transfer", config,
-                        epochs={"head": config.head_epochs, "fine_tune": config.fine_tune_epochs},
-                        parameters=run.parameters, weights=weights,
-                        data={**data.source.to_dict(), "n_train": len(data.x_train) - n_val, "n_val": n_val,
-                              "n_test": len(data.x_test)},
-                        timing=timing(run.train_seconds, run_seconds, phases=run.seconds), made_by=made_by)
+    return study_record(
+        "fashion-mnist",
+        "transfer",
+        config,
+        epochs={"head": config.head_epochs, "fine_tune": config.fine_tune_epochs},
+        parameters=run.parameters,
+        weights=weights,
+        data={
+            **data.source.to_dict(),
+            "n_train": len(data.x_train) - n_val,
+            "n_val": n_val,
+            "n_test": len(data.x_test),
+        },
+        timing=timing(run.train_seconds, run_seconds, phases=run.seconds),
+        made_by=made_by,
+    )
 
 
-def save_run(out: str | os.PathLike, config: TransferConfig, data: FashionData, run: TransferRun, *,
-             weights: Mapping, made_by: dict, run_seconds: float, overwrite: bool = False) -> Path:
+def save_run(
+    out: str | os.PathLike,
+    config: TransferConfig,
+    data: FashionData,
+    run: TransferRun,
+    *,
+    weights: Mapping,
+    made_by: dict,
+    run_seconds: float,
+    overwrite: bool = False,
+) -> Path:
     """A committable record (:func:`cifar_lessons.studies.save_run`): record, history, metrics, no model."""
     record = record_dict(config, data, run, weights=weights, made_by=made_by, run_seconds=run_seconds)
     history = {"history": run.history, "phase2_start": run.phase2_start, "seconds": run.seconds}
@@ -310,8 +399,9 @@ def save_run(out: str | os.PathLike, config: TransferConfig, data: FashionData, 
 def _problems(rec: dict) -> list[str]:
     r, h, problems = rec["record"], rec["history"], []
     epochs = r.get("epochs") or {}
-    if (len(h.get("history", {}).get("val_accuracy", [])) != epochs.get("head", -1) + epochs.get("fine_tune", -1)
-            or h.get("phase2_start") != epochs.get("head")):
+    if len(h.get("history", {}).get("val_accuracy", [])) != epochs.get("head", -1) + epochs.get(
+        "fine_tune", -1
+    ) or h.get("phase2_start") != epochs.get("head"):
         problems.append("has a history that does not match its epochs")
     if not (r.get("weights") or {}).get("pretrained"):
         problems.append("does not say it used pretrained weights")
@@ -322,8 +412,13 @@ def _problems(rec: dict) -> list[str]:
 
 def check_record(path: str | os.PathLike) -> dict:
     """The committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
-    return studies.check_record(path, what="Fashion-MNIST transfer", script="measure_fashion_transfer.py",
-                                kind={"kind": "fashion-mnist", "model": "transfer"}, checks=_problems)
+    return studies.check_record(
+        path,
+        what="Fashion-MNIST transfer",
+        script="measure_fashion_transfer.py",
+        kind={"kind": "fashion-mnist", "model": "transfer"},
+        checks=_problems,
+    )
 
 
 def committed_run(root: str | os.PathLike | None = None) -> dict | None:
@@ -334,7 +429,8 @@ def committed_run(root: str | os.PathLike | None = None) -> dict | None:
 
 
 def earlier_runs(root: str | os.PathLike | None = None) -> list[dict]:
-    """Earlier full-size records kept beside the chapter's (``results/fashion-transfer-*``), oldest recipe first.
+    """Earlier full-size records kept beside the chapter's (``results/fashion-transfer-*``), oldest recipe
+    first.
 
     They show why the chapter's recipe is what it is (the 32-pixel run, then the 48-pixel run with
     two fine-tuning epochs, that it replaced); each is checked as strictly as the chapter's own.
@@ -355,12 +451,17 @@ def choices_table(records: list[dict]):
     rows = []
     for rec in records:
         r, c = rec["record"], rec["record"]["config"]
-        rows.append({"record": rec["name"], "input": f"{c['image_size']}×{c['image_size']}",
-                     "epochs": f"{c['head_epochs']} + {c['fine_tune_epochs']}",
-                     "fine-tuning rate": f"{c['fine_tune_learning_rate']:g}, cosine",
-                     "wall time": f"{r['timing']['run_seconds'] / 60:.1f} min",
-                     "validation accuracy": f"{rec['history']['history']['val_accuracy'][-1]:.1%}",
-                     "test accuracy": f"{rec['metrics']['accuracy']:.1%}"})
+        rows.append(
+            {
+                "record": rec["name"],
+                "input": f"{c['image_size']}×{c['image_size']}",
+                "epochs": f"{c['head_epochs']} + {c['fine_tune_epochs']}",
+                "fine-tuning rate": f"{c['fine_tune_learning_rate']:g}, cosine",
+                "wall time": f"{r['timing']['run_seconds'] / 60:.1f} min",
+                "validation accuracy": f"{rec['history']['history']['val_accuracy'][-1]:.1%}",
+                "test accuracy": f"{rec['metrics']['accuracy']:.1%}",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -372,30 +473,48 @@ def run_card(config: TransferConfig, source: Mapping, weights: Mapping, record: 
     n_val = config.n_val
     rows = [
         run_name(record),
-        ("size", f"{config.size_name()}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
-                 f"{config.image_size}&times;{config.image_size} input, head {config.head_epochs} epochs "
-                 f"(Adam {config.head_learning_rate:g}), fine-tuning {config.fine_tune_epochs} epochs "
-                 f"(Adam {config.fine_tune_learning_rate:g}, cosine), batch {config.batch_size}, seed {config.seed}"),
+        (
+            "size",
+            f"{config.size_name()}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
+            f"{config.image_size}&times;{config.image_size} input, head {config.head_epochs} epochs "
+            f"(Adam {config.head_learning_rate:g}), fine-tuning {config.fine_tune_epochs} epochs "
+            f"(Adam {config.fine_tune_learning_rate:g}, cosine), batch {config.batch_size}, "
+            f"seed {config.seed}",
+        ),
         ("backbone", f"{backbone_name(config.backbone)}: {html.escape(weights.get('description', ''))}"),
         ("data", html.escape(source["description"])),
         ("hardware", html.escape(env["device"])),
     ]
     rows.append(time_row(record))
     full = TransferConfig()
-    warnings = size_warning(config, f"{config.n:,} training images and {config.head_epochs} + "
-                                    f"{config.fine_tune_epochs} epochs instead of all {full.n:,} and "
-                                    f"{full.head_epochs} + {full.fine_tune_epochs} (the committed full-size record, "
-                                    "at the end): the network here is half-trained, and its accuracy is lower.")
+    warnings = size_warning(
+        config,
+        f"{config.n:,} training images and {config.head_epochs} + "
+        f"{config.fine_tune_epochs} epochs instead of all {full.n:,} and "
+        f"{full.head_epochs} + {full.fine_tune_epochs} (the committed full-size record, "
+        "at the end): the network here is half-trained, and its accuracy is lower.",
+    )
     if config.backbone != DEFAULT_BACKBONE:
         # Labelled, not a warning: a full-size record made offline is the real result for its backbone.
-        rows.insert(3, ("note", f"<b>Not the course's backbone.</b> The course uses EfficientNetB0 with Keras's "
-                                f"ImageNet weights (the default online, as in Colab); this run used "
-                                f"{backbone_name(config.backbone)} with {html.escape(weights.get('description', ''))}, "
-                                "because Keras's download is not available offline."))
+        rows.insert(
+            3,
+            (
+                "note",
+                f"<b>Not the course's backbone.</b> The course uses EfficientNetB0 with Keras's "
+                f"ImageNet weights (the default online, as in Colab); this run used "
+                f"{backbone_name(config.backbone)} with {html.escape(weights.get('description', ''))}, "
+                "because Keras's download is not available offline.",
+            ),
+        )
     warnings += data_warning(source)
     line = line_label(record) + " &middot; ".join(
-        [config.size_name(), backbone_name(config.backbone) + " (ImageNet)",
-         f"{config.image_size}&times;{config.image_size}", html.escape(device(env))])
+        [
+            config.size_name(),
+            backbone_name(config.backbone) + " (ImageNet)",
+            f"{config.image_size}&times;{config.image_size}",
+            html.escape(device(env)),
+        ]
+    )
     return card(rows, line, warnings)
 
 
@@ -405,36 +524,63 @@ def record_card(rec: Mapping):
     return run_card(config_of(TransferConfig, r), r["data"], r["weights"], {**r, "name": rec["name"]})
 
 
-def comparison_table(run: TransferRun | None, config: TransferConfig, committed_scratch: Mapping[str, dict | None],
-                     committed_transfer: dict | None):
+def comparison_table(
+    run: TransferRun | None,
+    config: TransferConfig,
+    committed_scratch: Mapping[str, dict | None],
+    committed_transfer: dict | None,
+):
     """Dense, CNN and transfer side by side, each row saying where it came from (this build or a record)."""
     import pandas as pd
 
-    from .scratch import COMMITTED as SCRATCH, MODEL_NAMES
+    from .scratch import COMMITTED as SCRATCH
+    from .scratch import MODEL_NAMES
 
     rows = []
     for kind, name in SCRATCH.items():
         rec = committed_scratch.get(kind)
-        rows.append({"model": MODEL_NAMES[kind], "from": f"record {name}",
-                     "parameters (trained)": f"{rec['record']['parameters']:,}" if rec else "",
-                     "epochs": str(rec["record"]["epochs"]) if rec else "",
-                     "train time": f"{rec['record']['timing']['train_seconds'] / 60:.1f} min" if rec else "",
-                     "test accuracy": f"{rec['metrics']['accuracy']:.1%}" if rec else "not measured yet"})
+        rows.append(
+            {
+                "model": MODEL_NAMES[kind],
+                "from": f"record {name}",
+                "parameters (trained)": f"{rec['record']['parameters']:,}" if rec else "",
+                "epochs": str(rec["record"]["epochs"]) if rec else "",
+                "train time": f"{rec['record']['timing']['train_seconds'] / 60:.1f} min" if rec else "",
+                "test accuracy": f"{rec['metrics']['accuracy']:.1%}" if rec else "not measured yet",
+            }
+        )
     if run is not None:
-        rows.append({"model": f"{backbone_name(config.backbone)} + head",
-                     "from": f"this build ({config.size_name()}, n = {config.n:,})",
-                     "parameters (trained)": f"{run.parameters['trainable_in_fine_tuning']:,}",
-                     "epochs": f"{config.head_epochs} + {config.fine_tune_epochs}",
-                     "train time": f"{run.train_seconds / 60:.1f} min",
-                     "test accuracy": f"{run.metrics['accuracy']:.1%}" if run.metrics else "not evaluated"})
+        rows.append(
+            {
+                "model": f"{backbone_name(config.backbone)} + head",
+                "from": f"this build ({config.size_name()}, n = {config.n:,})",
+                "parameters (trained)": f"{run.parameters['trainable_in_fine_tuning']:,}",
+                "epochs": f"{config.head_epochs} + {config.fine_tune_epochs}",
+                "train time": f"{run.train_seconds / 60:.1f} min",
+                "test accuracy": f"{run.metrics['accuracy']:.1%}" if run.metrics else "not evaluated",
+            }
+        )
     if committed_transfer:
         r = committed_transfer["record"]
-        rows.append({"model": f"{backbone_name(r['config']['backbone'])} + head", "from": f"record {COMMITTED}",
-                     "parameters (trained)": f"{r['parameters']['trainable_in_fine_tuning']:,}",
-                     "epochs": f"{r['epochs']['head']} + {r['epochs']['fine_tune']}",
-                     "train time": f"{r['timing']['train_seconds'] / 60:.1f} min",
-                     "test accuracy": f"{committed_transfer['metrics']['accuracy']:.1%}"})
+        rows.append(
+            {
+                "model": f"{backbone_name(r['config']['backbone'])} + head",
+                "from": f"record {COMMITTED}",
+                "parameters (trained)": f"{r['parameters']['trainable_in_fine_tuning']:,}",
+                "epochs": f"{r['epochs']['head']} + {r['epochs']['fine_tune']}",
+                "train time": f"{r['timing']['train_seconds'] / 60:.1f} min",
+                "test accuracy": f"{committed_transfer['metrics']['accuracy']:.1%}",
+            }
+        )
     else:
-        rows.append({"model": "transfer", "from": f"record {COMMITTED}", "parameters (trained)": "",
-                     "epochs": "", "train time": "", "test accuracy": "not measured yet"})
+        rows.append(
+            {
+                "model": "transfer",
+                "from": f"record {COMMITTED}",
+                "parameters (trained)": "",
+                "epochs": "",
+                "train time": "",
+                "test accuracy": "not measured yet",
+            }
+        )
     return pd.DataFrame(rows)

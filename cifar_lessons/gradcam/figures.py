@@ -15,8 +15,14 @@ from matplotlib.figure import Figure
 from .method import overlay
 
 
-def grad_cam_grid(images: np.ndarray, heatmaps: np.ndarray, titles: Sequence[str] | None = None,
-                  alpha: float = 0.4, columns: int = 8, size: float = 1.6) -> Figure:
+def grad_cam_grid(
+    images: np.ndarray,
+    heatmaps: np.ndarray,
+    titles: Sequence[str] | None = None,
+    alpha: float = 0.4,
+    columns: int = 8,
+    size: float = 1.6,
+) -> Figure:
     """Each image above its Grad-CAM overlay, ``columns`` images a row (Where the classifier looks).
 
     ``images`` are the raw ``uint8`` pictures (not the preprocessed ones the model took) and
@@ -30,7 +36,9 @@ def grad_cam_grid(images: np.ndarray, heatmaps: np.ndarray, titles: Sequence[str
     columns = max(1, min(columns, n))
     rows = -(-n // columns)
     painted = overlay(images, heatmaps, alpha=alpha)
-    fig, axes = plt.subplots(2 * rows, columns, figsize=(size * columns, 2 * size * rows + 0.3 * rows), squeeze=False)
+    fig, axes = plt.subplots(
+        2 * rows, columns, figsize=(size * columns, 2 * size * rows + 0.3 * rows), squeeze=False
+    )
     for ax in axes.flat:
         ax.set_xticks([]), ax.set_yticks([])
         ax.set_visible(False)
@@ -46,8 +54,14 @@ def grad_cam_grid(images: np.ndarray, heatmaps: np.ndarray, titles: Sequence[str
     return fig
 
 
-def grad_cam_rows(images: np.ndarray, maps: Mapping[str, np.ndarray], titles: Sequence[str] | None = None,
-                  alpha: float = 0.45, size: float = 1.35, title: str | None = None) -> Figure:
+def grad_cam_rows(
+    images: np.ndarray,
+    maps: Mapping[str, np.ndarray],
+    titles: Sequence[str] | None = None,
+    alpha: float = 0.45,
+    size: float = 1.35,
+    title: str | None = None,
+) -> Figure:
     """Images in the top row, and under each one a row of overlays per named set of maps (Where the
     classifier looks): e.g. the map of the predicted class, then of the true class.
 
@@ -55,11 +69,14 @@ def grad_cam_rows(images: np.ndarray, maps: Mapping[str, np.ndarray], titles: Se
     left of their rows.
     """
     images = np.asarray(images)
-    if any(len(m) != len(images) for m in maps.values()) or (titles is not None and len(titles) != len(images)):
+    if any(len(m) != len(images) for m in maps.values()) or (
+        titles is not None and len(titles) != len(images)
+    ):
         raise ValueError("one heatmap per image in every row (and one title, if any, per image)")
     n, rows = len(images), 1 + len(maps)
-    fig, axes = plt.subplots(rows, n, figsize=(size * n + 1.0, size * rows + (0.6 if titles else 0.2)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        rows, n, figsize=(size * n + 1.0, size * rows + (0.6 if titles else 0.2)), squeeze=False
+    )
     pictures = [images] + [overlay(images, np.asarray(m), alpha=alpha) for m in maps.values()]
     labels = ["image"] + list(maps)
     for r in range(rows):

@@ -9,15 +9,18 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
-def segmentation_curves(histories: Mapping[str, dict], metrics: Sequence[str] = ("loss", "accuracy", "miou")) -> Figure:
+def segmentation_curves(
+    histories: Mapping[str, dict], metrics: Sequence[str] = ("loss", "accuracy", "miou")
+) -> Figure:
     """Loss, pixel accuracy and mean IoU, training against validation, one row per run (chapter Segmentation).
 
     ``histories`` maps a row's title (say "this build, quick") to a Keras history dict with
     ``loss``, ``accuracy``, ``miou`` and their ``val_`` twins.
     """
     names = {"loss": "loss (cross-entropy per pixel)", "accuracy": "pixel accuracy", "miou": "mean IoU"}
-    fig, axes = plt.subplots(len(histories), len(metrics), figsize=(4.2 * len(metrics), 3.4 * len(histories) + 0.2),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        len(histories), len(metrics), figsize=(4.2 * len(metrics), 3.4 * len(histories) + 0.2), squeeze=False
+    )
     for row, (title, hist) in zip(axes, histories.items()):
         epochs = np.arange(1, len(hist["loss"]) + 1)
         for ax, metric in zip(row, metrics):
@@ -35,8 +38,13 @@ def segmentation_curves(histories: Mapping[str, dict], metrics: Sequence[str] = 
     return fig
 
 
-def segmentation_grid(images: np.ndarray, rows: Mapping[str, np.ndarray], titles: Sequence[str] | None = None,
-                      size: float = 1.7, title: str | None = None) -> Figure:
+def segmentation_grid(
+    images: np.ndarray,
+    rows: Mapping[str, np.ndarray],
+    titles: Sequence[str] | None = None,
+    size: float = 1.7,
+    title: str | None = None,
+) -> Figure:
     """Scenes in the top row and, under each, its masks, one row per key (chapter Segmentation).
 
     ``rows`` maps a row's name ("true mask", "U-Net", "Otsu") to masks of the scenes' shape; a
@@ -44,8 +52,12 @@ def segmentation_grid(images: np.ndarray, rows: Mapping[str, np.ndarray], titles
     """
     images = np.asarray(images)
     n = len(images)
-    fig, axes = plt.subplots(1 + len(rows), n, figsize=(size * n + 1.4, size * (1 + len(rows)) + 0.4 + (0.3 if title else 0)),
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1 + len(rows),
+        n,
+        figsize=(size * n + 1.4, size * (1 + len(rows)) + 0.4 + (0.3 if title else 0)),
+        squeeze=False,
+    )
     for c in range(n):
         axes[0, c].imshow(images[c], cmap="gray", vmin=0, vmax=255, interpolation="nearest")
         if titles is not None:

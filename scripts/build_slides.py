@@ -40,6 +40,8 @@ from traitlets.config import Config
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "_build" / ".jupyter_cache"
 SLIDES = REPO / "_build" / "html" / "slides"
+#: TOC parts whose notebooks get no deck: the student's starter and solution are worked in, not presented.
+NO_DECK_PARTS = ("Your project",)
 NODE = REPO / "node_modules"
 ASSETS = {  # source in node_modules -> name under slides/
     "reveal.js/dist": "reveal.js/dist",
@@ -207,8 +209,10 @@ def executed(chapter: str) -> nbformat.NotebookNode:
 
 def chapters() -> list[str]:
     toc = yaml.safe_load((REPO / "_toc.yml").read_text())
-    # Notebooks only: the appendix's Markdown pages have no deck.
-    return [c["file"] for part in toc["parts"] for c in part["chapters"] if c["file"].endswith(".ipynb")]
+    # Notebooks only: the appendix's Markdown pages have no deck, nor the student's own notebooks (their
+    # project part), which are worked in rather than presented.
+    return [c["file"] for part in toc["parts"] for c in part["chapters"]
+            if c["file"].endswith(".ipynb") and part.get("caption") not in NO_DECK_PARTS]
 
 
 def main(only: list[str] | None = None) -> int:

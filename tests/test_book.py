@@ -14,7 +14,10 @@ BOOK = REPO / "book"
 CONFIG = yaml.safe_load((REPO / "_config.yml").read_text())
 TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
 CHAPTERS = sorted(BOOK.glob("[0-9][0-9]*_*.py"))  # 01_dataset.py, and Foundations' 00b_fashion_from_scratch.py
-SOURCES = CHAPTERS + [BOOK / "presentation.py"]  # every paired notebook the TOC builds
+PROJECT = [BOOK / "project_starter.py", BOOK / "project_solution.py"]  # the student's own notebooks: plain Keras
+SOURCES = CHAPTERS + [BOOK / "presentation.py"] + PROJECT  # every paired notebook the TOC builds
+#: Pages that run nothing and so have no Colab button or deck: the appendix, and the project's rubric.
+REFERENCE_PAGES = {"book/project_rubric"}
 
 
 def toc_files():
@@ -47,12 +50,15 @@ def test_toc_lists_every_chapter_as_an_existing_notebook():
     assert sorted(files) == sorted(f"book/{p.stem}.ipynb" for p in SOURCES)
 
 
-def test_the_only_pages_that_are_not_notebooks_are_the_appendix_at_the_end():
-    """A Markdown page runs nothing and has no Colab button or deck: only reference pages, last."""
+def test_the_only_pages_that_are_not_notebooks_are_the_appendix_at_the_end_and_the_rubric():
+    """A Markdown page runs nothing and has no Colab button or deck: only reference pages, last, and the
+    project's rubric beside the project's notebooks."""
     *chapters, appendix = TOC["parts"]
     assert appendix["caption"] == "Appendix"
-    assert all(c["file"].endswith(".ipynb") for part in chapters for c in part["chapters"])
-    for page in appendix["chapters"]:
+    assert all(c["file"].endswith(".ipynb") or c["file"] in REFERENCE_PAGES for part in chapters for c in part["chapters"])
+    (project,) = [part for part in chapters if part["caption"] == "Your project"]
+    assert [c["file"] for c in project["chapters"]] == [f"book/{p.stem}.ipynb" for p in PROJECT] + ["book/project_rubric"]
+    for page in appendix["chapters"] + [{"file": f} for f in REFERENCE_PAGES]:
         path = REPO / f"{page['file']}.md"
         assert path.exists() and path.read_text().startswith("# "), f"{path.name}: a Markdown page with a title"
 
@@ -108,7 +114,7 @@ def test_every_chapter_and_notebook_installs_this_version_from_one_source():
     assert only in (f"cifar-lessons @ git+{url}@v{version}", f"cifar-lessons=={version}")
 
 
-@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("source", CHAPTERS + [BOOK / "presentation.py"], ids=lambda p: p.stem)
 def test_chapters_call_the_package_and_define_no_helpers(source):
     nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
     code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
@@ -117,6 +123,22 @@ def test_chapters_call_the_package_and_define_no_helpers(source):
     assert "run_card(" in code
     longest = max(len(c.source.splitlines()) for c in nb.cells if c.cell_type == "code")
     assert longest <= 12, "code cells stay short: move the work into cifar_lessons"
+
+
+@pytest.mark.parametrize("source", PROJECT, ids=lambda p: p.stem)
+def test_the_students_notebooks_are_plain_keras_that_define_nothing(source):
+    """What a student models a hand-in on: Keras's own calls, no helpers. The starter imports only the
+    checks; the solution imports the package only where a machine without internet needs it."""
+    nb = nbformat.read(source.with_suffix(".ipynb"), as_version=4)
+    code = [c.source for c in nb.cells[1:] if c.cell_type == "code"]  # after the install cell
+    assert not re.search(r"^\s*(def|class) ", "\n".join(code), re.M)
+    assert max(len(c.splitlines()) for c in code) <= 20, "code cells stay short enough to read at once"
+    imports = re.findall(r"^([ \t]*)(?:from|import) (cifar_lessons\S*)", "\n".join(code), re.M)
+    if source.stem == "project_starter":
+        assert imports == [("", "cifar_lessons")] and "from cifar_lessons import checks as check" in "\n".join(code)
+    else:
+        assert imports and all(indent and module in ("cifar_lessons.data", "cifar_lessons.models")
+                               for indent, module in imports), imports
 
 
 def test_every_helper_names_the_chapter_that_teaches_it():
@@ -130,6 +152,7 @@ def test_every_helper_names_the_chapter_that_teaches_it():
     assert "book/00c_fashion_transfer" in importlib.import_module("cifar_lessons.fashion.transfer").__doc__
     assert "book/09_detection" in importlib.import_module("cifar_lessons.detection.model").__doc__
     assert "book/10_segmentation" in importlib.import_module("cifar_lessons.segmentation.unet").__doc__
+    assert "book/project_starter" in importlib.import_module("cifar_lessons.checks").__doc__
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)

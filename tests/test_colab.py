@@ -94,7 +94,7 @@ def test_without_drive_a_chapter_says_what_it_retrains_and_how_long(name):
 
 
 TRAINING = SHARING + ["00b_fashion_from_scratch", "00c_fashion_transfer", "08_where_the_classifier_looks",
-                      "09_detection", "10_segmentation"]
+                      "09_detection", "10_segmentation", "project_starter", "project_solution"]
 NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
 
 

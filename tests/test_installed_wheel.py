@@ -36,7 +36,7 @@ READ_EVERY_RECORD = textwrap.dedent("""
     from cifar_lessons.fashion import scratch as fashion, transfer as fashion_transfer
     from cifar_lessons.gradcam import study as grad_cam_study
     from cifar_lessons.display import ladder
-    from cifar_lessons.records import committed as results
+    from cifar_lessons.records import committed as results, store as records
     from cifar_lessons.segmentation import unet as segmenter
 
     root = results.results_root()
@@ -54,6 +54,8 @@ READ_EVERY_RECORD = textwrap.dedent("""
         found[name] = grad_cam_study.committed_study(name=name) is not None
     found["detection-grid"] = "run-card" in detector.record_card(detector.committed_run()).data  # the card's template ships
     found["segmentation-unet"] = segmenter.committed_run() is not None
+    # The model solution's run, which results/README.md compares with the seed recipe's.
+    found["solution-lite0-32"] = records.load_record(root / "solution-lite0-32", model=False).metrics["accuracy"]
     print(json.dumps({"package": cifar_lessons.__file__, "root": str(root),
                       "root_is_dir": Path(root).is_dir(), "found": found}))
 """)

@@ -20,9 +20,15 @@ REPO = Path(__file__).resolve().parents[1]
 HTML = REPO / "_build" / "html"
 TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
 CONFIG = yaml.safe_load((REPO / "_config.yml").read_text())
-CHAPTERS = [c["file"] for part in TOC["parts"] for c in part["chapters"] if c["file"].endswith(".ipynb")]
+#: The student's own notebooks (starter and solution): plain Keras, so no run card and no deck.
+PROJECT_PART = "Your project"
+CHAPTERS = [c["file"] for part in TOC["parts"] for c in part["chapters"]
+            if c["file"].endswith(".ipynb") and part["caption"] != PROJECT_PART]
+PROJECT = [c["file"] for part in TOC["parts"] for c in part["chapters"]
+           if c["file"].endswith(".ipynb") and part["caption"] == PROJECT_PART]
 APPENDIX = [c["file"] for part in TOC["parts"] for c in part["chapters"] if not c["file"].endswith(".ipynb")]
-PAGES = ["book/intro.html"] + [f.replace(".ipynb", ".html") for f in CHAPTERS] + [f"{f}.html" for f in APPENDIX]
+PAGES = (["book/intro.html"] + [f.replace(".ipynb", ".html") for f in CHAPTERS + PROJECT]
+         + [f"{f}.html" for f in APPENDIX])
 CHROMIUM = "/usr/bin/chromium"
 
 pytestmark = pytest.mark.browser
@@ -120,6 +126,17 @@ def test_chapter_has_outputs_figures_run_card_and_colab_link(chapter, server, br
     expected = f"https://colab.research.google.com/github/{org_repo}/blob/main/{chapter}"
     assert expected in hrefs, f"{hrefs} lacks {expected}"
     assert (REPO / chapter).exists()
+    page.close()
+
+
+@pytest.mark.parametrize("notebook", PROJECT)
+def test_the_students_notebooks_show_their_outputs_and_open_in_colab(notebook, server, browser):
+    page, _, _ = open_page(browser, server + notebook.replace(".ipynb", ".html"))
+    assert page.locator(".cell_output").count() >= 10, "every check (starter) or step (solution) shows its output"
+    hrefs = page.eval_on_selector_all("a[href*='colab.research.google.com']", "els => els.map(e => e.href)")
+    org_repo = urlparse(CONFIG["repository"]["url"]).path.strip("/")
+    assert f"https://colab.research.google.com/github/{org_repo}/blob/main/{notebook}" in hrefs, hrefs
+    assert page.locator("a.present-link").count() == 0, "no deck: these are notebooks to work in"
     page.close()
 
 

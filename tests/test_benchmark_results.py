@@ -53,11 +53,11 @@ def test_benchmarks_readme_quotes_the_resnet50_benchmark():
     assert row, "benchmarks/README.md's speed table has no total row"
     assert row.groups() == (f"{plain:,.1f}", f"{package:,.1f}", f"{plain / package:.2f}")
     for phase, label in (("head", "phase 1"), ("fine_tune", "phase 2"), ("evaluate", "evaluation")):
-        line = next(l for l in text.splitlines() if l.startswith(f"| {label}"))
+        line = next(row for row in text.splitlines() if row.startswith(f"| {label}"))
         p, q = results["plain"][phase], results["package"][phase]
         assert f"| {p['seconds']:,.1f} s" in line and f"| {q['seconds']:,.1f} s" in line, line
         assert line.rstrip().endswith(f"| {p['seconds'] / q['seconds']:.1f}× |"), line
-    line = next(l for l in text.splitlines() if l.startswith("| phase 2"))
+    line = next(row for row in text.splitlines() if row.startswith("| phase 2"))
     assert f"({results['plain']['fine_tune']['images_per_second']:.0f} img/s)" in line
     assert f"({results['package']['fine_tune']['images_per_second']:.0f} img/s)" in line
     assert f"commit {results['commit'][:7]}" in text

@@ -9,17 +9,16 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import keras
 import nbformat
 import numpy as np
 import pytest
+from conftest import REPO, SHARED_CIFAR, heavy_imports
 from nbclient import NotebookClient
 
 from cifar_lessons import checks
-from conftest import REPO, SHARED_CIFAR, heavy_imports
 
 BOOK = REPO / "book"
 OFFLINE = {"CIFAR_LESSONS_PROFILE": "quick", "CIFAR_LESSONS_DATA": str(SHARED_CIFAR),

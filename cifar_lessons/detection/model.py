@@ -37,19 +37,12 @@ from ..config import TrainingSize, sized_values
 from ..data import FASHION_MNIST_CLASS_NAMES
 from ..errors import ConfigError
 from ..studies import (
-    card,
     compile_with_cosine,
     config_of,
-    data_warning,
     epoch_timer,
-    line_label,
-    machine,
     parameter_count,
-    run_name,
-    size_warning,
     steps_per_epoch,
     study_record,
-    time_row,
     timing,
 )
 from .metrics import average_precision_per_class, batched_nms, mean_average_precision
@@ -624,19 +617,16 @@ def save_run(
     return studies.save_run(out, record, history, run.metrics, overwrite=overwrite, what="held-out mAP")
 
 
-def _problems(rec: dict) -> list[str]:
-    r, problems = rec["record"], []
-    if len(rec["history"].get("history", {}).get("loss", [])) != r.get("epochs"):
-        problems.append("has a history that is not as long as its epochs")
-    if "map50" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):
-        problems.append("has no mAP or wall time")
-    return problems
-
-
 def check_record(path) -> dict:
     """A committed record read back, or a one-line :class:`RecordError` saying what is wrong."""
     return studies.check_record(
-        path, what="detection", script="measure_detection.py", kind={"kind": "detection"}, checks=_problems
+        path,
+        what="detection",
+        script="measure_detection.py",
+        kind={"kind": "detection"},
+        history="loss",
+        metrics=("map50",),
+        scores="mAP",
     )
 
 
@@ -650,9 +640,7 @@ def committed_run(root=None) -> dict | None:
 # --------------------------------------------------------------------------- the page
 def run_card(config: DetectorConfig, source: Mapping, record: Mapping | None = None):
     """The chapter's run card: size, scenes, model, data, machine; a warning off full size."""
-    env = machine(record)
     rows = [
-        run_name(record),
         (
             "size",
             f"{config.size_name()}: {config.n_train:,} training scenes, {config.n_test:,} held-out scenes, "
@@ -672,21 +660,19 @@ def run_card(config: DetectorConfig, source: Mapping, record: Mapping | None = N
             f"{config.grid}&times;{config.grid} grid",
         ),
         ("data", html.escape(source["description"])),
-        ("hardware", html.escape(env["device"])),
     ]
-    rows.append(time_row(record))
     full = DetectorConfig()
-    warnings = size_warning(
-        config,
+    shortfall = (
         f"{config.n_train:,} training scenes and {config.epochs} epochs instead of "
         f"{full.n_train:,} and {full.epochs} (the committed full-size record, near the "
-        "end): the detector here is half-trained, and its mAP is lower.",
+        "end): the detector here is half-trained, and its mAP is lower."
     )
-    warnings += data_warning(source)
-    line = line_label(record) + " &middot; ".join(
-        [config.size_name(), f"{config.n_train:,} scenes, {config.epochs} epochs", "small CNN from scratch"]
-    )
-    return card(rows, line, warnings)
+    line = [
+        config.size_name(),
+        f"{config.n_train:,} scenes, {config.epochs} epochs",
+        "small CNN from scratch",
+    ]
+    return studies.run_card(config, source, record, rows, shortfall=shortfall, line=line)
 
 
 def record_card(rec: Mapping):

@@ -31,20 +31,14 @@ from ..config import TrainingSize, sized_values
 from ..data import FASHION_MNIST_CLASS_NAMES, DataSource, load_fashion_mnist_with_source, split_validation
 from ..errors import ConfigError
 from ..studies import (
-    card,
     compile_with_cosine,
     config_of,
-    data_warning,
     device,
     epoch_timer,
-    line_label,
     machine,
     parameter_count,
-    run_name,
-    size_warning,
     steps_per_epoch,
     study_record,
-    time_row,
     timing,
 )
 
@@ -297,6 +291,17 @@ def evaluate(model, data: FashionData, run: FashionRun) -> FashionRun:
 
 
 # --------------------------------------------------------------------------- records
+def data_record(config, data: FashionData) -> dict:
+    """A record's ``data``: where the images came from, and how many trained, validated and tested."""
+    n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
+    return {
+        **data.source.to_dict(),
+        "n_train": len(data.x_train) - n_val,
+        "n_val": n_val,
+        "n_test": len(data.x_test),
+    }
+
+
 def record_dict(
     config: FashionConfig,
     data: FashionData,
@@ -306,19 +311,13 @@ def record_dict(
     run_seconds: float | None = None,
 ) -> dict:
     """What ``record.json`` says about one training: configuration, data, machine, time, what made it."""
-    n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
     return study_record(
         "fashion-mnist",
         run.kind,
         config,
         epochs=run.epochs,
         parameters=run.parameters,
-        data={
-            **data.source.to_dict(),
-            "n_train": len(data.x_train) - n_val,
-            "n_val": n_val,
-            "n_test": len(data.x_test),
-        },
+        data=data_record(config, data),
         timing=timing(run.seconds, run_seconds),
         made_by=made_by,
     )
@@ -340,15 +339,6 @@ def save_run(
     return studies.save_run(out, record, history, run.metrics, overwrite=overwrite)
 
 
-def _problems(rec: dict) -> list[str]:
-    r, problems = rec["record"], []
-    if len(rec["history"].get("history", {}).get("val_accuracy", [])) != r.get("epochs"):
-        problems.append("has a history that is not as long as its epochs")
-    if "accuracy" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):
-        problems.append("has no test accuracy or wall time")
-    return problems
-
-
 def check_record(path: str | os.PathLike) -> dict:
     """A committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
     return studies.check_record(
@@ -356,7 +346,9 @@ def check_record(path: str | os.PathLike) -> dict:
         what="Fashion-MNIST",
         script="measure_fashion.py",
         kind={"kind": "fashion-mnist", "model": MODEL_NAMES},
-        checks=_problems,
+        history="val_accuracy",
+        metrics=("accuracy",),
+        scores="test accuracy",
     )
 
 
@@ -425,10 +417,9 @@ def run_card(config: FashionConfig, source: Mapping, record: Mapping | None = No
     ``record`` (a committed ``record.json``) makes it the card of that record, with its machine,
     training time and date, headed by its name.
     """
-    env = machine(record)
+    env = machine(record)  # its device goes in the line
     n_val = config.n_val
     rows = [
-        run_name(record),
         (
             "size",
             f"{config.size_name()}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
@@ -440,18 +431,14 @@ def run_card(config: FashionConfig, source: Mapping, record: Mapping | None = No
             html.escape(source["description"])
             + (f" (sha256 {source['sha256'][:12]}&hellip;)" if source.get("sha256") else ""),
         ),
-        ("hardware", html.escape(env["device"])),
     ]
-    rows.append(time_row(record))
     full = FashionConfig()
-    warnings = size_warning(
-        config,
+    shortfall = (
         f"{config.n:,} training images and {config.dense_epochs} + {config.cnn_epochs} "
         f"epochs instead of all {full.n:,} and {full.dense_epochs} + {full.cnn_epochs} "
         "(the committed full-size records, at the end): the networks here are "
-        "half-trained, and their accuracies are lower.",
+        "half-trained, and their accuracies are lower."
     )
-    warnings += data_warning(source)
     # One line on a slide (the notes hold the whole card): size, data and where it came from, machine.
     data = "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST, not the official files"
     via = {
@@ -459,10 +446,8 @@ def run_card(config: FashionConfig, source: Mapping, record: Mapping | None = No
         "debian-copy": "Debian's copy",
         "keras-cache": "Keras's cache",
     }.get(source.get("kind"), source.get("kind", ""))
-    line = line_label(record) + " &middot; ".join(
-        [config.size_name(), f"{data} ({via})", html.escape(device(env))]
-    )
-    return card(rows, line, warnings)
+    line = [config.size_name(), f"{data} ({via})", html.escape(device(env))]
+    return studies.run_card(config, source, record, rows, shortfall=shortfall, line=line)
 
 
 def record_card(rec: Mapping):

@@ -37,21 +37,15 @@ from ..config import ENV_BACKBONE, ENV_WEIGHTS, TrainingSize, sized_values
 from ..data import split_validation
 from ..errors import ConfigError, RecordError
 from ..studies import (
-    card,
     compile_with_cosine,
     config_of,
-    data_warning,
     device,
-    line_label,
     machine,
-    run_name,
-    size_warning,
     steps_per_epoch,
     study_record,
-    time_row,
     timing,
 )
-from .scratch import FashionData
+from .scratch import FashionData, data_record
 
 #: The committed full-size record of this chapter, in ``results/``.
 COMMITTED = "fashion-transfer"
@@ -360,7 +354,6 @@ def record_dict(
     run_seconds: float | None = None,
 ) -> dict:
     """What ``record.json`` says: configuration, data, weights, machine, time, what made it."""
-    n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
     return study_record(
         "fashion-mnist",
         "transfer",
@@ -368,12 +361,7 @@ def record_dict(
         epochs={"head": config.head_epochs, "fine_tune": config.fine_tune_epochs},
         parameters=run.parameters,
         weights=weights,
-        data={
-            **data.source.to_dict(),
-            "n_train": len(data.x_train) - n_val,
-            "n_val": n_val,
-            "n_test": len(data.x_test),
-        },
+        data=data_record(config, data),
         timing=timing(run.train_seconds, run_seconds, phases=run.seconds),
         made_by=made_by,
     )
@@ -405,8 +393,6 @@ def _problems(rec: dict) -> list[str]:
         problems.append("has a history that does not match its epochs")
     if not (r.get("weights") or {}).get("pretrained"):
         problems.append("does not say it used pretrained weights")
-    if "accuracy" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):
-        problems.append("has no test accuracy or wall time")
     return problems
 
 
@@ -418,6 +404,8 @@ def check_record(path: str | os.PathLike) -> dict:
         script="measure_fashion_transfer.py",
         kind={"kind": "fashion-mnist", "model": "transfer"},
         checks=_problems,
+        metrics=("accuracy",),
+        scores="test accuracy",
     )
 
 
@@ -469,10 +457,9 @@ def choices_table(records: list[dict]):
 def run_card(config: TransferConfig, source: Mapping, weights: Mapping, record: Mapping | None = None):
     """The chapter's run card: size, backbone and weights, data, machine, time; warnings when it
     is not the full size or not the course's EfficientNetB0. ``record`` makes it a committed record's card."""
-    env = machine(record)
+    env = machine(record)  # its device goes in the line
     n_val = config.n_val
     rows = [
-        run_name(record),
         (
             "size",
             f"{config.size_name()}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
@@ -483,21 +470,18 @@ def run_card(config: TransferConfig, source: Mapping, weights: Mapping, record: 
         ),
         ("backbone", f"{backbone_name(config.backbone)}: {html.escape(weights.get('description', ''))}"),
         ("data", html.escape(source["description"])),
-        ("hardware", html.escape(env["device"])),
     ]
-    rows.append(time_row(record))
     full = TransferConfig()
-    warnings = size_warning(
-        config,
+    shortfall = (
         f"{config.n:,} training images and {config.head_epochs} + "
         f"{config.fine_tune_epochs} epochs instead of all {full.n:,} and "
         f"{full.head_epochs} + {full.fine_tune_epochs} (the committed full-size record, "
-        "at the end): the network here is half-trained, and its accuracy is lower.",
+        "at the end): the network here is half-trained, and its accuracy is lower."
     )
     if config.backbone != DEFAULT_BACKBONE:
         # Labelled, not a warning: a full-size record made offline is the real result for its backbone.
         rows.insert(
-            3,
+            2,
             (
                 "note",
                 f"<b>Not the course's backbone.</b> The course uses EfficientNetB0 with Keras's "
@@ -506,16 +490,13 @@ def run_card(config: TransferConfig, source: Mapping, weights: Mapping, record: 
                 "because Keras's download is not available offline.",
             ),
         )
-    warnings += data_warning(source)
-    line = line_label(record) + " &middot; ".join(
-        [
-            config.size_name(),
-            backbone_name(config.backbone) + " (ImageNet)",
-            f"{config.image_size}&times;{config.image_size}",
-            html.escape(device(env)),
-        ]
-    )
-    return card(rows, line, warnings)
+    line = [
+        config.size_name(),
+        backbone_name(config.backbone) + " (ImageNet)",
+        f"{config.image_size}&times;{config.image_size}",
+        html.escape(device(env)),
+    ]
+    return studies.run_card(config, source, record, rows, shortfall=shortfall, line=line)
 
 
 def record_card(rec: Mapping):

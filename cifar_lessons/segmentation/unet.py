@@ -40,20 +40,14 @@ from .. import studies
 from ..config import TrainingSize, sized_values
 from ..errors import ConfigError
 from ..studies import (
-    card,
     compile_with_cosine,
     config_of,
-    data_warning,
     device,
     epoch_timer,
-    line_label,
     machine,
     parameter_count,
-    run_name,
-    size_warning,
     steps_per_epoch,
     study_record,
-    time_row,
     timing,
 )
 
@@ -662,19 +656,6 @@ def save_run(
     return path
 
 
-def _problems(rec: dict) -> list[str]:
-    r, problems = rec["record"], []
-    if len(rec["history"].get("history", {}).get("val_miou", [])) != r.get("epochs"):
-        problems.append("has a history that is not as long as its epochs")
-    if (
-        "unet" not in rec["metrics"]
-        or "otsu" not in rec["metrics"]
-        or "run_seconds" not in r.get("timing", {})
-    ):
-        problems.append("has no held-out scores or wall time")
-    return problems
-
-
 def check_record(path: str | os.PathLike) -> dict:
     """A committed record read back, or a one-line :class:`RecordError` saying what is wrong with it;
     with the path of its figure (``None`` in a copy of the results without figures)."""
@@ -683,7 +664,9 @@ def check_record(path: str | os.PathLike) -> dict:
         what="segmentation",
         script="measure_segmentation.py",
         kind={"kind": "segmentation"},
-        checks=_problems,
+        history="val_miou",
+        metrics=("unet", "otsu"),
+        scores="held-out scores",
     )
     figure = Path(path) / FIGURE
     return {**rec, "figure": figure if figure.exists() else None}
@@ -699,9 +682,8 @@ def committed_run(root: str | os.PathLike | None = None) -> dict | None:
 def run_card(config: SegmentConfig, source: Mapping, record: Mapping | None = None):
     """This chapter's run card: size, scenes, epochs, garments' source, machine, time; a warning below full
     size."""
-    env = machine(record)
+    env = machine(record)  # its device goes in the line
     rows = [
-        run_name(record),
         (
             "size",
             f"{config.size_name()}: {config.n_train:,} training scenes, {config.n_val:,} to validate, "
@@ -714,26 +696,22 @@ def run_card(config: SegmentConfig, source: Mapping, record: Mapping | None = No
             "scikit-image's brick, grass and gravel photos; binary masks",
         ),
         ("garments", html.escape(source.get("description", ""))),
-        ("hardware", html.escape(env["device"])),
     ]
-    rows.append(time_row(record))
     full = SegmentConfig()
-    warnings = size_warning(
-        config,
+    shortfall = (
         f"{config.n_train:,} training scenes and {config.epochs} epochs instead of "
         f"{full.n_train:,} and {full.epochs} (the committed full-size record, at the "
-        "end): the U-Net here is half-trained, and its scores are lower.",
+        "end): the U-Net here is half-trained, and its scores are lower."
     )
-    warnings += data_warning(source, "Garments")
-    line = line_label(record) + " &middot; ".join(
-        [
-            config.size_name(),
-            f"{config.n_train:,} scenes &times; {config.epochs} epochs",
-            "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST copy",
-            html.escape(device(env)),
-        ]
+    line = [
+        config.size_name(),
+        f"{config.n_train:,} scenes &times; {config.epochs} epochs",
+        "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST copy",
+        html.escape(device(env)),
+    ]
+    return studies.run_card(
+        config, source, record, rows, shortfall=shortfall, line=line, data_label="Garments"
     )
-    return card(rows, line, warnings)
 
 
 def record_card(rec: Mapping):

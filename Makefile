@@ -25,7 +25,7 @@ export CIFAR_LESSONS_RUNS ?= $(CURDIR)/_build/runs
 export CIFAR_LESSONS_BUILD := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: site site-fresh test setup sync clean compat dist
+.PHONY: site site-fresh test setup sync clean compat dist lint
 
 NPM_STAMP := node_modules/.installed
 
@@ -91,7 +91,12 @@ $(COMPAT_STAMP): requirements-colab.txt
 	.venv-compat/bin/python -m pip install -q -r requirements-colab.txt
 	touch $@
 
-test: setup compat
+# Lint and format first (ruff, configured in pyproject.toml): a style the tool keeps, not reviewers.
+lint: $(VENV_STAMP)
+	.venv/bin/ruff check cifar_lessons scripts benchmarks tests setup.py
+	.venv/bin/ruff format --check cifar_lessons scripts benchmarks setup.py
+
+test: setup compat lint
 	$(PY) -m pytest tests
 
 clean:

@@ -2,14 +2,16 @@
 
     .venv/bin/python benchmarks/epoch_start_wait.py numpy      # NumPy arrays into fit, as the plain notebook
     .venv/bin/python benchmarks/epoch_start_wait.py package    # cifar_lessons.pipeline.make_dataset
-    .venv/bin/python benchmarks/epoch_start_wait.py numpy --model unet     # the Segmentation chapter, full size
+    .venv/bin/python benchmarks/epoch_start_wait.py numpy --model unet     # the Segmentation chapter, full
+    size
     .venv/bin/python benchmarks/epoch_start_wait.py package --model unet   # ... on pipeline.array_dataset
 
 The probe behind "Idle time" in benchmarks/README.md: phase 1 of the plain notebook (ResNet50 frozen, the head
 trained through it, random weights and random images, so nothing downloads), five epochs by default.
 With tf.data's autotuner on, Keras's destroying the last epoch's iterator can wait for the
 autotuner's thread before the next epoch's first step, with the CPU idle; ``package`` runs the same
-model on the package's pipeline, which has the autotuner off (:func:`cifar_lessons.pipeline.without_autotune`).
+model on the package's pipeline, which has the autotuner off
+(:func:`cifar_lessons.pipeline.without_autotune`).
 ``--model unet`` runs the Segmentation chapter's full-size training instead (its scenes, its U-Net,
 all its epochs, validation included), on NumPy arrays as it was written first, or on
 :func:`cifar_lessons.pipeline.array_dataset` as it trains now. It prints, per epoch, the wait before
@@ -34,8 +36,12 @@ def main() -> None:
     parser.add_argument("pipeline", choices=("numpy", "package"))
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=32, help="Keras's default, as the plain notebook")
-    parser.add_argument("--model", choices=("resnet50", "unet"), default="resnet50",
-                        help="resnet50: the plain notebook's phase 1; unet: the Segmentation chapter at full size")
+    parser.add_argument(
+        "--model",
+        choices=("resnet50", "unet"),
+        default="resnet50",
+        help="resnet50: the plain notebook's phase 1; unet: the Segmentation chapter at full size",
+    )
     args = parser.parse_args()
 
     import keras
@@ -62,9 +68,14 @@ def main() -> None:
 
     (segmentation if args.model == "unet" else phase1)(args, Marks())
     for i, (begin, first, end) in enumerate(marks, 1):
-        print(f"{args.pipeline} epoch {i}: wait before the first step {first - begin:5.1f} s, epoch {end - begin:5.1f} s")
-    print(f"{args.pipeline}: fit {fit[1] - fit[0]:.1f} s, of which waiting before first steps "
-          f"{sum(first - begin for begin, first, _ in marks):.1f} s")
+        print(
+            f"{args.pipeline} epoch {i}: wait before the first step {first - begin:5.1f} s, epoch "
+            f"{end - begin:5.1f} s"
+        )
+    print(
+        f"{args.pipeline}: fit {fit[1] - fit[0]:.1f} s, of which waiting before first steps "
+        f"{sum(first - begin for begin, first, _ in marks):.1f} s"
+    )
 
 
 def phase1(args, marks) -> None:
@@ -88,11 +99,12 @@ def phase1(args, marks) -> None:
 
 
 def segmentation(args, marks) -> None:
-    """The Segmentation chapter's full-size training (``cifar_lessons.segmenter.train``'s own steps)."""
+    """The Segmentation chapter's full-size training (``cifar_lessons.segmentation.unet.train``'s own
+    steps)."""
     import keras
 
-    from cifar_lessons import segmenter as sg
     from cifar_lessons.pipeline import array_dataset
+    from cifar_lessons.segmentation import unet as sg
 
     config = sg.segment_config("seed", full_size=True, env={})
     data = sg.build_scenes(config)
@@ -102,12 +114,24 @@ def segmentation(args, marks) -> None:
     train = (sg.scale(data.train.images), data.train.masks[..., None])
     val = (sg.scale(data.val.images), data.val.masks[..., None])
     if args.pipeline == "numpy":  # as the chapter was first written
-        model.fit(*train, validation_data=val, epochs=config.epochs, batch_size=config.batch_size, shuffle=True,
-                  verbose=2, callbacks=[marks])
+        model.fit(
+            *train,
+            validation_data=val,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            shuffle=True,
+            verbose=2,
+            callbacks=[marks],
+        )
     else:
-        model.fit(array_dataset(*train, batch_size=config.batch_size, shuffle=True, seed=config.seed),
-                  validation_data=array_dataset(*val, batch_size=config.batch_size), epochs=config.epochs,
-                  shuffle=False, verbose=2, callbacks=[marks])
+        model.fit(
+            array_dataset(*train, batch_size=config.batch_size, shuffle=True, seed=config.seed),
+            validation_data=array_dataset(*val, batch_size=config.batch_size),
+            epochs=config.epochs,
+            shuffle=False,
+            verbose=2,
+            callbacks=[marks],
+        )
 
 
 if __name__ == "__main__":

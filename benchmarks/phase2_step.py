@@ -23,8 +23,12 @@ def main() -> None:
     parser.add_argument("policy", choices=("float32", "mixed_bfloat16", "mixed_float16"))
     parser.add_argument("batch_size", type=int)
     parser.add_argument("--backbone", default="resnet50")
-    parser.add_argument("--convolutions", choices=("keras", "matmul"), default="matmul",
-                        help="matmul: cifar_lessons.pointwise, as the package's phase 2 runs (default)")
+    parser.add_argument(
+        "--convolutions",
+        choices=("keras", "matmul"),
+        default="matmul",
+        help="matmul: cifar_lessons.pointwise, as the package's phase 2 runs (default)",
+    )
     args = parser.parse_args()
 
     import keras
@@ -43,11 +47,16 @@ def main() -> None:
     x = (np.random.default_rng(0).random((n, 32, 32, 3)) * 255).astype("float32")
     y = np.random.default_rng(1).integers(0, 10, n)
     ends: list[float] = []
-    timer = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: ends.append(time.perf_counter()))
+    timer = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: ends.append(time.perf_counter())
+    )
     model.fit(x, y, batch_size=args.batch_size, epochs=2, verbose=0, callbacks=[timer])
     step = float(np.median(np.diff(ends)))
-    print(f"{args.backbone} {args.policy} {args.convolutions} batch {args.batch_size}: {args.batch_size / step:.0f} images/s "
-          f"(median step {step * 1000:.0f} ms)")
+    print(
+        f"{args.backbone} {args.policy} {args.convolutions} batch {args.batch_size}: "
+        f"{args.batch_size / step:.0f} images/s "
+        f"(median step {step * 1000:.0f} ms)"
+    )
 
 
 if __name__ == "__main__":

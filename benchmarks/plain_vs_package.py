@@ -65,9 +65,12 @@ class Phase:
 
     def __exit__(self, *exc):
         seconds = time.perf_counter() - self.start
-        self.results[self.name] = {"seconds": round(seconds, 2), "images": self.images,
-                                   "images_per_second": round(self.images / seconds, 1),
-                                   "peak_memory_mb": round(peak_memory_mb())}
+        self.results[self.name] = {
+            "seconds": round(seconds, 2),
+            "images": self.images,
+            "images_per_second": round(self.images / seconds, 1),
+            "peak_memory_mb": round(peak_memory_mb()),
+        }
         print(f"  {self.name}: {seconds:.1f} s", flush=True)
 
 
@@ -87,9 +90,8 @@ def load(args):
 def run_plain(args) -> dict:
     """The seed recipe as a plain notebook: arrays, Sequential, default batch size."""
     import keras
-    import numpy as np
 
-    from cifar_lessons import lite0
+    from cifar_lessons.backbones import lite0
 
     data = load(args)
     keras.utils.set_random_seed(args.seed)
@@ -97,28 +99,39 @@ def run_plain(args) -> dict:
     with Phase(out, "setup", 0):
         if args.backbone == "resnet50":
             preprocess = keras.applications.resnet50.preprocess_input
-            base = keras.applications.ResNet50(include_top=False, input_shape=(32, 32, 3),
-                                               weights=None if args.weights == "none" else "imagenet")
+            base = keras.applications.ResNet50(
+                include_top=False,
+                input_shape=(32, 32, 3),
+                weights=None if args.weights == "none" else "imagenet",
+            )
         else:  # offline, the one backbone with real ImageNet weights here
             preprocess = lite0.preprocess_input
-            base = lite0.EfficientNetLite0(include_top=False, input_shape=(32, 32, 3),
-                                           weights=None if args.weights == "none" else "imagenet")
+            base = lite0.EfficientNetLite0(
+                include_top=False,
+                input_shape=(32, 32, 3),
+                weights=None if args.weights == "none" else "imagenet",
+            )
         x_train = preprocess(data.x_train.astype("float32"))
         x_test = preprocess(data.x_test.astype("float32"))
         y_train, y_test = data.y_train, data.y_test
         base.trainable = False
-        model = keras.Sequential([
-            keras.Input(shape=(32, 32, 3)),
-            base,
-            keras.layers.GlobalAveragePooling2D(),
-            keras.layers.Dense(256, activation="relu"),
-            keras.layers.Dropout(0.3),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dropout(0.3),
-            keras.layers.Dense(10, activation="softmax"),
-        ])
-        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
+        model = keras.Sequential(
+            [
+                keras.Input(shape=(32, 32, 3)),
+                base,
+                keras.layers.GlobalAveragePooling2D(),
+                keras.layers.Dense(256, activation="relu"),
+                keras.layers.Dropout(0.3),
+                keras.layers.Dense(128, activation="relu"),
+                keras.layers.Dropout(0.3),
+                keras.layers.Dense(10, activation="softmax"),
+            ]
+        )
+        model.compile(
+            optimizer=keras.optimizers.Adam(1e-3),
+            loss="sparse_categorical_crossentropy",
+            metrics=["accuracy"],
+        )
     n_val = int(round(len(x_train) * 0.1))
     with Phase(out, "head", images_seen(len(x_train) - n_val, n_val, args.head_epochs)):
         model.fit(x_train, y_train, epochs=args.head_epochs, validation_split=0.1, verbose=2)
@@ -126,16 +139,18 @@ def run_plain(args) -> dict:
     for layer in base.layers:  # chapter 4: BatchNorm stays in inference mode
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False
-    model.compile(optimizer=keras.optimizers.Adam(1e-5), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-5), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     with Phase(out, "fine_tune", images_seen(len(x_train) - n_val, n_val, args.fine_tune_epochs)):
         model.fit(x_train, y_train, epochs=args.fine_tune_epochs, validation_split=0.1, verbose=2)
     with Phase(out, "evaluate", len(x_test)):
         loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
     out["accuracy"] = float(accuracy)
     out["batch_size"], out["precision"] = 32, "float32"
-    out["train_images_per_second_phase2"] = images_rate(len(x_train) - n_val, args.fine_tune_epochs,
-                                                        out["fine_tune"]["seconds"])
+    out["train_images_per_second_phase2"] = images_rate(
+        len(x_train) - n_val, args.fine_tune_epochs, out["fine_tune"]["seconds"]
+    )
     return out
 
 
@@ -146,11 +161,25 @@ def run_package(args) -> dict:
     from cifar_lessons.precision import policy_name
     from cifar_lessons.recipe import new_model, run_evaluation, run_fine_tune, train_phase1
 
-    overrides = {k: v for k, v in dict(batch_size=args.batch_size, precision=args.precision,
-                                       fine_tune_learning_rate=args.fine_tune_lr).items() if v is not None}
-    config = make_config("seed", env={}, backbone=args.backbone, weights=args.weights, data=str(args.data),
-                         n=args.n, head_epochs=args.head_epochs, fine_tune_epochs=args.fine_tune_epochs,
-                         seed=args.seed, **overrides)
+    overrides = {
+        k: v
+        for k, v in dict(
+            batch_size=args.batch_size, precision=args.precision, fine_tune_learning_rate=args.fine_tune_lr
+        ).items()
+        if v is not None
+    }
+    config = make_config(
+        "seed",
+        env={},
+        backbone=args.backbone,
+        weights=args.weights,
+        data=str(args.data),
+        n=args.n,
+        head_epochs=args.head_epochs,
+        fine_tune_epochs=args.fine_tune_epochs,
+        seed=args.seed,
+        **overrides,
+    )
     data = load(args)
     out: dict = {}
     n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
@@ -166,7 +195,9 @@ def run_package(args) -> dict:
     out["accuracy"] = metrics["accuracy"]
     out["batch_size"], out["precision"] = config.batch_size, policy_name(config.precision)
     out["fine_tune_learning_rate"] = config.fine_tune_learning_rate
-    out["train_images_per_second_phase2"] = images_rate(n_fit, config.fine_tune_epochs, out["fine_tune"]["seconds"])
+    out["train_images_per_second_phase2"] = images_rate(
+        n_fit, config.fine_tune_epochs, out["fine_tune"]["seconds"]
+    )
     return out
 
 
@@ -183,7 +214,8 @@ def forward_flops(backbone: str, image_size: int = 32) -> float:
 
     model = build_classifier(backbone, "none", image_size)
     fn = tf.function(lambda x: model(x, training=False)).get_concrete_function(
-        tf.TensorSpec([1, 32, 32, 3], tf.float32))
+        tf.TensorSpec([1, 32, 32, 3], tf.float32)
+    )
     opts = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
     opts["output"] = "none"
     info = tf.compat.v1.profiler.profile(graph=fn.graph, options=opts)
@@ -206,40 +238,61 @@ def matmul_peak(dtype: str, n: int = 2048, repeats: int = 20) -> float:
     step(a).numpy()
     start = time.perf_counter()
     step(a).numpy()
-    return 2 * n ** 3 * repeats / (time.perf_counter() - start)
+    return 2 * n**3 * repeats / (time.perf_counter() - start)
 
 
 def run_peak(args) -> dict:
-    return {"flops_per_image_forward": forward_flops(args.backbone),
-            "matmul_peak_float32": matmul_peak("float32"), "matmul_peak_bfloat16": matmul_peak("bfloat16")}
+    return {
+        "flops_per_image_forward": forward_flops(args.backbone),
+        "matmul_peak_float32": matmul_peak("float32"),
+        "matmul_peak_bfloat16": matmul_peak("bfloat16"),
+    }
 
 
 # --------------------------------------------------------------------------- report
 def report(results: dict) -> None:
     plain, pkg, peak = results["plain"], results["package"], results["peak"]
-    print(f"\n{results['backbone']} ({results['weights']} weights), n = {results['n']:,}, "
-          f"{results['head_epochs']} + {results['fine_tune_epochs']} epochs, {results['device']}, "
-          f"seed {results.get('seed', 42)}, commit {results.get('commit') or 'unknown'}")
-    print(f"{'phase':<10} {'plain s':>9} {'img/s':>8} {'peak MB':>8}   {'package s':>9} {'img/s':>8} {'peak MB':>8}   {'ratio':>6}")
+    print(
+        f"\n{results['backbone']} ({results['weights']} weights), n = {results['n']:,}, "
+        f"{results['head_epochs']} + {results['fine_tune_epochs']} epochs, {results['device']}, "
+        f"seed {results.get('seed', 42)}, commit {results.get('commit') or 'unknown'}"
+    )
+    print(
+        f"{'phase':<10} {'plain s':>9} {'img/s':>8} {'peak MB':>8}   {'package s':>9} {'img/s':>8} "
+        f"{'peak MB':>8}   {'ratio':>6}"
+    )
     for phase in ("setup", "head", "fine_tune", "evaluate"):
         p, q = plain[phase], pkg[phase]
         ratio = p["seconds"] / q["seconds"] if q["seconds"] else float("nan")
-        print(f"{phase:<10} {p['seconds']:>9.1f} {p['images_per_second']:>8.0f} {p['peak_memory_mb']:>8.0f}   "
-              f"{q['seconds']:>9.1f} {q['images_per_second']:>8.0f} {q['peak_memory_mb']:>8.0f}   {ratio:>5.2f}x")
+        print(
+            f"{phase:<10} {p['seconds']:>9.1f} {p['images_per_second']:>8.0f} {p['peak_memory_mb']:>8.0f}   "
+            f"{q['seconds']:>9.1f} {q['images_per_second']:>8.0f} {q['peak_memory_mb']:>8.0f}   "
+            f"{ratio:>5.2f}x"
+        )
     total_p = sum(plain[k]["seconds"] for k in ("setup", "head", "fine_tune", "evaluate"))
     total_q = sum(pkg[k]["seconds"] for k in ("setup", "head", "fine_tune", "evaluate"))
-    print(f"{'total':<10} {total_p:>9.1f} {'':>8} {'':>8}   {total_q:>9.1f} {'':>8} {'':>8}   {total_p / total_q:>5.2f}x")
-    print(f"test accuracy: plain {plain['accuracy']:.4f}, package {pkg['accuracy']:.4f} "
-          f"(difference {100 * (pkg['accuracy'] - plain['accuracy']):+.2f} points)")
-    print(f"package options: batch {pkg['batch_size']}, precision {pkg['precision']}, "
-          f"fine-tuning learning rate {pkg['fine_tune_learning_rate']:g}; plain: batch 32, float32, 1e-05")
+    print(
+        f"{'total':<10} {total_p:>9.1f} {'':>8} {'':>8}   {total_q:>9.1f} {'':>8} {'':>8}   "
+        f"{total_p / total_q:>5.2f}x"
+    )
+    print(
+        f"test accuracy: plain {plain['accuracy']:.4f}, package {pkg['accuracy']:.4f} "
+        f"(difference {100 * (pkg['accuracy'] - plain['accuracy']):+.2f} points)"
+    )
+    print(
+        f"package options: batch {pkg['batch_size']}, precision {pkg['precision']}, "
+        f"fine-tuning learning rate {pkg['fine_tune_learning_rate']:g}; plain: batch 32, float32, 1e-05"
+    )
     # A training step costs about three forward passes (forward, and backward for activations and weights).
     for name, side in (("plain", plain), ("package", pkg)):
         achieved = 3 * peak["flops_per_image_forward"] * side["train_images_per_second_phase2"]
         ref = peak["matmul_peak_bfloat16"] if "bfloat16" in side["precision"] else peak["matmul_peak_float32"]
-        print(f"phase 2 arithmetic, {name}: {achieved / 1e9:.0f} GFLOP/s = {100 * achieved / ref:.0f} % of this CPU's "
-              f"measured {side['precision'].replace('mixed_', '')} matmul peak ({ref / 1e9:.0f} GFLOP/s); "
-              f"{peak['flops_per_image_forward'] / 1e9:.2f} GFLOP per image forward")
+        print(
+            f"phase 2 arithmetic, {name}: {achieved / 1e9:.0f} GFLOP/s = {100 * achieved / ref:.0f} % "
+            "of this CPU's "
+            f"measured {side['precision'].replace('mixed_', '')} matmul peak ({ref / 1e9:.0f} GFLOP/s); "
+            f"{peak['flops_per_image_forward'] / 1e9:.2f} GFLOP per image forward"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,13 +303,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=10_000)
     parser.add_argument("--head-epochs", type=int, default=10)
     parser.add_argument("--fine-tune-epochs", type=int, default=10)
-    parser.add_argument("--precision", default="float32", choices=("float32", "mixed"),
-                        help="package precision (default float32: on the 2-core machine bfloat16 was not faster)")
-    parser.add_argument("--batch-size", type=int, default=None, help="package phase-2 batch (default: the recipe's 64)")
-    parser.add_argument("--fine-tune-lr", type=float, default=None, help="package fine-tuning rate (default 1e-5)")
-    parser.add_argument("--seed", type=int, default=42,
-                        help="both sides' initialisation, dropout and shuffling (the data stay the same): "
-                             "rerun with other seeds to see how far two runs of one recipe differ")
+    parser.add_argument(
+        "--precision",
+        default="float32",
+        choices=("float32", "mixed"),
+        help="package precision (default float32: on the 2-core machine bfloat16 was not faster)",
+    )
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="package phase-2 batch (default: the recipe's 64)"
+    )
+    parser.add_argument(
+        "--fine-tune-lr", type=float, default=None, help="package fine-tuning rate (default 1e-5)"
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=42,
+        help="both sides' initialisation, dropout and shuffling (the data stay the same): "
+        "rerun with other seeds to see how far two runs of one recipe differ",
+    )
     parser.add_argument("--json", default=None, help="also write the results here")
     parser.add_argument("--side", choices=("plain", "package", "peak"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -265,19 +330,28 @@ def main(argv: list[str] | None = None) -> int:
         result = {"plain": run_plain, "package": run_package, "peak": run_peak}[args.side](args)
         print("RESULT " + json.dumps(result), flush=True)
         return 0
-    from cifar_lessons.records import environment, source_commit
+    from cifar_lessons.records.store import environment, source_commit
 
-    results = {k: getattr(args, k) for k in ("backbone", "weights", "n", "head_epochs", "fine_tune_epochs", "seed")}
+    results = {
+        k: getattr(args, k) for k in ("backbone", "weights", "n", "head_epochs", "fine_tune_epochs", "seed")
+    }
     results["device"] = environment()["device"]
     results["commit"] = source_commit()  # "+changes" when the code measured is not a commit
-    child = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
-             if v is not None and k not in ("json", "side")]
+    child = [
+        f"--{k.replace('_', '-')}={v}"
+        for k, v in vars(args).items()
+        if v is not None and k not in ("json", "side")
+    ]
     for side in ("plain", "package", "peak"):
         print(f"{side} ...", flush=True)
         # Keras's one line per epoch streams through as it comes (long work shows progress);
         # TensorFlow's start-up log goes to stderr and is shown only if the child fails.
-        with subprocess.Popen([sys.executable, __file__, *child, "--side", side], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) as proc:
+        with subprocess.Popen(
+            [sys.executable, __file__, *child, "--side", side],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as proc:
             lines = []
             for line in proc.stdout:
                 lines.append(line.rstrip("\n"))

@@ -33,8 +33,11 @@ import nbformat
 REPO = Path(__file__).resolve().parents[1]
 RESULT = REPO / "benchmarks" / "results" / "site_rebuild.txt"
 MANIFEST = REPO / "_build" / ".execution_manifest.json"
-SETTINGS = {"CIFAR_LESSONS_PROFILE": "quick", "CIFAR_LESSONS_BACKBONE": "efficientnet_lite0",
-            "CIFAR_LESSONS_WEIGHTS": "imagenet"}
+SETTINGS = {
+    "CIFAR_LESSONS_PROFILE": "quick",
+    "CIFAR_LESSONS_BACKBONE": "efficientnet_lite0",
+    "CIFAR_LESSONS_WEIGHTS": "imagenet",
+}
 EDIT = "# benchmarks/rebuild.py: an edit"
 
 
@@ -60,19 +63,30 @@ def edited(chapter: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("chapters", nargs="*", default=["00_seeing_images", "07_takeaways"],
-                        help="stems of the chapters to edit, one rebuild each (default: 00_seeing_images 07_takeaways)")
+    parser.add_argument(
+        "chapters",
+        nargs="*",
+        default=["00_seeing_images", "07_takeaways"],
+        help="stems of the chapters to edit, one rebuild each (default: 00_seeing_images 07_takeaways)",
+    )
     parser.add_argument("--fresh", action="store_true", help="start from `make site-fresh` (timed too)")
-    parser.add_argument("--data", default="/work/shared/data/cifar10-jpeg.tar.gz", help="CIFAR-10 (CIFAR_LESSONS_DATA)")
+    parser.add_argument(
+        "--data", default="/work/shared/data/cifar10-jpeg.tar.gz", help="CIFAR-10 (CIFAR_LESSONS_DATA)"
+    )
     args = parser.parse_args(argv)
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO,
-                           capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True, text=True
+    ).stdout.strip()
     rows: list[str] = []
     log: list[str] = []
     if args.fresh:
-        rows.append(f"make site-fresh (every chapter executed)          {make('site-fresh', args.data, log):6.1f} s")
+        rows.append(
+            f"make site-fresh (every chapter executed)          {make('site-fresh', args.data, log):6.1f} s"
+        )
     else:
         make("site", args.data, [])  # up to date first, whatever was edited before
     log.clear()
@@ -87,19 +101,31 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             path.write_text(original)
         own = json.loads(MANIFEST.read_text())["chapters"][f"book/{stem}.ipynb"]["seconds"]
-        rows.append(f"make site, {stem} edited{' ' * max(0, 33 - len(stem))}{seconds:6.1f} s   "
-                    f"(it executed in {own:.1f} s: {seconds - own:.1f} s more)")
+        rows.append(
+            f"make site, {stem} edited{' ' * max(0, 33 - len(stem))}{seconds:6.1f} s   "
+            f"(it executed in {own:.1f} s: {seconds - own:.1f} s more)"
+        )
         log.append(f"-- {stem} restored")
         make("site", args.data, log)
 
     RESULT.parent.mkdir(parents=True, exist_ok=True)
-    header = [f"# make site in the authoring loop (benchmarks/rebuild.py), commit {commit}"
-              f"{' with uncommitted changes' if dirty else ''}, {os.cpu_count()} CPU cores, {date.today()}.",
-              f"# make <target> {' '.join(f'{k}={v}' for k, v in SETTINGS.items())} CIFAR_LESSONS_DATA={args.data}",
-              "# An edit appends a comment line to the chapter's last code cell; its own time is scripts/execute_chapters.py's.",
-              "# Targets: nothing changed within 60 s; a companion chapter within its execution time + 60 s."]
-    RESULT.write_text("\n".join(header + rows + ["", "# The execute lines of the timed rebuilds (and the untimed restores):"]
-                                + log) + "\n")
+    header = [
+        f"# make site in the authoring loop (benchmarks/rebuild.py), commit {commit}"
+        f"{' with uncommitted changes' if dirty else ''}, {os.cpu_count()} CPU cores, {date.today()}.",
+        f"# make <target> {' '.join(f'{k}={v}' for k, v in SETTINGS.items())} CIFAR_LESSONS_DATA={args.data}",
+        "# An edit appends a comment line to the chapter's last code cell; its own time is "
+        "scripts/execute_chapters.py's.",
+        "# Targets: nothing changed within 60 s; a companion chapter within its execution time + 60 s.",
+    ]
+    RESULT.write_text(
+        "\n".join(
+            header
+            + rows
+            + ["", "# The execute lines of the timed rebuilds (and the untimed restores):"]
+            + log
+        )
+        + "\n"
+    )
     print("\n".join(rows))
     print(f"rebuild: {RESULT.relative_to(REPO)}")
     return 0

@@ -44,9 +44,10 @@ if "google.colab" in sys.modules:
 import cv2
 import numpy as np
 
-from cifar_lessons import plots, vision
-from cifar_lessons.book import chapter_config, run_card
+from cifar_lessons import vision
+from cifar_lessons.config import chapter_config
 from cifar_lessons.data import load_cifar10
+from cifar_lessons.display import plots, run_card
 
 config = chapter_config()
 cifar = load_cifar10(config.data, n=200, seed=config.seed)  # a few training images are plenty here

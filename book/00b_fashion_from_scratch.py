@@ -58,9 +58,10 @@ if "google.colab" in sys.modules:
 # about 12 minutes on 2 CPU cores.
 
 # %%
-from cifar_lessons import fashion, plots
-from cifar_lessons.book import progress_verbose, show_table
+from cifar_lessons.config import progress_verbose
+from cifar_lessons.display import plots, show_table
 from cifar_lessons.evaluate import confident_mistakes, top_confusions
+from cifar_lessons.fashion import scratch as fashion
 
 config = fashion.fashion_config()  # build size (full_size=True: full size)
 data = fashion.load(config)

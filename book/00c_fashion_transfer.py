@@ -64,11 +64,11 @@ if "google.colab" in sys.modules:
 # 14 minutes on 2 CPU cores.
 
 # %%
-from cifar_lessons import fashion, plots
-from cifar_lessons import fashion_transfer as ft
-from cifar_lessons.book import backbone_name, progress_verbose, show_table
+from cifar_lessons.backbones import backbone_name, describe_weights
+from cifar_lessons.config import progress_verbose
+from cifar_lessons.display import plots, show_table
 from cifar_lessons.evaluate import top_confusions
-from cifar_lessons.models import describe_weights
+from cifar_lessons.fashion import scratch as fashion, transfer as ft
 
 config = ft.transfer_config()  # build size (full_size=True: full size)
 data = fashion.load(fashion.FashionConfig(profile=config.profile, n=config.n))

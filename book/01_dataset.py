@@ -47,9 +47,9 @@ if "google.colab" in sys.modules:
 # **run card** saying exactly what produced the numbers on the page.
 
 # %%
-from cifar_lessons import plots
-from cifar_lessons.book import chapter_config, run_card
+from cifar_lessons.config import chapter_config
 from cifar_lessons.data import load_cifar10, split_validation
+from cifar_lessons.display import plots, run_card
 
 config = chapter_config()
 data = load_cifar10(config.data, n=config.n, seed=config.seed)

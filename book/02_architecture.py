@@ -34,10 +34,11 @@ if "google.colab" in sys.modules:
 # head for our ten classes.
 
 # %%
-from cifar_lessons import plots
-from cifar_lessons.book import chapter_config, run_card, shown_backbone
+from cifar_lessons.backbones import describe_weights
+from cifar_lessons.config import chapter_config
 from cifar_lessons.data import load_cifar10
-from cifar_lessons.models import base_of, build_classifier, describe_weights, spatial_sizes, trainable_counts
+from cifar_lessons.display import plots, run_card, shown_backbone
+from cifar_lessons.models import base_of, build_classifier, spatial_sizes, trainable_counts
 
 config = chapter_config()
 data = load_cifar10(config.data, n=config.n, seed=config.seed)

@@ -51,9 +51,10 @@ if USE_DRIVE:
 # cell first: it then goes to your Google Drive and outlives this runtime (see the introduction).
 
 # %%
-from cifar_lessons import plots
-from cifar_lessons.book import chapter_config, progress_verbose, run_card
-from cifar_lessons.models import describe_weights, trainable_counts
+from cifar_lessons.backbones import describe_weights
+from cifar_lessons.config import chapter_config, progress_verbose
+from cifar_lessons.display import plots, run_card
+from cifar_lessons.models import trainable_counts
 from cifar_lessons.recipe import load_data, new_model, save_stage, stage_backup, stage_dir, train_phase1, training_datasets
 
 config = chapter_config()

@@ -51,11 +51,12 @@ if USE_DRIVE:
 # Without Drive, this notebook first retrains chapter 3's head: 34 s more on a 2-core CPU.
 
 # %%
-from cifar_lessons import plots
-from cifar_lessons.book import chapter_config, progress_verbose, record_card, run_card
-from cifar_lessons.models import base_of, describe_weights, trainable_counts
+from cifar_lessons.backbones import describe_weights
+from cifar_lessons.config import chapter_config, progress_verbose
+from cifar_lessons.display import plots, record_card, run_card
+from cifar_lessons.models import base_of, trainable_counts
 from cifar_lessons.recipe import head_stage, load_data, run_fine_tune, save_stage, stage_backup, stage_dir
-from cifar_lessons.results import committed
+from cifar_lessons.records.committed import committed
 
 config = chapter_config()
 data = load_data(config)

@@ -53,12 +53,12 @@ if USE_DRIVE:
 # %% slideshow={"slide_type": "skip"}
 import pandas as pd
 
-from cifar_lessons import plots
-from cifar_lessons.book import chapter_config, progress_verbose, record_card, run_card, show_table
+from cifar_lessons.backbones import describe_weights
+from cifar_lessons.config import chapter_config, progress_verbose
+from cifar_lessons.display import plots, record_card, run_card, show_table
 from cifar_lessons.evaluate import confident_mistakes, top_confusions
-from cifar_lessons.models import describe_weights
 from cifar_lessons.recipe import load_data, run_evaluation, save_stage, stage_dir, tuned_stage
-from cifar_lessons.results import committed
+from cifar_lessons.records.committed import committed
 
 config = chapter_config()
 data = load_data(config)

@@ -55,10 +55,11 @@ import dataclasses
 
 import pandas as pd
 
-from cifar_lessons import plots
-from cifar_lessons.book import chapter_config, progress_verbose, record_card, run_card, show_table
+from cifar_lessons.config import chapter_config, progress_verbose
+from cifar_lessons.display import plots, record_card, run_card, show_table
+from cifar_lessons.display.ladder import accuracy_time_figure, ladder_table
 from cifar_lessons.recipe import load_data, run_evaluation, tuned_stage
-from cifar_lessons.results import EXTRA, LADDER, accuracy_time_figure, committed, ladder_table, provenance_rows
+from cifar_lessons.records.committed import committed, EXTRA, LADDER, provenance_rows
 
 ladder = ladder_table()
 records = {name: committed(name) for name in dict.fromkeys(s.record for s in LADDER + EXTRA)}

@@ -50,10 +50,11 @@ if USE_DRIVE:
 # On a T4 that should take about a minute (an estimate: see the introduction).
 
 # %%
-from cifar_lessons.book import chapter_config, progress_verbose, run_card, show_results, show_table
+from cifar_lessons.config import chapter_config, progress_verbose
+from cifar_lessons.display import run_card, show_results, show_table
+from cifar_lessons.display.ladder import accuracy_time_figure, ladder_table
 from cifar_lessons.recipe import full_stage, load_data, runs_root
-from cifar_lessons.records import find_records
-from cifar_lessons.results import accuracy_time_figure, ladder_table
+from cifar_lessons.records.store import find_records
 
 config = chapter_config()
 data = load_data(config)

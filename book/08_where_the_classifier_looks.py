@@ -54,17 +54,17 @@ if "google.colab" in sys.modules:
 
 # %%
 from IPython.display import display
-
-from cifar_lessons import grad_cam_study as study, plots
-from cifar_lessons.book import progress_verbose, record_card, run_card, show_table
+from cifar_lessons.config import progress_verbose
+from cifar_lessons.display import plots, record_card, run_card, show_table
 from cifar_lessons.evaluate import confident_mistakes
-from cifar_lessons.explain import grad_cam, last_conv_layer, preprocessed
-from cifar_lessons.models import base_of, build_base, describe_weights
+from cifar_lessons.gradcam import figures, study
+from cifar_lessons.gradcam.method import grad_cam, last_conv_layer, preprocessed
+from cifar_lessons.models import base_of, build_base
 from cifar_lessons.recipe import load_data, run_evaluation
 
 config = study.study_config()
 data = load_data(config)
-run_card(config, data.source.to_dict(), describe_weights(config.weights, config.backbone))
+run_card(config, data.source.to_dict())  # the weights as the configuration names them
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Grad-CAM in one line
@@ -83,7 +83,7 @@ run_card(config, data.source.to_dict(), describe_weights(config.weights, config.
 # a channel, averaged over the positions, says how much the class relies on that channel; channels
 # that argue against the class get negative weights and the ReLU drops what they leave. The map is
 # then stretched to the 32×32 image and scaled so its hottest point is 1: it shows *where*, not *how
-# much*, and two maps cannot be compared in strength. `cifar_lessons.explain.grad_cam` does all this;
+# much*, and two maps cannot be compared in strength. `cifar_lessons.gradcam.method.grad_cam` does all this;
 # its tests check it against the formula worked by hand on a 2×2 map.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -139,7 +139,7 @@ print(f"test accuracy {metrics['accuracy']:.1%} on {len(data.x_test):,} test ima
 # %% tags=["hide-input"]
 right = study.correct_examples(probs, data.y_test)
 maps = grad_cam(model, preprocessed(data.x_test[right], config.backbone))
-plots.grad_cam_rows(data.x_test[right], {study.ROW_PREDICTED: maps},
+figures.grad_cam_rows(data.x_test[right], {study.ROW_PREDICTED: maps},
                     study.example_titles(right, probs, data.y_test, data.class_names))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -159,7 +159,7 @@ plots.grad_cam_rows(data.x_test[right], {study.ROW_PREDICTED: maps},
 # %% tags=["hide-input"]
 wrong = confident_mistakes(probs, data.y_test, k=8)
 both = study.mistake_maps(model, data.x_test[wrong], probs[wrong], data.y_test[wrong], config.backbone)
-plots.grad_cam_rows(data.x_test[wrong], both, study.example_titles(wrong, probs, data.y_test, data.class_names, mistakes=True))
+figures.grad_cam_rows(data.x_test[wrong], both, study.example_titles(wrong, probs, data.y_test, data.class_names, mistakes=True))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The same `grad_cam` call, once with each image's predicted class and once with its true class
@@ -202,7 +202,7 @@ show_table(study.summary_table(summary))
 # weights differ.
 
 # %% tags=["hide-input"]
-plots.grad_cam_rows(data.x_test[:8], {"trained\nhead": measured["trained"][:8], "random\nhead": measured["random"][:8]},
+figures.grad_cam_rows(data.x_test[:8], {"trained\nhead": measured["trained"][:8], "random\nhead": measured["random"][:8]},
                     [f"class: {data.class_names[c]}" for c in predicted[:8]])
 
 # %% [markdown] slideshow={"slide_type": "slide"}

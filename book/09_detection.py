@@ -58,11 +58,12 @@ if "google.colab" in sys.modules:
 # %%
 import numpy as np
 import pandas as pd
-
-from cifar_lessons import detection, detector, plots, vision
-from cifar_lessons.book import progress_verbose, show_table
+from cifar_lessons import vision
+from cifar_lessons.config import progress_verbose
 from cifar_lessons.data import FASHION_MNIST_CLASS_NAMES as CLASSES
-from cifar_lessons.fashion import layer_table
+from cifar_lessons.detection import figures, metrics as detection, model as detector
+from cifar_lessons.display import plots, show_table
+from cifar_lessons.fashion.scratch import layer_table
 
 config = detector.detector_config()  # build size (full_size=True: full size)
 train_scenes, val_scenes, test_scenes, source = detector.load_scenes(config)
@@ -79,7 +80,7 @@ photos = vision.sample_photos(["astronaut", "chelsea"])
 found = {"face": detector.haar_detect(photos["astronaut"], "face"),
          "cat face": detector.haar_detect(photos["chelsea"], "cat face", scale_factor=1.05, min_neighbors=3)}
 # A cascade gives boxes only, no scores: each box is drawn with its cascade's one class.
-plots.detections_grid(list(photos.values()),
+figures.detections_grid(list(photos.values()),
                       [{"boxes": b, "scores": np.ones(len(b)), "labels": np.full(len(b), k)} for k, b in enumerate(found.values())],
                       list(found), titles=[f"astronaut: {len(found['face'])} face found",
                                            f"chelsea: {len(found['cat face'])} cat face found"],
@@ -102,7 +103,7 @@ plots.detections_grid(list(photos.values()),
 # shared area divided by the area they cover together. 1 is the same box, 0 no overlap.
 
 # %% tags=["hide-input"]
-plots.iou_examples([((10, 10, 60, 60), (10, 10, 60, 60)), ((10, 10, 60, 60), (30, 30, 80, 80)),
+figures.iou_examples([((10, 10, 60, 60), (10, 10, 60, 60)), ((10, 10, 60, 60), (30, 30, 80, 80)),
                     ((10, 20, 60, 70), (35, 20, 85, 70)), ((10, 10, 40, 40), (55, 55, 90, 90))])
 
 # %% tags=["slides-show-output"]
@@ -116,7 +117,7 @@ print(f"by hand: {30 * 30 / (50 * 50 + 50 * 50 - 30 * 30):.4f}   "
 # can have a low IoU: shifting a box by half its width (third pair) already brings it to 0.33. That is
 # why PASCAL VOC counts a detection as found only at IoU at least 0.5 with a true box, and COCO's
 # headline metric averages over ten thresholds from 0.50 to 0.95. Coordinates are continuous: a box over pixel columns 0 and 1 is `x1 = 0, x2 = 2`,
-# with no "+1" (see `cifar_lessons.detection`'s docstring for the conventions).
+# with no "+1" (see `cifar_lessons.detection.metrics`'s docstring for the conventions).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Non-maximum suppression
@@ -127,7 +128,7 @@ print(f"by hand: {30 * 30 / (50 * 50 + 50 * 50 - 30 * 30):.4f}   "
 # %% tags=["hide-input"]
 candidates, weights = detector.haar_candidates(photos["astronaut"], "face")
 kept = detection.nms(candidates, weights, iou_threshold=0.3)
-plots.nms_before_after(photos["astronaut"], candidates, weights, kept,
+figures.nms_before_after(photos["astronaut"], candidates, weights, kept,
                        titles=("Haar windows, no merging", "after NMS at IoU 0.3"))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -174,7 +175,7 @@ print(f"AP@0.5 = {detection.average_precision(found_boxes, truth, label=0):.3f}:
 
 # %% tags=["hide-input"]
 shown = range(8)
-plots.detections_grid([train_scenes.images[i] for i in shown],
+figures.detections_grid([train_scenes.images[i] for i in shown],
                       [{"boxes": train_scenes.boxes[i], "scores": np.ones(len(train_scenes.boxes[i])),
                         "labels": train_scenes.labels[i]} for i in shown], CLASSES, columns=4, size=2.7,
                       show_scores=False)
@@ -294,7 +295,7 @@ else:
 per_class = {f"this build ({config.size_name()})": run.metrics["ap50_per_class"]}
 if committed:
     per_class[f"full size ({committed['name']})"] = committed["metrics"]["ap50_per_class"]
-plots.ap_bars(per_class)
+figures.ap_bars(per_class)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Read the classes from the bottom: the upper-body garments (shirt, T-shirt, pullover, coat) are the
@@ -312,7 +313,7 @@ plots.ap_bars(per_class)
 # %% tags=["hide-input"]
 errors = detector.scene_results(run.detections, test_scenes)
 good = np.argsort(errors, kind="stable")[:8]
-plots.detections_grid([test_scenes.images[i] for i in good], [run.detections[i] for i in good], CLASSES,
+figures.detections_grid([test_scenes.images[i] for i in good], [run.detections[i] for i in good], CLASSES,
                       truths=[test_scenes.ground_truths()[i] for i in good], columns=4, size=2.7)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -322,7 +323,7 @@ plots.detections_grid([test_scenes.images[i] for i in good], [run.detections[i] 
 
 # %% tags=["hide-input"]
 bad = np.argsort(-errors, kind="stable")[:8]
-plots.detections_grid([test_scenes.images[i] for i in bad], [run.detections[i] for i in bad], CLASSES,
+figures.detections_grid([test_scenes.images[i] for i in bad], [run.detections[i] for i in bad], CLASSES,
                       truths=[test_scenes.ground_truths()[i] for i in bad], columns=4, size=2.7)
 
 # %% tags=["slides-show-output"]
@@ -387,7 +388,7 @@ show_table(pd.DataFrame([
 # et al. 2015) first proposes a few hundred boxes that probably hold *something*, then crops the
 # backbone's features under each proposal and classifies and refines it: slower, and historically more
 # accurate on small objects. Every one of them ends as ours does: scores, a threshold, NMS, and mAP
-# measured exactly as `cifar_lessons.detection` measures it.
+# measured exactly as `cifar_lessons.detection.metrics` measures it.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaways

@@ -61,9 +61,10 @@ if "google.colab" in sys.modules:
 import cv2
 import numpy as np
 from scipy import ndimage
-
-from cifar_lessons import plots, segmenter, vision
-from cifar_lessons.book import progress_verbose, show_table
+from cifar_lessons import vision
+from cifar_lessons.config import progress_verbose
+from cifar_lessons.display import plots, show_table
+from cifar_lessons.segmentation import figures, unet as segmenter
 
 config = segmenter.segment_config()  # build size (full_size=True: full size)
 scenes = segmenter.build_scenes(config)  # garments on textures, exact masks
@@ -141,7 +142,7 @@ plots.image_panels({"the box: outside is background": boxed,
 
 # %% tags=["hide-input"] slideshow={"slide_type": "fragment"}
 shown = np.arange(8)
-plots.segmentation_grid(scenes.train.images[shown], {"true mask": scenes.train.masks[shown],
+figures.segmentation_grid(scenes.train.images[shown], {"true mask": scenes.train.masks[shown],
                                                      "Otsu": segmenter.otsu_masks(scenes.train.images[shown])},
                         [scenes.train.kinds[i] for i in shown])
 
@@ -180,7 +181,7 @@ show_table(segmenter.score_table({f"Otsu, {len(scenes.test):,} held-out scenes":
 # ÷ (true positives + false positives + false negatives). Mean IoU averages it over the classes, so the
 # small class counts as much as the large one; it is the headline number of PASCAL VOC and Cityscapes.
 # Pixels are pooled over all held-out scenes before dividing, as those benchmarks do
-# (`cifar_lessons.segmentation`). Dice, the F1 score of pixels, is a monotonic function of IoU,
+# (`cifar_lessons.segmentation.metrics`). Dice, the F1 score of pixels, is a monotonic function of IoU,
 # D = 2J / (1 + J), so for one mask the two rank predictions the same way. Averages over classes or
 # images can rank two models differently, because the function is not linear.
 
@@ -195,7 +196,7 @@ model = segmenter.unet(config.size, filters=config.filters, bottleneck=config.bo
 for layer in model.layers:
     if layer.name.endswith("relu2") or layer.name in ("classes",) or layer.name.startswith("skip"):
         print(f"{layer.name:16s} {' x '.join(str(d) for d in layer.output.shape[1:])}")
-print(f"{segmenter.parameter_count(model):,} parameters; output: one softmax over 2 classes per pixel")
+print(f"{model.count_params():,} parameters; output: one softmax over 2 classes per pixel")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Ronneberger, Fischer and Brox designed the U-Net in 2015 for cell images. Each level is two 3×3
@@ -227,7 +228,7 @@ print(f"{config.n_train:,} scenes × {run.epochs} epochs in {run.seconds:.0f} s;
 # Loss, pixel accuracy and mean IoU on the training and validation scenes.
 
 # %% tags=["hide-input"]
-plots.segmentation_curves({f"this build ({config.size_name()})": run.history})
+figures.segmentation_curves({f"this build ({config.size_name()})": run.history})
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The validation curves (orange) end close to the training ones: every scene is a new combination of
@@ -296,7 +297,7 @@ show_table(segmenter.background_table(run.metrics, kinds, committed["metrics"] i
 
 # %% tags=["hide-input", "slides-show-output"]
 if committed:
-    display(plots.segmentation_curves({f"{committed['name']} (full size)": committed["history"]["history"]}))
+    display(figures.segmentation_curves({f"{committed['name']} (full size)": committed["history"]["history"]}))
     display(segmenter.record_card(committed))
 else:
     print("Not measured yet: no results/segmentation-unet record in this checkout.")

@@ -53,12 +53,12 @@ if USE_DRIVE:
 # %% slideshow={"slide_type": "skip"}
 from IPython.display import Markdown
 
-from cifar_lessons import plots
-from cifar_lessons.book import chapter_config, model_line, progress_verbose, run_card, show_results, show_table, training_line
+from cifar_lessons.config import chapter_config, progress_verbose
+from cifar_lessons.display import model_line, plots, run_card, show_results, show_table, training_line
+from cifar_lessons.display.ladder import accuracy_time_figure, ladder_table
 from cifar_lessons.models import base_of
 from cifar_lessons.recipe import full_stage, load_data, runs_root
-from cifar_lessons.records import find_records
-from cifar_lessons.results import accuracy_time_figure, ladder_table
+from cifar_lessons.records.store import find_records
 
 config = chapter_config()
 data = load_data(config)

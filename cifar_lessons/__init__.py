@@ -2,7 +2,8 @@
 
 Transfer learning on CIFAR-10: a pretrained ResNet50 base, frozen, under a two-layer
 dense head (chapters 2-3), then fine-tuned as a whole at a low learning rate (chapter 4),
-evaluated on the untouched test set (chapter 5). Every run writes a record (chapter 7); chapter 6 measures how to do better.
+evaluated on the untouched test set (chapter 5). Every run writes a record (chapter 7); chapter 6 measures
+how to do better.
 
 Importing this package does not import TensorFlow; the submodules that need it do. It sets
 ``TF_CPP_MIN_LOG_LEVEL=2`` unless the user set it, before any of them can import TensorFlow
@@ -25,5 +26,13 @@ except _metadata.PackageNotFoundError:  # imported from a source tree that was n
 from .config import PROFILES, RunConfig, make_config  # noqa: E402
 from .errors import CifarLessonsError, ConfigError, DataError, RecordError, WeightsError  # noqa: E402
 
-__all__ = ["PROFILES", "RunConfig", "make_config", "CifarLessonsError", "ConfigError", "DataError",
-           "RecordError", "WeightsError"]
+__all__ = [
+    "PROFILES",
+    "RunConfig",
+    "make_config",
+    "CifarLessonsError",
+    "ConfigError",
+    "DataError",
+    "RecordError",
+    "WeightsError",
+]

@@ -21,48 +21,93 @@ from .config import PROFILES, SCHEDULES, expand_path, make_config
 from .errors import CifarLessonsError
 from .precision import PRECISIONS
 from .quiet import start_tensorflow
-from .records import prepare_out
+from .records.store import prepare_out
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m cifar_lessons",
-                                     description="Transfer learning on CIFAR-10, as taught in the cifar-lessons book.")
+    parser = argparse.ArgumentParser(
+        prog="python -m cifar_lessons",
+        description="Transfer learning on CIFAR-10, as taught in the cifar-lessons book.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the two-phase recipe end to end and write a run record")
-    run.add_argument("--profile", help=f"one of {', '.join(PROFILES)} (default: $CIFAR_LESSONS_PROFILE or seed)")
-    run.add_argument("--backbone", help=f"{', '.join(BACKBONE_NAMES)} (default resnet50; $CIFAR_LESSONS_BACKBONE)")
-    run.add_argument("--data", help="local CIFAR-10 copy: folder or .tar.gz ($CIFAR_LESSONS_DATA; default: Keras download)")
+    run.add_argument(
+        "--profile", help=f"one of {', '.join(PROFILES)} (default: $CIFAR_LESSONS_PROFILE or seed)"
+    )
+    run.add_argument(
+        "--backbone", help=f"{', '.join(BACKBONE_NAMES)} (default resnet50; $CIFAR_LESSONS_BACKBONE)"
+    )
+    run.add_argument(
+        "--data", help="local CIFAR-10 copy: folder or .tar.gz ($CIFAR_LESSONS_DATA; default: Keras download)"
+    )
     run.add_argument("--weights", help="imagenet (default), none, or a weights file ($CIFAR_LESSONS_WEIGHTS)")
-    run.add_argument("--out", help="record folder (default: runs/<profile>-<backbone>-<time>); a run killed "
-                                    "and started again with the same command resumes from its backup beside it")
-    run.add_argument("--overwrite", action="store_true",
-                     help="replace an existing run record (never a folder that is not one)")
+    run.add_argument(
+        "--out",
+        help="record folder (default: runs/<profile>-<backbone>-<time>); a run killed "
+        "and started again with the same command resumes from its backup beside it",
+    )
+    run.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing run record (never a folder that is not one)",
+    )
     run.add_argument("--n", type=int, help="training images to keep (overrides the profile)")
     run.add_argument("--image-size", type=int, help="resize inside the model to this size (>= 32)")
     run.add_argument("--head-epochs", type=int, help="phase-1 epochs (overrides the profile)")
     run.add_argument("--fine-tune-epochs", type=int, help="phase-2 epochs (overrides the profile)")
     run.add_argument("--fine-tune-lr", type=float, help="phase-2 learning rate (seed 1e-5; better 1e-4)")
-    run.add_argument("--schedule", choices=SCHEDULES,
-                     help="phase-2 learning rate: constant (seed) or cosine decay to zero (better)")
+    run.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        help="phase-2 learning rate: constant (seed) or cosine decay to zero (better)",
+    )
     run.add_argument("--batch-size", type=int, help="batch size (default 64)")
     run.add_argument("--seed", type=int, help="random seed (default 42)")
-    run.add_argument("--augment", action="store_true", default=None,
-                     help="random flips and crops while training (off in seed and quick)")
-    run.add_argument("--flip-test", action="store_true", default=None,
-                     help="average each test prediction with its mirror image's (off in seed and quick)")
-    run.add_argument("--precision", choices=PRECISIONS,
-                     help="mixed: compute in bfloat16 (CPU with AVX-512 BF16/AMX) or float16 (GPU); default float32")
-    run.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1, help="Keras progress: 1 bar, 2 one line per epoch")
+    run.add_argument(
+        "--augment",
+        action="store_true",
+        default=None,
+        help="random flips and crops while training (off in seed and quick)",
+    )
+    run.add_argument(
+        "--flip-test",
+        action="store_true",
+        default=None,
+        help="average each test prediction with its mirror image's (off in seed and quick)",
+    )
+    run.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="mixed: compute in bfloat16 (CPU with AVX-512 BF16/AMX) or float16 (GPU); default float32",
+    )
+    run.add_argument(
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=1,
+        help="Keras progress: 1 bar, 2 one line per epoch",
+    )
     return parser
 
 
 def config_from_args(args: argparse.Namespace):
     """Options given on the command line override the environment, which overrides the profile."""
     return make_config(
-        args.profile, backbone=args.backbone, data=args.data, weights=args.weights, n=args.n,
-        image_size=args.image_size, head_epochs=args.head_epochs, fine_tune_epochs=args.fine_tune_epochs,
-        batch_size=args.batch_size, seed=args.seed, augment=args.augment, precision=args.precision,
-        fine_tune_learning_rate=args.fine_tune_lr, fine_tune_schedule=args.schedule, flip_test=args.flip_test,
+        args.profile,
+        backbone=args.backbone,
+        data=args.data,
+        weights=args.weights,
+        n=args.n,
+        image_size=args.image_size,
+        head_epochs=args.head_epochs,
+        fine_tune_epochs=args.fine_tune_epochs,
+        batch_size=args.batch_size,
+        seed=args.seed,
+        augment=args.augment,
+        precision=args.precision,
+        fine_tune_learning_rate=args.fine_tune_lr,
+        fine_tune_schedule=args.schedule,
+        flip_test=args.flip_test,
     )
 
 
@@ -76,7 +121,7 @@ def default_out(config, root: str = "runs") -> str:
         except (OSError, ValueError):
             continue
         if saved == config.to_dict():
-            return str(Path(root) / backup.name[1:-len(".resume")])
+            return str(Path(root) / backup.name[1 : -len(".resume")])
     return str(Path(root) / f"{prefix}{datetime.now():%Y%m%d-%H%M%S}")
 
 
@@ -96,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        resume = f"; finished epochs are kept: run the same command (or add --out {out}) to resume" if out else ""
+        resume = (
+            f"; finished epochs are kept: run the same command (or add --out {out}) to resume" if out else ""
+        )
         print(f"interrupted; no record was written{resume}", file=sys.stderr)
         return 130
     m = record.metrics

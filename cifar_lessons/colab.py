@@ -45,6 +45,8 @@ def use_drive(folder: str = DRIVE_RUNS, mount: str = DRIVE_MOUNT) -> Path | None
     runs = Path(mount) / folder
     runs.mkdir(parents=True, exist_ok=True)
     os.environ[ENV_RUNS] = str(runs)
-    print(f"Runs are kept in your Google Drive, in {folder}: they survive a new runtime, "
-          "and the other chapters' notebooks find them.")
+    print(
+        f"Runs are kept in your Google Drive, in {folder}: they survive a new runtime, "
+        "and the other chapters' notebooks find them."
+    )
     return runs

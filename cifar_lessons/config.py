@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import os
+import sys
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,8 +92,15 @@ class RunConfig:
 PROFILES: dict[str, dict] = {
     "seed": {},
     "quick": {"n": 2_000, "head_epochs": 2, "fine_tune_epochs": 2},
-    "better": {"head_epochs": 3, "fine_tune_epochs": 10, "fine_tune_learning_rate": 1e-4,
-               "fine_tune_schedule": "cosine", "augment": True, "image_size": 128, "flip_test": True},
+    "better": {
+        "head_epochs": 3,
+        "fine_tune_epochs": 10,
+        "fine_tune_learning_rate": 1e-4,
+        "fine_tune_schedule": "cosine",
+        "augment": True,
+        "image_size": 128,
+        "flip_test": True,
+    },
 }
 
 #: Learning-rate schedules for phase 2: constant (the seed recipe) or a cosine decay to zero.
@@ -112,7 +120,9 @@ def _is_int(value) -> bool:
 
 
 def _positive_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    return (
+        isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    )
 
 
 def _problem(field: str, message: str, kind: type[CifarLessonsError] = ConfigError) -> CifarLessonsError:
@@ -128,7 +138,9 @@ def _numbers_problem(config: RunConfig) -> CifarLessonsError | None:
     if not _is_int(c.n) or c.n <= 0:
         return _problem("n", f"n must be a positive number of training images, got {c.n!r}")
     if not _is_int(c.image_size) or c.image_size < 32:
-        return _problem("image_size", f"image size must be at least 32 (CIFAR-10 is 32x32), got {c.image_size!r}")
+        return _problem(
+            "image_size", f"image size must be at least 32 (CIFAR-10 is 32x32), got {c.image_size!r}"
+        )
     for name in ("head_epochs", "fine_tune_epochs"):
         value = getattr(c, name)
         if not _is_int(value) or value < 0:
@@ -139,8 +151,10 @@ def _numbers_problem(config: RunConfig) -> CifarLessonsError | None:
         return _problem("seed", f"seed must be between 0 and {MAX_SEED:,}, got {c.seed!r}")
     # Each message names what a user typed: the CLI's --fine-tune-lr; the head's rate has no
     # option and can only come from Python, so it is named by its field.
-    said = {"head_learning_rate": "the head's learning rate (head_learning_rate)",
-            "fine_tune_learning_rate": "the fine-tuning learning rate (--fine-tune-lr)"}
+    said = {
+        "head_learning_rate": "the head's learning rate (head_learning_rate)",
+        "fine_tune_learning_rate": "the fine-tuning learning rate (--fine-tune-lr)",
+    }
     for name, what in said.items():
         if not _positive_number(getattr(c, name)):
             return _problem(name, f"{what} must be a positive number, got {getattr(c, name)!r}")
@@ -149,12 +163,16 @@ def _numbers_problem(config: RunConfig) -> CifarLessonsError | None:
     if c.head[0] <= c.head[1]:
         return _problem("head", f"the first head layer must be wider than the second, got {c.head!r}")
     if not isinstance(c.validation_fraction, (int, float)) or not 0 < c.validation_fraction < 1:
-        return _problem("validation_fraction", f"validation_fraction must be between 0 and 1, got {c.validation_fraction}")
+        return _problem(
+            "validation_fraction", f"validation_fraction must be between 0 and 1, got {c.validation_fraction}"
+        )
     if not isinstance(c.dropout, (int, float)) or not 0 <= c.dropout < 1:
         return _problem("dropout", f"dropout must be in [0, 1), got {c.dropout}")
     if c.fine_tune_schedule not in SCHEDULES:
-        return _problem("fine_tune_schedule",
-                        f"schedule must be one of {', '.join(SCHEDULES)}, got {c.fine_tune_schedule!r}")
+        return _problem(
+            "fine_tune_schedule",
+            f"schedule must be one of {', '.join(SCHEDULES)}, got {c.fine_tune_schedule!r}",
+        )
     if c.precision not in PRECISIONS:
         return _problem("precision", f"precision must be one of {', '.join(PRECISIONS)}, got {c.precision!r}")
     return None
@@ -165,8 +183,11 @@ def _path_problems(config: RunConfig) -> list[CifarLessonsError]:
     problems = []
     if config.data is not None:
         if not str(config.data).strip():
-            problems.append(_problem("data", "--data is empty; give a folder or archive, or leave it out "
-                                             "for Keras's download"))
+            problems.append(
+                _problem(
+                    "data", "--data is empty; give a folder or archive, or leave it out for Keras's download"
+                )
+            )
         elif not Path(config.data).exists():
             problems.append(_problem("data", f"data path {config.data!r} does not exist", DataError))
     if config.weights not in ("imagenet", "none") and not Path(config.weights).is_file():
@@ -183,7 +204,9 @@ def validate(config: RunConfig) -> RunConfig:
     if config.profile not in PROFILES:
         raise _problem("profile", f"unknown profile {config.profile!r}; choose one of: {', '.join(PROFILES)}")
     if config.backbone not in BACKBONE_NAMES:
-        raise _problem("backbone", f"unknown backbone {config.backbone!r}; choose one of: {', '.join(BACKBONE_NAMES)}")
+        raise _problem(
+            "backbone", f"unknown backbone {config.backbone!r}; choose one of: {', '.join(BACKBONE_NAMES)}"
+        )
     problem = _numbers_problem(config)
     if problem is not None:
         raise problem
@@ -202,7 +225,8 @@ def expand_path(value: str | None) -> str | None:
 
 
 def resolve_profile(profile: str | None, env: Mapping[str, str] | None, known: Collection[str]) -> str:
-    """The profile's name: ``profile``, else ``$CIFAR_LESSONS_PROFILE``, else ``seed``, checked against ``known``.
+    """The profile's name: ``profile``, else ``$CIFAR_LESSONS_PROFILE``, else ``seed``, checked against
+    ``known``.
 
     One function because one variable sets the whole book: the recipe and every chapter with its own
     profiles (Fashion-MNIST, its transfer run, Detection, Segmentation) read it the same way. An unknown
@@ -212,7 +236,11 @@ def resolve_profile(profile: str | None, env: Mapping[str, str] | None, known: C
     env = os.environ if env is None else env
     name = profile or env.get(ENV_PROFILE) or "seed"
     if name not in known:
-        by = f" (set by the environment variable {ENV_PROFILE})" if not profile and env.get(ENV_PROFILE) else ""
+        by = (
+            f" (set by the environment variable {ENV_PROFILE})"
+            if not profile and env.get(ENV_PROFILE)
+            else ""
+        )
         raise _problem("profile", f"unknown profile {name!r}; choose one of: {', '.join(known)}{by}")
     return name
 
@@ -242,8 +270,11 @@ def resolve_full_size(full_size: bool | None, env: Mapping[str, str] | None) -> 
         return False
     if value in FULL_SIZE_YES:
         return True
-    raise _problem("full_size", f"{ENV_FULL_SIZE}={env[ENV_FULL_SIZE]!r} is not understood; use 1, true "
-                                "or yes for full size, or 0, false or no (or leave it unset) for the build size")
+    raise _problem(
+        "full_size",
+        f"{ENV_FULL_SIZE}={env[ENV_FULL_SIZE]!r} is not understood; use 1, true "
+        "or yes for full size, or 0, false or no (or leave it unset) for the build size",
+    )
 
 
 class TrainingSize:
@@ -265,12 +296,16 @@ class TrainingSize:
         """``"full size"``, ``"build size"``, or ``"reduced size"`` for any other smaller run (a test's)."""
         if self.full_size():
             return "full size"
-        return "build size" if all(getattr(self, k) == v for k, v in self.build_size.items()) else "reduced size"
+        return (
+            "build size" if all(getattr(self, k) == v for k, v in self.build_size.items()) else "reduced size"
+        )
 
 
-def sized_values(profile: str | None, full_size: bool | None, env: Mapping[str, str] | None,
-                 build_size: Mapping[str, int]) -> dict:
-    """A chapter configuration's profile and size: ``{"profile": name}``, plus ``build_size`` unless full size.
+def sized_values(
+    profile: str | None, full_size: bool | None, env: Mapping[str, str] | None, build_size: Mapping[str, int]
+) -> dict:
+    """A chapter configuration's profile and size: ``{"profile": name}``, plus ``build_size`` unless full
+    size.
 
     The profile is read and checked as everywhere (:func:`resolve_profile` against the book's
     :data:`PROFILES`, so every book profile is accepted) and recorded, but it does not change the
@@ -282,7 +317,9 @@ def sized_values(profile: str | None, full_size: bool | None, env: Mapping[str, 
     return values
 
 
-def make_config(profile: str | None = None, *, env: Mapping[str, str] | None = None, **overrides) -> RunConfig:
+def make_config(
+    profile: str | None = None, *, env: Mapping[str, str] | None = None, **overrides
+) -> RunConfig:
     """Build a validated configuration: profile defaults, then environment, then explicit options.
 
     An option passed as ``None`` falls back to its environment variable
@@ -322,3 +359,14 @@ def _named(exc: CifarLessonsError, from_env: Mapping[str, str]) -> CifarLessonsE
     named = type(exc)(f"{exc} (set by the environment variable {var})")
     named.field = exc.field
     return named
+
+
+# --------------------------------------------------------------------------- in a chapter
+def chapter_config(**overrides) -> RunConfig:
+    """The run this chapter shows: environment variables first, else the seed recipe online."""
+    return make_config(None, **overrides)
+
+
+def progress_verbose() -> int:
+    """Keras progress: a live bar (1) interactively, one line per epoch (2) in a book build."""
+    return 2 if os.environ.get("CIFAR_LESSONS_BUILD") and "google.colab" not in sys.modules else 1

@@ -31,17 +31,34 @@ import numpy as np
 
 from .config import ENV_DATA
 from .errors import ConfigError, DataError, how_to_set
+from .files import exclusive_lock, sha256_of
 
 #: CIFAR-10 class names in Keras's label order 0-9.
 CLASS_NAMES: tuple[str, ...] = (
-    "airplane", "automobile", "bird", "cat", "deer",
-    "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 )
 
 #: Fashion-MNIST class names in Keras's label order 0-9.
 FASHION_MNIST_CLASS_NAMES: tuple[str, ...] = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 
 #: sha256 of the official ``cifar-10-python.tar.gz``; Keras checks it on download.
@@ -103,20 +120,12 @@ class CifarData:
     source: DataSource
 
 
-def sha256_of(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    """Hash a file, so a record says exactly which bytes it was computed from."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def listing_sha256(root: str | os.PathLike, names: Iterable[str]) -> str:
     """One hash for a set of files in a folder: the sha256 of their ``sha256sum`` listing.
 
     The listing is one ``<sha256>  <relative path>`` line per file, sorted by path, so anyone can
-    check it: ``(cd DIR && find . -type f -printf '%P\\n' | LC_ALL=C sort | xargs -d '\\n' sha256sum) | sha256sum``.
+    check it: ``(cd DIR && find . -type f -printf '%P\\n' | LC_ALL=C sort | xargs -d '\\n' sha256sum) |
+    sha256sum``.
     """
     root = Path(root)
     lines = "".join(f"{sha256_of(root / name)}  {name}\n" for name in sorted(names))
@@ -146,8 +155,12 @@ def load_cifar10(source: str | os.PathLike | None = None, *, n: int = 10_000, se
     if n > len(x_tr):
         raise DataError(f"n={n} but the source holds only {len(x_tr)} training images")
     return CifarData(
-        x_train=x_tr[:n], y_train=y_tr[:n], x_test=x_te, y_test=y_te,
-        class_names=CLASS_NAMES, source=src,
+        x_train=x_tr[:n],
+        y_train=y_tr[:n],
+        x_test=x_te,
+        y_test=y_te,
+        class_names=CLASS_NAMES,
+        source=src,
     )
 
 
@@ -175,13 +188,18 @@ def _load_keras_download():
             (x_tr, y_tr), (x_te, y_te) = keras.datasets.cifar10.load_data()
     except Exception as exc:  # network failures surface as plain Exception from get_file
         raise DataError(
-            f"could not download CIFAR-10 with Keras ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
+            f"could not download CIFAR-10 with Keras "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}). "
             f"Offline, give a local copy with {how_to_set('data', 'PATH')} "
             "(the python-batch folder/archive or a class-folder tree/archive)"
         ) from exc
     src = DataSource(
-        kind="keras-download", path=None, sha256=OFFICIAL_ARCHIVE_SHA256, official=True,
-        description="official CIFAR-10 archive via keras.datasets.cifar10.load_data() (sha256 checked by Keras)",
+        kind="keras-download",
+        path=None,
+        sha256=OFFICIAL_ARCHIVE_SHA256,
+        official=True,
+        description="official CIFAR-10 archive via keras.datasets.cifar10.load_data() "
+        "(sha256 checked by Keras)",
     )
     return (x_tr, y_tr.reshape(-1).astype(np.int64)), (x_te, y_te.reshape(-1).astype(np.int64)), src
 
@@ -194,10 +212,18 @@ def _load_local(path: Path, *, n: int, seed: int):
         if (path / "data_batch_1").exists():
             train, test = _read_batches(lambda name: _read_file(path / name, MAX_BATCH_BYTES), str(path))
             official = all(sha256_of(path / name) == digest for name, digest in OFFICIAL_BATCH_SHA256.items())
-            return train, test, DataSource(
-                "python-batches", str(path), listing_sha256(path, BATCH_FILES), official,
-                f"official CIFAR-10 python batches in {path}" if official
-                else f"CIFAR-10 python batches in {path} (not the official files' hashes)",
+            return (
+                train,
+                test,
+                DataSource(
+                    "python-batches",
+                    str(path),
+                    listing_sha256(path, BATCH_FILES),
+                    official,
+                    f"official CIFAR-10 python batches in {path}"
+                    if official
+                    else f"CIFAR-10 python batches in {path} (not the official files' hashes)",
+                ),
             )
         root = _class_root([p.relative_to(path).as_posix() for p in path.iterdir()])
         if root is None:
@@ -207,11 +233,22 @@ def _load_local(path: Path, *, n: int, seed: int):
             )
         files = _scan_dir(path)
         train, test = _read_class_folders(
-            files, lambda names: {rel: _read_file(path / rel, MAX_IMAGE_BYTES) for rel in names}, n=n, seed=seed,
-            where=str(path))
-        return train, test, DataSource(
-            "class-folders", str(path), listing_sha256(path, files), False,
-            f"class-folder image tree {path} (shuffled with seed {seed}; not the official archive)",
+            files,
+            lambda names: {rel: _read_file(path / rel, MAX_IMAGE_BYTES) for rel in names},
+            n=n,
+            seed=seed,
+            where=str(path),
+        )
+        return (
+            train,
+            test,
+            DataSource(
+                "class-folders",
+                str(path),
+                listing_sha256(path, files),
+                False,
+                f"class-folder image tree {path} (shuffled with seed {seed}; not the official archive)",
+            ),
         )
     if path.name.endswith((".tar.gz", ".tgz", ".tar")):
         return _load_archive(path, n=n, seed=seed)
@@ -222,7 +259,9 @@ def _read_file(path: Path, limit: int) -> bytes:
     """A file's bytes, refused (one line, naming it) if it is larger than any real one of its kind."""
     size = path.stat().st_size
     if size > limit:
-        raise DataError(f"{path} is {size:,} bytes, larger than any CIFAR-10 file of its kind ({limit:,}); refused")
+        raise DataError(
+            f"{path} is {size:,} bytes, larger than any CIFAR-10 file of its kind ({limit:,}); refused"
+        )
     return path.read_bytes()
 
 
@@ -235,15 +274,19 @@ def _list_members(tar: tarfile.TarFile, path: Path) -> dict[str, tarfile.TarInfo
     members: dict[str, tarfile.TarInfo] = {}
     for count, member in enumerate(tar, start=1):
         if count > MAX_ARCHIVE_MEMBERS:
-            raise DataError(f"{path} has more than {MAX_ARCHIVE_MEMBERS:,} entries, far more than CIFAR-10's "
-                            "60,000 images; refused")
+            raise DataError(
+                f"{path} has more than {MAX_ARCHIVE_MEMBERS:,} entries, far more than CIFAR-10's "
+                "60,000 images; refused"
+            )
         if not member.isfile():
             continue
         name = member.name.lstrip("./")
         limit = MAX_IMAGE_BYTES if name.lower().endswith(IMAGE_SUFFIXES) else MAX_BATCH_BYTES
         if member.size > limit:
-            raise DataError(f"{path}: member {name} claims {member.size:,} bytes, more than any CIFAR-10 file of its "
-                            f"kind ({limit:,}); refused")
+            raise DataError(
+                f"{path}: member {name} claims {member.size:,} bytes, more than any CIFAR-10 file of its "
+                f"kind ({limit:,}); refused"
+            )
         members[name] = member
     return members
 
@@ -266,23 +309,45 @@ def _load_archive(path: Path, *, n: int, seed: int):
             batch = next((name for name in members if name.endswith("data_batch_1")), None)
             if batch is not None:
                 prefix = batch[: -len("data_batch_1")]
-                train, test = _read_batches(lambda name: read(prefix + name), str(path), names=set(members), prefix=prefix)
+                train, test = _read_batches(
+                    lambda name: read(prefix + name), str(path), names=set(members), prefix=prefix
+                )
                 official = digest == OFFICIAL_ARCHIVE_SHA256
-                return train, test, DataSource(
-                    "python-archive", str(path), digest, official,
-                    "official CIFAR-10 archive cifar-10-python.tar.gz" if official
-                    else f"CIFAR-10 python-batch archive {path.name} (not the official file's hash)",
+                return (
+                    train,
+                    test,
+                    DataSource(
+                        "python-archive",
+                        str(path),
+                        digest,
+                        official,
+                        "official CIFAR-10 archive cifar-10-python.tar.gz"
+                        if official
+                        else f"CIFAR-10 python-batch archive {path.name} (not the official file's hash)",
+                    ),
                 )
             train, test = _read_class_folders(list(members), read_many, n=n, seed=seed, where=str(path))
-            return train, test, DataSource(
-                "class-folders-archive", str(path), digest, False,
-                f"class-folder image archive {path.name} (shuffled with seed {seed}; not the official archive)",
+            return (
+                train,
+                test,
+                DataSource(
+                    "class-folders-archive",
+                    str(path),
+                    digest,
+                    False,
+                    f"class-folder image archive {path.name} "
+                    f"(shuffled with seed {seed}; not the official archive)",
+                ),
             )
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-        raise DataError(f"{path} is truncated or not a valid tar archive ({type(exc).__name__}: {exc})") from exc
+        raise DataError(
+            f"{path} is truncated or not a valid tar archive ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
-def _read_batches(read: Callable[[str], bytes], where: str, names: Iterable[str] | None = None, prefix: str = ""):
+def _read_batches(
+    read: Callable[[str], bytes], where: str, names: Iterable[str] | None = None, prefix: str = ""
+):
     if names is not None:
         missing = [b for b in _BATCH_FILES if prefix + b not in names]
     else:
@@ -298,8 +363,10 @@ def _read_batches(read: Callable[[str], bytes], where: str, names: Iterable[str]
         try:
             d = _BatchUnpickler(io.BytesIO(blob)).load()
         except _Refused as exc:
-            raise DataError(f"batch file {name} in {where} is refused: it asks for {exc}, which no CIFAR-10 batch "
-                            "holds (it may be crafted to run code; nothing of it was run)") from None
+            raise DataError(
+                f"batch file {name} in {where} is refused: it asks for {exc}, which no CIFAR-10 batch "
+                "holds (it may be crafted to run code; nothing of it was run)"
+            ) from None
         except Exception as exc:
             raise DataError(f"batch file {name} in {where} is unreadable ({_first_line(exc)})") from exc
         try:
@@ -399,8 +466,9 @@ def _class_root(names: Iterable[str]) -> str | None:
     return None
 
 
-def _read_class_folders(names: list[str], read_many: Callable[[list[str]], dict[str, bytes]], *, n: int,
-                        seed: int, where: str):
+def _read_class_folders(
+    names: list[str], read_many: Callable[[list[str]], dict[str, bytes]], *, n: int, seed: int, where: str
+):
     root = _class_root(names)
     if root is None:
         found = sorted(_splits(names).items(), key=lambda kv: len(kv[0]))
@@ -492,29 +560,21 @@ def keras_cache_lock():
     ``make site`` executes two chapters at once (``scripts/execute_chapters.py``), and Keras 3's
     ``get_file`` extracts CIFAR-10's archive again on every call: two kernels loading at once
     would read a folder the other is rewriting (Fashion-MNIST's files are copied into the same
-    cache). An exclusive lock on a file beside the datasets makes them take turns. Without
-    ``fcntl`` (Windows) there is no lock, and no parallel build either.
+    cache). An exclusive lock on a file beside the datasets makes them take turns.
     """
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not on Linux or macOS
-        yield
-        return
     folder = keras_home() / "datasets"
     folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / ".cifar_lessons.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with exclusive_lock(folder / ".cifar_lessons.lock"):
+        yield
 
 
 #: Where Debian's ``dataset-fashion-mnist`` package puts the original files.
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_FILES = (
-    "train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "train-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
 )
 
 
@@ -609,6 +669,7 @@ def _fashion_mnist_with_source(local_dir: str | os.PathLike | None):
     else:
         kind, text = "keras-download", f"Keras's download into its cache ({cache})"
     text += ", read by keras.datasets.fashion_mnist.load_data(); " + (
-        "the official Fashion-MNIST contents" if official else "NOT the official Fashion-MNIST contents")
+        "the official Fashion-MNIST contents" if official else "NOT the official Fashion-MNIST contents"
+    )
     source = DataSource(kind=kind, path=str(cache), sha256=digest, official=official, description=text)
     return (x_tr, y_tr.astype(np.int64)), (x_te, y_te.astype(np.int64)), source

@@ -12,8 +12,9 @@ from sklearn.metrics import classification_report, confusion_matrix
 from .pipeline import make_dataset
 
 
-def predict_probabilities(model: keras.Model, x: np.ndarray, *, backbone: str, batch_size: int = 128,
-                          verbose: int | str = "auto") -> np.ndarray:
+def predict_probabilities(
+    model: keras.Model, x: np.ndarray, *, backbone: str, batch_size: int = 128, verbose: int | str = "auto"
+) -> np.ndarray:
     """Class probabilities for raw ``uint8`` images, through the same pipeline as training."""
     ds = make_dataset(x, np.zeros(len(x), dtype=np.int64), backbone=backbone, batch_size=batch_size)
     return model.predict(ds.map(lambda img, _: img), verbose=verbose)
@@ -23,13 +24,19 @@ def compute_metrics(probabilities: np.ndarray, y_true: np.ndarray, class_names: 
     """Accuracy, loss, per-class precision/recall/F1 and the confusion matrix, as plain JSON."""
     y_true = np.asarray(y_true).reshape(-1)
     y_pred = probabilities.argmax(axis=1)
-    loss = float(np.mean(keras.ops.convert_to_numpy(
-        keras.losses.sparse_categorical_crossentropy(y_true, probabilities))))
+    loss = float(
+        np.mean(
+            keras.ops.convert_to_numpy(keras.losses.sparse_categorical_crossentropy(y_true, probabilities))
+        )
+    )
     labels = list(range(len(class_names)))
-    report = classification_report(y_true, y_pred, labels=labels, target_names=list(class_names),
-                                   output_dict=True, zero_division=0)
-    per_class = {name: {k: float(report[name][k]) for k in ("precision", "recall", "f1-score", "support")}
-                 for name in class_names}
+    report = classification_report(
+        y_true, y_pred, labels=labels, target_names=list(class_names), output_dict=True, zero_division=0
+    )
+    per_class = {
+        name: {k: float(report[name][k]) for k in ("precision", "recall", "f1-score", "support")}
+        for name in class_names
+    }
     return {
         "accuracy": float(np.mean(y_pred == y_true)),
         "loss": loss,
@@ -53,9 +60,15 @@ def confident_mistakes(probabilities: np.ndarray, y_true: np.ndarray, k: int = 1
     return wrong[np.argsort(-confidence, kind="stable")[:k]]
 
 
-def top_confusions(confusion: np.ndarray | list, class_names: tuple[str, ...], k: int = 5) -> list[tuple[str, str, int]]:
+def top_confusions(
+    confusion: np.ndarray | list, class_names: tuple[str, ...], k: int = 5
+) -> list[tuple[str, str, int]]:
     """The ``k`` largest off-diagonal cells: (true class, predicted class, count)."""
     cm = np.array(confusion)
-    off = [(class_names[i], class_names[j], int(cm[i, j]))
-           for i in range(len(cm)) for j in range(len(cm)) if i != j and cm[i, j] > 0]
+    off = [
+        (class_names[i], class_names[j], int(cm[i, j]))
+        for i in range(len(cm))
+        for j in range(len(cm))
+        if i != j and cm[i, j] > 0
+    ]
     return sorted(off, key=lambda t: -t[2])[:k]

@@ -42,7 +42,7 @@ def feature_extractor(model: keras.Model) -> keras.Model:
 def head_of(model: keras.Model) -> keras.Model:
     """The layers after pooling, rebuilt on a feature input. They are the same layer objects
     as in ``model``, so training this model trains the classifier's head in place."""
-    layers = model.layers[model.layers.index(model.get_layer(POOL_LAYER)) + 1:]
+    layers = model.layers[model.layers.index(model.get_layer(POOL_LAYER)) + 1 :]
     inputs = keras.Input(shape=tuple(model.get_layer(POOL_LAYER).output.shape[1:]), name="features")
     x = inputs
     for layer in layers:
@@ -50,8 +50,9 @@ def head_of(model: keras.Model) -> keras.Model:
     return keras.Model(inputs, x, name="head")
 
 
-def extract_features(model: keras.Model, x: np.ndarray, *, backbone: str, batch_size: int = 256,
-                     verbose: int | str = 0) -> np.ndarray:
+def extract_features(
+    model: keras.Model, x: np.ndarray, *, backbone: str, batch_size: int = 256, verbose: int | str = 0
+) -> np.ndarray:
     """Pooled base features of raw ``uint8`` images, through the same pipeline as training.
 
     Inference only, so the batch size changes nothing but speed (a larger batch keeps the
@@ -76,8 +77,10 @@ def feature_datasets(
     (x_tr, y_tr), (x_val, y_val) = train, val
     f_tr = extract_features(model, x_tr, backbone=backbone)
     f_val = extract_features(model, x_val, backbone=backbone)
-    return (array_dataset(f_tr, y_tr, batch_size=batch_size, shuffle=True, seed=seed),
-            array_dataset(f_val, y_val, batch_size=batch_size))
+    return (
+        array_dataset(f_tr, y_tr, batch_size=batch_size, shuffle=True, seed=seed),
+        array_dataset(f_val, y_val, batch_size=batch_size),
+    )
 
 
 def train_head_on_features(
@@ -101,7 +104,13 @@ def train_head_on_features(
     head = head_of(model)
     compile_classifier(head, learning_rate)
     start = time.perf_counter()
-    h = head.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose, shuffle=False,
-                 callbacks=[log_learning_rate(head), *(callbacks or [])])
+    h = head.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=epochs,
+        verbose=verbose,
+        shuffle=False,
+        callbacks=[log_learning_rate(head), *(callbacks or [])],
+    )
     history.append(h, "head", time.perf_counter() - start)
     return history

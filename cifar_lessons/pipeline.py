@@ -17,7 +17,6 @@ import tensorflow as tf
 
 from .models import get_backbone
 
-
 #: Batches prepared ahead of the model, and batches preprocessed at once. On CPU, preparing a
 #: batch (a cast and a subtraction, flips and crops when augmenting) takes about a millisecond
 #: against a training step's hundreds, so two of each keep the model fed.

@@ -59,8 +59,13 @@ def eligible(layer, max_side: int = MAX_SIDE) -> bool:
     kh, kw = layer.kernel_size
     if (kh, kw) == (1, 1):
         return max(h, w) <= max_side
-    return (h, w) == (1, 1) and kh % 2 == 1 and kw % 2 == 1 and layer.padding == "same" \
+    return (
+        (h, w) == (1, 1)
+        and kh % 2 == 1
+        and kw % 2 == 1
+        and layer.padding == "same"
         and tuple(layer.strides) == (1, 1)
+    )
 
 
 def use_matmul(model, max_side: int = MAX_SIDE) -> list[str]:

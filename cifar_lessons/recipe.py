@@ -22,15 +22,24 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from .backbones import describe_weights
 from .config import ENV_RUNS, RunConfig
 from .data import CifarData, load_cifar10, split_validation
-from .evaluate import compute_metrics, predict_probabilities
 from .errors import CifarLessonsError, DataError, RecordError, TrainingError, WeightsError
+from .evaluate import compute_metrics, predict_probabilities
 from .features import can_cache_features, feature_datasets, train_head_on_features
-from .models import build_base, build_classifier, describe_weights
+from .models import build_base, build_classifier, cosine_decay
 from .pipeline import make_dataset
 from .precision import policy_name, set_precision
-from .records import RunRecord, environment, load_record, out_lock, prepare_out, save_record, source_commit
+from .records.store import (
+    RunRecord,
+    environment,
+    load_record,
+    out_lock,
+    prepare_out,
+    save_record,
+    source_commit,
+)
 from .resume import finished_epochs, resume_callbacks
 from .training import TwoPhaseHistory, fine_tune, train_head
 
@@ -78,20 +87,35 @@ def record_header(config: RunConfig, data: CifarData, stage: str, command: str |
     return {
         "stage": stage,
         "config": config.to_dict(),
-        "data": {**data.source.to_dict(), "n_train": len(data.x_train) - n_val, "n_val": n_val,
-                 "n_test": len(data.x_test)},
+        "data": {
+            **data.source.to_dict(),
+            "n_train": len(data.x_train) - n_val,
+            "n_val": n_val,
+            "n_test": len(data.x_test),
+        },
         "weights": weights,
-        "compute": {"phase1": phase1_method(config), "precision": policy_name(config.precision),
-                    "batch_size": config.batch_size,
-                    "phase2_convolutions": "those on maps of 2x2 or less as matrix products (cifar_lessons.pointwise)"},
+        "compute": {
+            "phase1": phase1_method(config),
+            "precision": policy_name(config.precision),
+            "batch_size": config.batch_size,
+            "phase2_convolutions": "those on maps of 2x2 or less as matrix products "
+            "(cifar_lessons.pointwise)",
+        },
         "environment": environment(),
-        "made_by": {"commit": SOURCE_COMMIT,
-                    "command": command or "the book's chapters (cifar_lessons.recipe stages)"},
+        "made_by": {
+            "commit": SOURCE_COMMIT,
+            "command": command or "the book's chapters (cifar_lessons.recipe stages)",
+        },
     }
 
 
-def train_phase1(config: RunConfig, data: CifarData, model: keras.Model, verbose: int | str = "auto",
-                 resume: Path | None = None) -> TwoPhaseHistory:
+def train_phase1(
+    config: RunConfig,
+    data: CifarData,
+    model: keras.Model,
+    verbose: int | str = "auto",
+    resume: Path | None = None,
+) -> TwoPhaseHistory:
     """Phase 1 on ``model``: on cached base features when it can be (the same result, with the
     base run once instead of once an epoch), end to end through the frozen base when augmenting.
 
@@ -101,12 +125,19 @@ def train_phase1(config: RunConfig, data: CifarData, model: keras.Model, verbose
     common = dict(epochs=config.head_epochs, learning_rate=config.head_learning_rate, verbose=verbose)
     if can_cache_features(config.augment):
         start = time.perf_counter()
-        train, val = feature_datasets(model, *split_validation(data.x_train, data.y_train, config.validation_fraction),
-                                      backbone=config.backbone, batch_size=config.batch_size, seed=config.seed)
+        train, val = feature_datasets(
+            model,
+            *split_validation(data.x_train, data.y_train, config.validation_fraction),
+            backbone=config.backbone,
+            batch_size=config.batch_size,
+            seed=config.seed,
+        )
         extraction = time.perf_counter() - start
         callbacks = resume_callbacks(resume, train) if resume else None
         history = train_head_on_features(model, train, val, callbacks=callbacks, **common)
-        history.seconds["head"] = round(history.seconds["head"] + extraction, 2)  # the features are phase 1's work
+        history.seconds["head"] = round(
+            history.seconds["head"] + extraction, 2
+        )  # the features are phase 1's work
     else:
         train, val = training_datasets(data, config)
         callbacks = resume_callbacks(resume, train) if resume else None
@@ -121,15 +152,28 @@ def run_head(config: RunConfig, data: CifarData, verbose: int | str = "auto", re
     return model, train_phase1(config, data, model, verbose, resume)
 
 
-def run_fine_tune(config: RunConfig, data: CifarData, model: keras.Model, history: TwoPhaseHistory,
-                  verbose: int | str = "auto", resume: Path | None = None) -> TwoPhaseHistory:
+def run_fine_tune(
+    config: RunConfig,
+    data: CifarData,
+    model: keras.Model,
+    history: TwoPhaseHistory,
+    verbose: int | str = "auto",
+    resume: Path | None = None,
+) -> TwoPhaseHistory:
     """Phase 2 on a model whose head is trained; extends ``history`` (resumes as :func:`run_head`)."""
     keras.utils.set_random_seed(config.seed + 1)
     train, val = training_datasets(data, config)
     callbacks = resume_callbacks(resume, train) if resume else None
-    fine_tune(model, train, val, epochs=config.fine_tune_epochs,
-              learning_rate=fine_tune_rate(config, int(train.cardinality())),
-              history=history, callbacks=callbacks, verbose=verbose)
+    fine_tune(
+        model,
+        train,
+        val,
+        epochs=config.fine_tune_epochs,
+        learning_rate=fine_tune_rate(config, int(train.cardinality())),
+        history=history,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
     _add_restored_time(history, "fine_tune", callbacks)
     return history
 
@@ -139,8 +183,7 @@ def fine_tune_rate(config: RunConfig, steps_per_epoch: int):
     phase 2's steps (taught in the chapter "Doing better"). A decay lets a rate ten times the seed's
     make fast progress early and still settle at the end."""
     if config.fine_tune_schedule == "cosine":
-        steps = max(1, config.fine_tune_epochs * steps_per_epoch)
-        return keras.optimizers.schedules.CosineDecay(config.fine_tune_learning_rate, decay_steps=steps)
+        return cosine_decay(config.fine_tune_learning_rate, config.fine_tune_epochs * steps_per_epoch)
     return config.fine_tune_learning_rate
 
 
@@ -162,7 +205,9 @@ def run_evaluation(config: RunConfig, data: CifarData, model: keras.Model, verbo
     if not config.flip_test:
         return compute_metrics(probs, data.y_test, data.class_names), probs
     single = compute_metrics(probs, data.y_test, data.class_names)
-    mirrored = predict_probabilities(model, data.x_test[:, :, ::-1], backbone=config.backbone, verbose=verbose)
+    mirrored = predict_probabilities(
+        model, data.x_test[:, :, ::-1], backbone=config.backbone, verbose=verbose
+    )
     probs = (probs + mirrored) / 2
     metrics = compute_metrics(probs, data.y_test, data.class_names)
     metrics["without_flip_test"] = {"accuracy": single["accuracy"], "loss": single["loss"]}
@@ -175,21 +220,38 @@ def resume_dir(out: str | os.PathLike) -> Path:
     return out.parent / f".{out.name}.resume"
 
 
-def save_stage(out: str | os.PathLike, config: RunConfig, data: CifarData, stage: str, model: keras.Model,
-               history: TwoPhaseHistory, metrics: dict | None = None, probabilities: np.ndarray | None = None,
-               overwrite: bool = False, command: str | None = None) -> RunRecord:
+def save_stage(
+    out: str | os.PathLike,
+    config: RunConfig,
+    data: CifarData,
+    stage: str,
+    model: keras.Model,
+    history: TwoPhaseHistory,
+    metrics: dict | None = None,
+    probabilities: np.ndarray | None = None,
+    overwrite: bool = False,
+    command: str | None = None,
+) -> RunRecord:
     """Write a record for a finished stage, remove its phases' backup, and return it loaded back."""
     header = record_header(config, data, stage, command)
     header["timing"] = {f"{k}_seconds": v for k, v in history.seconds.items()}
-    path = save_record(out, record=header, history=history.to_dict(), model=model, metrics=metrics,
-                       probabilities=probabilities, overwrite=overwrite)
+    path = save_record(
+        out,
+        record=header,
+        history=history.to_dict(),
+        model=model,
+        metrics=metrics,
+        probabilities=probabilities,
+        overwrite=overwrite,
+    )
     shutil.rmtree(resume_dir(path), ignore_errors=True)
     return load_record(path)
 
 
 def runs_root() -> Path:
     """Where chapters keep their shared records: ``CIFAR_LESSONS_RUNS`` (the book build sets it under
-    _build; in Colab, :func:`cifar_lessons.colab.use_drive` sets it to a folder in Google Drive), else ``runs/``.
+    _build; in Colab, :func:`cifar_lessons.colab.use_drive` sets it to a folder in Google Drive), else
+    ``runs/``.
 
     Read at every call, so a folder set after the package was imported still counts."""
     return Path(os.path.expanduser(os.environ.get(ENV_RUNS, "runs")))
@@ -230,6 +292,7 @@ def head_stage(config: RunConfig, data: CifarData, verbose: int | str = "auto", 
 
 def tuned_stage(config: RunConfig, data: CifarData, verbose: int | str = "auto", root=None):
     """The fine-tuned model and both phases' history: loaded, or made now from the head stage."""
+
     def make(backup):
         model, history = head_stage(config, data, verbose, root)
         return model, run_fine_tune(config, data, model, history, verbose, backup)
@@ -280,8 +343,10 @@ def _start_backup(folder: Path, config: RunConfig) -> None:
             saved = None
         if saved != config.to_dict() and any(p.name != "config.json" for p in folder.iterdir()):
             changed = sorted(k for k in config.to_dict() if (saved or {}).get(k) != config.to_dict()[k])
-            raise RecordError(f"{folder} holds an interrupted run with other options ({', '.join(changed)}); "
-                              "run that command again to resume it, or delete the folder to start over")
+            raise RecordError(
+                f"{folder} holds an interrupted run with other options ({', '.join(changed)}); "
+                "run that command again to resume it, or delete the folder to start over"
+            )
         if saved == config.to_dict():
             return  # the same command, killed earlier: resume it
     folder.mkdir(parents=True, exist_ok=True)
@@ -297,8 +362,15 @@ def _phase_note(backup: Path, phase: int, epochs: int, first: int) -> str | None
     return f"resuming phase {phase} after epoch {done} (backed up in {backup})"
 
 
-def run_recipe(config: RunConfig, out: str | os.PathLike, *, overwrite: bool = False,
-               verbose: int | str = "auto", log=print, command: str | None = None) -> RunRecord:
+def run_recipe(
+    config: RunConfig,
+    out: str | os.PathLike,
+    *,
+    overwrite: bool = False,
+    verbose: int | str = "auto",
+    log=print,
+    command: str | None = None,
+) -> RunRecord:
     """The whole recipe end to end, as the command line runs it.
 
     ``out`` is checked (and locked against a second run) before anything is loaded; a killed run
@@ -312,16 +384,24 @@ def run_recipe(config: RunConfig, out: str | os.PathLike, *, overwrite: bool = F
         _start_backup(backup, config)
         try:
             data = load_inputs(config)
-            log(f"data: {data.source.description}; {len(data.x_train):,} training images, "
-                f"{len(data.x_test):,} test images")
-            log(f"weights: {describe_weights(config.weights, config.backbone)['description']}; "
-                f"backbone: {config.backbone}")
-            log(_phase_note(backup / "head", 1, config.head_epochs, 0)
+            log(
+                f"data: {data.source.description}; {len(data.x_train):,} training images, "
+                f"{len(data.x_test):,} test images"
+            )
+            log(
+                f"weights: {describe_weights(config.weights, config.backbone)['description']}; "
+                f"backbone: {config.backbone}"
+            )
+            log(
+                _phase_note(backup / "head", 1, config.head_epochs, 0)
                 or f"phase 1: training the head for {config.head_epochs} epochs on the frozen base "
-                   f"({phase1_method(config)}; precision {policy_name(config.precision)})")
+                f"({phase1_method(config)}; precision {policy_name(config.precision)})"
+            )
             model, history = run_head(config, data, verbose, backup / "head")
-            log(_phase_note(backup / "fine_tune", 2, config.fine_tune_epochs, config.head_epochs)
-                or f"phase 2: fine-tuning the whole model for {config.fine_tune_epochs} epochs")
+            log(
+                _phase_note(backup / "fine_tune", 2, config.fine_tune_epochs, config.head_epochs)
+                or f"phase 2: fine-tuning the whole model for {config.fine_tune_epochs} epochs"
+            )
             run_fine_tune(config, data, model, history, verbose, backup / "fine_tune")
         except TrainingError:
             shutil.rmtree(backup, ignore_errors=True)
@@ -335,5 +415,6 @@ def run_recipe(config: RunConfig, out: str | os.PathLike, *, overwrite: bool = F
         metrics, probs = run_evaluation(config, data, model, verbose)
         history.seconds["evaluate"] = round(time.perf_counter() - start, 2)
         history.seconds["run"] = round(time.perf_counter() - run_start, 2)  # loading and start-up included
-        return save_stage(out, config, data, "full", model, history, metrics, probs, overwrite=overwrite,
-                          command=command)
+        return save_stage(
+            out, config, data, "full", model, history, metrics, probs, overwrite=overwrite, command=command
+        )

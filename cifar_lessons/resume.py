@@ -28,8 +28,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .diskspace import ensure_space, weights_bytes, writing
 from .errors import RecordError, TrainingError
+from .files import atomic_write, ensure_space, weights_bytes
 
 #: Test-only: SIGKILL the process right after this epoch (counted over both phases) is backed up.
 ENV_TEST_KILL = "CIFAR_LESSONS_TEST_KILL_AFTER_EPOCH"
@@ -40,13 +40,8 @@ _METADATA = "training_metadata.json"  # BackupAndRestore's own: {"epoch": epochs
 
 def _write_json(path: Path, value) -> None:
     """Write atomically: a file half-written when the process dies (or the disk fills) is never read back."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with writing(path, RecordError):
-            tmp.write_text(json.dumps(value))
-            os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(path, RecordError) as tmp:
+        tmp.write_text(json.dumps(value))
 
 
 def _seed_states(model: keras.Model) -> list:
@@ -101,24 +96,32 @@ class BackupAndResume(keras.callbacks.BackupAndRestore):
         try:
             super().on_train_begin(logs)  # weights, optimizer and epoch number, if backed up
         except ValueError:  # a file cut short by a kill mid-write (JSON, or weights that do not load)
-            raise RecordError(f"the backup in {self.folder} is incomplete; delete it to start this phase over") from None
+            raise RecordError(
+                f"the backup in {self.folder} is incomplete; delete it to start this phase over"
+            ) from None
         done = self.model._initial_epoch
         if done is None:
             return
         try:
             state = json.loads((self.folder / STATE_FILE).read_text())
         except (OSError, ValueError):
-            raise RecordError(f"the backup in {self.folder} is incomplete; delete it to start this phase over") from None
+            raise RecordError(
+                f"the backup in {self.folder} is incomplete; delete it to start this phase over"
+            ) from None
         n = done - state["first_epoch"]
         if not 0 <= n <= len(state["epochs"]):
-            raise RecordError(f"the backup in {self.folder} is inconsistent; delete it to start this phase over")
+            raise RecordError(
+                f"the backup in {self.folder} is inconsistent; delete it to start this phase over"
+            )
         self.first_epoch = state["first_epoch"]
         self.entries = self.restored = state["epochs"][:n]
         if n:
             for var, value in zip(_seed_states(self.model), self.restored[-1]["seeds"]):
                 var.assign(np.asarray(value, dtype=var.dtype))
         if self.train_ds is not None:
-            for _ in range(n * _passes_per_epoch(self.train_ds)):  # replay the shuffles the finished epochs drew
+            for _ in range(
+                n * _passes_per_epoch(self.train_ds)
+            ):  # replay the shuffles the finished epochs drew
                 iter(self.train_ds)
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -129,9 +132,11 @@ class BackupAndResume(keras.callbacks.BackupAndRestore):
         # the next start drops (it trusts the checkpoint's epoch count), never one too few.
         if self.first_epoch is None:
             self.first_epoch = epoch - len(self.entries)
-        entry = {"logs": {k: float(v) for k, v in (logs or {}).items()},
-                 "seeds": [np.asarray(v.numpy()).tolist() for v in _seed_states(self.model)],
-                 "seconds": round(time.perf_counter() - getattr(self, "_started", time.perf_counter()), 3)}
+        entry = {
+            "logs": {k: float(v) for k, v in (logs or {}).items()},
+            "seeds": [np.asarray(v.numpy()).tolist() for v in _seed_states(self.model)],
+            "seconds": round(time.perf_counter() - getattr(self, "_started", time.perf_counter()), 3),
+        }
         self.entries = [*self.entries, entry]
         self.folder.mkdir(parents=True, exist_ok=True)
         _write_json(self.folder / STATE_FILE, {"first_epoch": self.first_epoch, "epochs": self.entries})
@@ -141,33 +146,35 @@ class BackupAndResume(keras.callbacks.BackupAndRestore):
         """Keras's backup of weights, optimizer and epoch count, written so that a full disk is one line.
 
         Keras writes ``latest.weights.h5`` in place; on a full disk h5py then leaves half a file and
-        the process dies with a segmentation fault (:mod:`cifar_lessons.diskspace`). Here the room
+        the process dies with a segmentation fault (:mod:`cifar_lessons.files`). Here the room
         is checked first (the weights and optimizer state, or the last backup if larger), the file
         is written under a temporary name and renamed over the last one, then the epoch count is
         written: a failure at any point leaves the previous epoch's backup whole, and the same
         command resumes from it once there is space.
         """
         self.folder.mkdir(parents=True, exist_ok=True)
-        for stale in self.folder.glob(".tmp-*.weights.h5"):  # from a process killed mid-write (the run holds a lock)
-            stale.unlink(missing_ok=True)
         weights = Path(self._weights_path)
+        for stale in self.folder.glob(
+            f".{weights.name}.tmp-*"
+        ):  # from a process killed mid-write (the run holds a lock)
+            stale.unlink(missing_ok=True)
         previous = weights.stat().st_size if weights.exists() else 0
         ensure_space(weights, max(weights_bytes(self.model, optimizer=True), previous), RecordError)
-        tmp = weights.with_name(f".tmp-{os.getpid()}.weights.h5")  # Keras wants the .weights.h5 ending
-        try:
-            with writing(weights, RecordError):
-                self.model.save_weights(str(tmp), overwrite=True)
-                os.replace(tmp, weights)
-        finally:
-            tmp.unlink(missing_ok=True)
-        _write_json(Path(self._training_metadata_path),
-                    {"epoch": self._current_epoch, "batch": self._last_batch_seen})
+        with atomic_write(
+            weights, RecordError, suffix=".weights.h5"
+        ) as tmp:  # Keras wants the .weights.h5 ending
+            self.model.save_weights(str(tmp), overwrite=True)
+        _write_json(
+            Path(self._training_metadata_path), {"epoch": self._current_epoch, "batch": self._last_batch_seen}
+        )
 
     def on_train_end(self, logs=None):
         """Put the restored epochs in front of the ones this ``fit`` ran, so its history is whole."""
         history = self.model.history.history
         for key in {k for e in self.restored for k in e["logs"]} | set(history):
-            history[key] = [e["logs"].get(key, float("nan")) for e in self.restored] + list(history.get(key, []))
+            history[key] = [e["logs"].get(key, float("nan")) for e in self.restored] + list(
+                history.get(key, [])
+            )
         self.model._initial_epoch = None
         super().on_train_end(logs)
 
@@ -191,7 +198,8 @@ class StopOnNaN(keras.callbacks.Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(float(loss)):
             raise TrainingError(
-                f"training diverged: the loss became NaN or infinite in epoch {self.epoch + 1}, batch {batch + 1}; "
+                "training diverged: the loss became NaN or infinite in "
+                f"epoch {self.epoch + 1}, batch {batch + 1}; "
                 "the model is not a result, so no record was written (a lower learning rate usually helps)"
             )
 

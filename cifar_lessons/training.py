@@ -45,8 +45,11 @@ class TwoPhaseHistory:
 
     @classmethod
     def from_dict(cls, d: dict) -> TwoPhaseHistory:
-        return cls(history={k: list(v) for k, v in d["history"].items()},
-                   phase2_start=d.get("phase2_start"), seconds=dict(d.get("seconds", {})))
+        return cls(
+            history={k: list(v) for k, v in d["history"].items()},
+            phase2_start=d.get("phase2_start"),
+            seconds=dict(d.get("seconds", {})),
+        )
 
 
 def log_learning_rate(model: keras.Model) -> keras.callbacks.Callback:
@@ -78,8 +81,14 @@ def train_head(
     set_base_trainable(model, False)
     compile_classifier(model, learning_rate)
     start = time.perf_counter()
-    h = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose, shuffle=False,
-                  callbacks=[log_learning_rate(model), *(callbacks or [])])
+    h = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=epochs,
+        verbose=verbose,
+        shuffle=False,
+        callbacks=[log_learning_rate(model), *(callbacks or [])],
+    )
     history.append(h, "head", time.perf_counter() - start)
     return history
 
@@ -108,7 +117,14 @@ def fine_tune(
     compile_classifier(model, learning_rate)
     done = history.epochs
     start = time.perf_counter()
-    h = model.fit(train_ds, validation_data=val_ds, initial_epoch=done, epochs=done + epochs,
-                  verbose=verbose, shuffle=False, callbacks=[log_learning_rate(model), *(callbacks or [])])
+    h = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        initial_epoch=done,
+        epochs=done + epochs,
+        verbose=verbose,
+        shuffle=False,
+        callbacks=[log_learning_rate(model), *(callbacks or [])],
+    )
     history.append(h, "fine_tune", time.perf_counter() - start)
     return history

@@ -16,8 +16,12 @@ import numpy as np
 #: scikit-image's sample photos that ship inside its wheel (others are fetched with pooch on
 #: first use, which an offline machine cannot do): name -> file in ``skimage/data``.
 PHOTOS: dict[str, str] = {
-    "astronaut": "astronaut.png", "chelsea": "chelsea.png", "coffee": "coffee.png",
-    "rocket": "rocket.jpg", "camera": "camera.png", "coins": "coins.png",
+    "astronaut": "astronaut.png",
+    "chelsea": "chelsea.png",
+    "coffee": "coffee.png",
+    "rocket": "rocket.jpg",
+    "camera": "camera.png",
+    "coins": "coins.png",
 }
 
 #: Small kernels every image library has, as float32 (filter2D keeps a float image's dtype).
@@ -33,7 +37,9 @@ KERNELS: dict[str, np.ndarray] = {
 #: OpenCV's interpolation flags under the names the chapter compares. Keras's ``Resizing``
 #: layer, which upsamples CIFAR-10 inside the project's model, is bilinear by default.
 INTERPOLATIONS: dict[str, int] = {
-    "nearest": cv2.INTER_NEAREST, "bilinear": cv2.INTER_LINEAR, "bicubic": cv2.INTER_CUBIC,
+    "nearest": cv2.INTER_NEAREST,
+    "bilinear": cv2.INTER_LINEAR,
+    "bicubic": cv2.INTER_CUBIC,
 }
 
 
@@ -97,7 +103,7 @@ def convolve2d(image: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     out = np.zeros_like(image)
     for i in range(kh):
         for j in range(kw):
-            out += kernel[i, j] * padded[i:i + h, j:j + w]
+            out += kernel[i, j] * padded[i : i + h, j : j + w]
     return out
 
 

@@ -57,8 +57,10 @@ CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/c
 SHOW_OUTPUT, OUTPUT_TO_NOTES, FIGURE = "slides-show-output", "slides-output-to-notes", "slides-figure"
 # Lines of printed output that never reach a slide: TensorFlow/absl logging (I0000 ..., E0000 ...,
 # WARNING: ...), CUDA and oneDNN notices, Keras's epoch and progress lines, tracebacks.
-LOG_LINE = re.compile(r"^\s*(WARNING:|[IWEF]\d{4} |Epoch \d+/\d+|\d+/\d+ [-━\[])|cuInit|cuda_|oneDNN|ms/step|s/step"
-                      r"|Traceback|━|\r")
+LOG_LINE = re.compile(
+    r"^\s*(WARNING:|[IWEF]\d{4} |Epoch \d+/\d+|\d+/\d+ [-━\[])|cuInit|cuda_|oneDNN|ms/step|s/step"
+    r"|Traceback|━|\r"
+)
 
 
 def copy_assets() -> None:
@@ -143,7 +145,9 @@ def prepare(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if OUTPUT_TO_NOTES in tags:
             notes = copy.deepcopy(cell)
             notes.metadata["slideshow"] = {"slide_type": "notes"}
-            notes.metadata["tags"] = [t for t in tags if t not in ("slides-show-code", OUTPUT_TO_NOTES, FIGURE)]
+            notes.metadata["tags"] = [
+                t for t in tags if t not in ("slides-show-code", OUTPUT_TO_NOTES, FIGURE)
+            ]
             notes.metadata["tags"] += ["slides-hide-code", SHOW_OUTPUT]
             notes["id"] = f"{cell.get('id', 'cell')}-notes"[:64]
             cell.outputs = []
@@ -168,7 +172,9 @@ def print_pdfs(stems: list[str]) -> None:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        sys.exit(f"error: {CHROMIUM} is missing: the PDFs need Chromium (make setup installs it; or set CHROMIUM)")
+        sys.exit(
+            f"error: {CHROMIUM} is missing: the PDFs need Chromium (make setup installs it; or set CHROMIUM)"
+        )
     base = _serve(SLIDES)
     page_w, page_h = int(WIDTH * (1 + MARGIN)), int(HEIGHT * (1 + MARGIN))  # what reveal's print view uses
     with sync_playwright() as p:
@@ -176,10 +182,14 @@ def print_pdfs(stems: list[str]) -> None:
         for stem in stems:
             page = browser.new_page(viewport={"width": page_w, "height": page_h})
             page.goto(f"{base}{stem}.slides.html?print-pdf", wait_until="load")
-            page.wait_for_function("() => window.Reveal && Reveal.isReady() && document.querySelector('.pdf-page')",
-                                   timeout=60_000)
+            page.wait_for_function(
+                "() => window.Reveal && Reveal.isReady() && document.querySelector('.pdf-page')",
+                timeout=60_000,
+            )
             page.wait_for_timeout(300)  # reveal lays the pages out over a few animation frames
-            slides, pages = page.evaluate("() => [Reveal.getTotalSlides(), document.querySelectorAll('.pdf-page').length]")
+            slides, pages = page.evaluate(
+                "() => [Reveal.getTotalSlides(), document.querySelectorAll('.pdf-page').length]"
+            )
             if slides != pages:
                 sys.exit(f"error: {stem}: {pages} print pages for {slides} slides")
             out = SLIDES / f"{stem}.pdf"
@@ -203,7 +213,10 @@ def executed(chapter: str) -> nbformat.NotebookNode:
     try:
         _, nb = get_cache(str(CACHE)).merge_match_into_notebook(source)
     except KeyError:
-        sys.exit(f"error: {chapter} has no executed copy in {CACHE.relative_to(REPO)}; build the book first (make site)")
+        sys.exit(
+            f"error: {chapter} has no executed copy in {CACHE.relative_to(REPO)}; build the book first "
+            "(make site)"
+        )
     return nb
 
 
@@ -211,8 +224,12 @@ def chapters() -> list[str]:
     toc = yaml.safe_load((REPO / "_toc.yml").read_text())
     # Notebooks only: the appendix's Markdown pages have no deck, nor the student's own notebooks (their
     # project part), which are worked in rather than presented.
-    return [c["file"] for part in toc["parts"] for c in part["chapters"]
-            if c["file"].endswith(".ipynb") and part.get("caption") not in NO_DECK_PARTS]
+    return [
+        c["file"]
+        for part in toc["parts"]
+        for c in part["chapters"]
+        if c["file"].endswith(".ipynb") and part.get("caption") not in NO_DECK_PARTS
+    ]
 
 
 def main(only: list[str] | None = None) -> int:
@@ -227,7 +244,9 @@ def main(only: list[str] | None = None) -> int:
         sys.exit(f"error: not in _toc.yml: {', '.join(sorted(set(only) - {Path(c).stem for c in wanted}))}")
     for chapter in wanted:
         nb = prepare(executed(chapter))
-        body, _ = ex.from_notebook_node(nb, resources={"metadata": {"name": Path(chapter).stem}, "deck": {"margin": MARGIN}})
+        body, _ = ex.from_notebook_node(
+            nb, resources={"metadata": {"name": Path(chapter).stem}, "deck": {"margin": MARGIN}}
+        )
         out = SLIDES / f"{Path(chapter).stem}.slides.html"
         tmp = out.with_suffix(".tmp")
         tmp.write_text(body, encoding="utf-8")

@@ -7,7 +7,7 @@ project does not depend on::
     python scripts/compare_lite0_reference.py [--size 224]
 
 Both models get the same ImageNet weights (the reference loads the pip package's ``.pth``
-itself; the port converts it with :mod:`cifar_lessons.lite0`) and the same inputs: the two
+itself; the port converts it with :mod:`cifar_lessons.backbones.lite0`) and the same inputs: the two
 scikit-image photos, preprocessed with ``(x - 127) / 128``, and a batch of noise. It prints
 the largest absolute difference between their logits and whether the top-1 classes agree.
 """
@@ -32,13 +32,16 @@ def main() -> int:
         import torch
         from efficientnet_lite_pytorch import EfficientNet
     except ImportError as exc:
-        print(f"needs torch and efficientnet-lite-pytorch ({exc}); "
-              "pip install torch efficientnet-lite-pytorch", file=sys.stderr)
+        print(
+            f"needs torch and efficientnet-lite-pytorch ({exc}); pip install torch efficientnet-lite-pytorch",
+            file=sys.stderr,
+        )
         return 2
     from PIL import Image
     from skimage import data
 
-    from cifar_lessons import lite0
+    from cifar_lessons.backbones import lite0
+    from cifar_lessons.files import sha256_of
 
     size = args.size
     photos = [data.chelsea(), data.coffee()]
@@ -49,8 +52,10 @@ def main() -> int:
 
     pth = lite0.package_weights_file()
     # torch.load below unpickles the file; only the exact file the package ships is handed to it.
-    if lite0._sha256(pth) != lite0.PTH_SHA256:
-        print(f"error: {pth} is not the file {lite0.PACKAGE} ships (SHA-256 differs); refused", file=sys.stderr)
+    if sha256_of(pth) != lite0.PTH_SHA256:
+        print(
+            f"error: {pth} is not the file {lite0.PACKAGE} ships (SHA-256 differs); refused", file=sys.stderr
+        )
         return 2
     reference = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(pth))
     reference.eval()
@@ -67,8 +72,10 @@ def main() -> int:
     diff = np.abs(logits - ref_logits)
     for name, d, a, b in zip(["cat", "coffee", "noise 1", "noise 2"], diff, logits, ref_logits):
         print(f"{name:8s} max |logit diff| {d.max():.2e}   top-1 keras {a.argmax()} / reference {b.argmax()}")
-    print(f"max abs logit difference over the batch: {diff.max():.3e} (logits span "
-          f"{ref_logits.min():.1f} .. {ref_logits.max():.1f})")
+    print(
+        f"max abs logit difference over the batch: {diff.max():.3e} (logits span "
+        f"{ref_logits.min():.1f} .. {ref_logits.max():.1f})"
+    )
     return 0
 
 

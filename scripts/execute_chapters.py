@@ -39,9 +39,11 @@ chapter that failed or was not executed, and exits 1; nothing failed is cached, 
 stops before building the book.
 
     .venv/bin/python scripts/execute_chapters.py            # the stale chapters in _toc.yml
-    .venv/bin/python scripts/execute_chapters.py --fresh    # every chapter, from an empty cache and runs folder
+    .venv/bin/python scripts/execute_chapters.py --fresh    # every chapter, from an empty cache and runs
+    folder
     .venv/bin/python scripts/execute_chapters.py --jobs 1   # one at a time, in book order
-    .venv/bin/python scripts/execute_chapters.py 09_detection   # this chapter, stale or not (then build_slides.py 09_detection)
+    .venv/bin/python scripts/execute_chapters.py 09_detection   # this chapter, stale or not (then
+    build_slides.py 09_detection)
 """
 
 from __future__ import annotations
@@ -70,8 +72,14 @@ CACHE = REPO / "_build" / ".jupyter_cache"
 SHARED_RUN_PARTS = ("Transfer learning on CIFAR-10", "Presenting")
 #: The variables that choose what the chapters compute (``cifar_lessons.config``'s ``ENV_*``), and the
 #: runs folder, whose stages the shared run's later chapters load.
-SETTINGS = ("CIFAR_LESSONS_PROFILE", "CIFAR_LESSONS_BACKBONE", "CIFAR_LESSONS_WEIGHTS", "CIFAR_LESSONS_DATA",
-            "CIFAR_LESSONS_FULL_SIZE", "CIFAR_LESSONS_RUNS")
+SETTINGS = (
+    "CIFAR_LESSONS_PROFILE",
+    "CIFAR_LESSONS_BACKBONE",
+    "CIFAR_LESSONS_WEIGHTS",
+    "CIFAR_LESSONS_DATA",
+    "CIFAR_LESSONS_FULL_SIZE",
+    "CIFAR_LESSONS_RUNS",
+)
 #: Settings that may name a file: a file replaced under the same name must count as a change.
 FILE_SETTINGS = ("CIFAR_LESSONS_DATA", "CIFAR_LESSONS_WEIGHTS")
 #: The package's folders (``results/`` ships as ``cifar_lessons.measured``): the chapters import both.
@@ -93,8 +101,11 @@ def package_digest(repo: Path) -> str:
     for folder in PACKAGE_FOLDERS:
         for path in sorted((repo / folder).rglob("*")):
             rel = path.relative_to(repo)
-            if not path.is_file() or path.suffix == ".pyc" or any(p == "__pycache__" or p.startswith(".")
-                                                                   for p in rel.parts):
+            if (
+                not path.is_file()
+                or path.suffix == ".pyc"
+                or any(p == "__pycache__" or p.startswith(".") for p in rel.parts)
+            ):
                 continue
             with path.open("rb") as f:
                 digest.update(f"{rel.as_posix()}\0{hashlib.file_digest(f, 'sha256').hexdigest()}\n".encode())
@@ -129,15 +140,19 @@ def split(toc: dict) -> tuple[list[str], list[str]]:
     """The shared run's chapters and the others, each in book order."""
     shared, alone = [], []
     for part in toc["parts"]:
-        (shared if part.get("caption") in SHARED_RUN_PARTS else alone).extend(c["file"] for c in part["chapters"])
+        (shared if part.get("caption") in SHARED_RUN_PARTS else alone).extend(
+            c["file"] for c in part["chapters"]
+        )
     return shared, alone
 
 
-def stale_chapters(toc: dict, keys: Mapping[str, str], recorded: Mapping[str, str], cached: Collection[str]
-                   ) -> list[str]:
+def stale_chapters(
+    toc: dict, keys: Mapping[str, str], recorded: Mapping[str, str], cached: Collection[str]
+) -> list[str]:
     """The chapters to execute, in book order: those whose key is not the one recorded for their
     cached outputs, or that have none in the cache; and in the shared run every chapter after the
     first such one, because it loads what the earlier chapters saved in the runs folder."""
+
     def current(chapter: str) -> bool:
         return chapter in cached and recorded.get(chapter) == keys[chapter]
 
@@ -151,12 +166,16 @@ def snapshot(folder: Path) -> dict[str, list[int]]:
     """Every file under ``folder``, by relative path, with its size and modification time."""
     if not folder.is_dir():
         return {}
-    return {p.relative_to(folder).as_posix(): [(st := p.stat()).st_size, st.st_mtime_ns]
-            for p in folder.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): [(st := p.stat()).st_size, st.st_mtime_ns]
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
 
 
-def attribute(before: Mapping[str, list[int]], after: Mapping[str, list[int]], chapter: str,
-              writers: dict[str, str]) -> None:
+def attribute(
+    before: Mapping[str, list[int]], after: Mapping[str, list[int]], chapter: str, writers: dict[str, str]
+) -> None:
     """Record ``chapter`` as the writer of each file it created or changed; forget the ones it removed."""
     for rel, state in after.items():
         if before.get(rel) != state:
@@ -165,7 +184,9 @@ def attribute(before: Mapping[str, list[int]], after: Mapping[str, list[int]], c
         writers.pop(rel, None)
 
 
-def prune_runs(folder: Path, writers: Mapping[str, str], keep: Collection[str], owned: bool) -> dict[str, str]:
+def prune_runs(
+    folder: Path, writers: Mapping[str, str], keep: Collection[str], owned: bool
+) -> dict[str, str]:
     """Put the runs folder back as the chapters in ``keep`` left it; return the writers kept.
 
     A file written by any other chapter is deleted. In the build's own folder (``owned``) so is any
@@ -194,12 +215,17 @@ def lanes(toc: dict, jobs: int = 2, only: list[str] | None = None) -> list[list[
     """
     shared, alone, everything = [], [], []
     for part in toc["parts"]:
-        files = [c["file"] for c in part["chapters"]  # notebooks only: the appendix's pages run nothing
-                 if c["file"].endswith(".ipynb") and (not only or Path(c["file"]).stem in only)]
+        files = [
+            c["file"]
+            for c in part["chapters"]  # notebooks only: the appendix's pages run nothing
+            if c["file"].endswith(".ipynb") and (not only or Path(c["file"]).stem in only)
+        ]
         everything += files
         (shared if part.get("caption") in SHARED_RUN_PARTS else alone).extend(files)
     if only and len(everything) != len(set(only)):
-        sys.exit(f"error: not in _toc.yml: {', '.join(sorted(set(only) - {Path(c).stem for c in everything}))}")
+        sys.exit(
+            f"error: not in _toc.yml: {', '.join(sorted(set(only) - {Path(c).stem for c in everything}))}"
+        )
     if jobs == 1:
         return [everything]
     return ([shared] if shared else []) + [[chapter] for chapter in alone]
@@ -242,8 +268,11 @@ def why(entry: dict | None, code: str, package: str, settings: str, cached: bool
     """Why a chapter is executed, in a few words, for the log."""
     if entry is None:
         return "no record of its last execution"
-    changed = [name for name, value in (("code", code), ("package", package), ("settings", settings))
-               if entry.get(name) != value]
+    changed = [
+        name
+        for name, value in (("code", code), ("package", package), ("settings", settings))
+        if entry.get(name) != value
+    ]
     if changed:
         return f"{', '.join(changed)} changed"
     return "outputs not in the cache" if not cached else "after a stale chapter of the shared run"
@@ -251,10 +280,15 @@ def why(entry: dict | None, code: str, package: str, settings: str, cached: bool
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("chapters", nargs="*", help="stems of the chapters to execute, stale or not (default: the stale ones)")
+    parser.add_argument(
+        "chapters", nargs="*", help="stems of the chapters to execute, stale or not (default: the stale ones)"
+    )
     parser.add_argument("--jobs", type=int, choices=(1, 2), default=2, help="chapters at a time (default 2)")
-    parser.add_argument("--fresh", action="store_true",
-                        help="empty the cache, the manifest and the build's runs folder first: execute every chapter")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="empty the cache, the manifest and the build's runs folder first: execute every chapter",
+    )
     args = parser.parse_args(argv)
     if args.fresh and args.chapters:
         parser.error("--fresh executes every chapter; name no chapters with it")
@@ -303,7 +337,11 @@ def main(argv: list[str] | None = None) -> int:
 
     # Chapters named are executed, stale or not; a shared one among them makes the shared run's later
     # chapters stale (their outputs come from the stages it rewrites), for the next build to execute.
-    todo = {c for job in work for c in job} if args.chapters else set(stale_chapters(toc, keys, recorded, cached))
+    todo = (
+        {c for job in work for c in job}
+        if args.chapters
+        else set(stale_chapters(toc, keys, recorded, cached))
+    )
     work = [kept for job in work if (kept := [c for c in job if c in todo])]
     first_shared = next((i for i, c in enumerate(shared) if c in todo), None)
     entries = dict(manifest["chapters"])  # as recorded, to say why a chapter is executed
@@ -317,7 +355,9 @@ def main(argv: list[str] | None = None) -> int:
         if chapter in todo or (not args.chapters and (chapter is None or record.hashkey != code[chapter])):
             cache.remove_cache(record.pk)
     if first_shared is not None:
-        manifest["runs"]["writers"] = prune_runs(runs, manifest["runs"]["writers"], set(shared[:first_shared]), owned)
+        manifest["runs"]["writers"] = prune_runs(
+            runs, manifest["runs"]["writers"], set(shared[:first_shared]), owned
+        )
     save_manifest(manifest)
 
     lock = threading.Lock()
@@ -330,14 +370,19 @@ def main(argv: list[str] | None = None) -> int:
 
     def run(chapter: str) -> bool:
         path = REPO / chapter
-        reason = "named" if args.chapters else why(entries.get(chapter), code[chapter], package, settings,
-                                                      chapter in cached)
+        reason = (
+            "named"
+            if args.chapters
+            else why(entries.get(chapter), code[chapter], package, settings, chapter in cached)
+        )
         say(f"{chapter}: executing ({reason})")
         began = time.perf_counter()
         before = snapshot(runs) if chapter in shared else {}
         try:
             nb = notebooks[chapter]
-            result = single_nb_execution(nb, cwd=str(path.parent), timeout=config["timeout"], allow_errors=False)
+            result = single_nb_execution(
+                nb, cwd=str(path.parent), timeout=config["timeout"], allow_errors=False
+            )
             err, trace = result.err, result.exc_string
         except Exception as exc:  # not a cell's error: a kernel that died or never started, say
             err, trace = exc, traceback.format_exc()
@@ -345,10 +390,18 @@ def main(argv: list[str] | None = None) -> int:
             if chapter in shared:  # even a failed chapter's files are its own, for the next build to delete
                 attribute(before, snapshot(runs), chapter, manifest["runs"]["writers"])
             if err is None:  # one writer at a time: the cache is an SQLite database
-                cache.cache_notebook_bundle(CacheBundleIn(nb, str(path), data={"execution_seconds": result.time}),
-                                            check_validity=False, overwrite=True)
-                manifest["chapters"][chapter] = {"key": keys[chapter], "code": code[chapter], "package": package,
-                                                 "settings": settings, "seconds": round(result.time, 1)}
+                cache.cache_notebook_bundle(
+                    CacheBundleIn(nb, str(path), data={"execution_seconds": result.time}),
+                    check_validity=False,
+                    overwrite=True,
+                )
+                manifest["chapters"][chapter] = {
+                    "key": keys[chapter],
+                    "code": code[chapter],
+                    "package": package,
+                    "settings": settings,
+                    "seconds": round(result.time, 1),
+                }
             save_manifest(manifest)
         if err is not None:
             say(f"{chapter}: FAILED after {time.perf_counter() - began:.0f} s")
@@ -364,7 +417,9 @@ def main(argv: list[str] | None = None) -> int:
             if not run(chapter):
                 # The shared run's later chapters would quietly redo the failed one's training.
                 with lock:
-                    failed.extend((later, f"not executed: {chapter} failed before it") for later in job[i + 1:])
+                    failed.extend(
+                        (later, f"not executed: {chapter} failed before it") for later in job[i + 1 :]
+                    )
                 return
 
     pool = ThreadPoolExecutor(args.jobs)
@@ -380,12 +435,19 @@ def main(argv: list[str] | None = None) -> int:
     total = time.perf_counter() - start
     if failed:
         for chapter, line in failed:
-            print(f"error: {chapter} failed: {line}" if not line.startswith("not executed") else
-                  f"error: {chapter} {line}", file=sys.stderr)
+            print(
+                f"error: {chapter} failed: {line}"
+                if not line.startswith("not executed")
+                else f"error: {chapter} {line}",
+                file=sys.stderr,
+            )
         return 1
     done = sum(map(len, work))
-    print(f"execute: {done} chapters in {total:.0f} s, {args.jobs} at a time; "
-          f"{len(chapters) - done} up to date" if done else f"execute: all {len(chapters)} chapters up to date")
+    print(
+        f"execute: {done} chapters in {total:.0f} s, {args.jobs} at a time; {len(chapters) - done} up to date"
+        if done
+        else f"execute: all {len(chapters)} chapters up to date"
+    )
     return 0
 
 

@@ -27,42 +27,66 @@ sys.path.insert(0, str(REPO))
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", default="seed",
-                        help="seed (full size, the default) or quick (a try-out at the book's build size)")
-    parser.add_argument("--out", default=str(REPO / "results"), help="folder of the record folder (default results/)")
+    parser.add_argument(
+        "--profile",
+        default="seed",
+        help="seed (full size, the default) or quick (a try-out at the book's build size)",
+    )
+    parser.add_argument(
+        "--out", default=str(REPO / "results"), help="folder of the record folder (default results/)"
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
 
     started = time.perf_counter()
-    from cifar_lessons import segmenter as sg
     from cifar_lessons.errors import CifarLessonsError
-    from cifar_lessons.results import measured_by
+    from cifar_lessons.records.committed import measured_by
+    from cifar_lessons.segmentation import unet as sg
 
     try:
         config = sg.segment_config(args.profile, full_size=args.profile != "quick", env={})
-        if config != sg.SegmentConfig(profile=config.profile) and out.resolve() == (REPO / "results").resolve():
+        if (
+            config != sg.SegmentConfig(profile=config.profile)
+            and out.resolve() == (REPO / "results").resolve()
+        ):
             parser.error("results/ holds full-size runs only; give --out for a quick try-out")
         made_by = measured_by("measure_segmentation.py", argv)
         data = sg.build_scenes(config)
         load_seconds = time.perf_counter() - started
         print(f"measure: garments: {data.source['description']}", flush=True)
-        print(f"measure: {len(data.train):,} training, {len(data.val):,} validation, {len(data.test):,} held-out "
-              f"scenes of {config.size} px; data and scenes in {load_seconds:.0f} s", flush=True)
+        print(
+            f"measure: {len(data.train):,} training, {len(data.val):,} validation, {len(data.test):,} "
+            "held-out "
+            f"scenes of {config.size} px; data and scenes in {load_seconds:.0f} s",
+            flush=True,
+        )
         model = sg.unet(config.size, filters=config.filters, bottleneck=config.bottleneck, seed=config.seed)
-        print(f"measure: U-Net, {sg.parameter_count(model):,} parameters, {config.epochs} epochs", flush=True)
+        print(f"measure: U-Net, {model.count_params():,} parameters, {config.epochs} epochs", flush=True)
         run = sg.train(model, data, config, verbose=2)
         sg.evaluate(model, data, run)
         figure = sg.predictions_figure(data, run, title="Held-out scenes (committed full-size run)")
         seconds = time.perf_counter() - started
-        path = sg.save_run(out / sg.COMMITTED, config, data, run, figure, made_by=made_by, run_seconds=seconds,
-                           overwrite=True)
+        path = sg.save_run(
+            out / sg.COMMITTED,
+            config,
+            data,
+            run,
+            figure,
+            made_by=made_by,
+            run_seconds=seconds,
+            overwrite=True,
+        )
     except CifarLessonsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     u, o = run.metrics["unet"], run.metrics["otsu"]
-    print(f"measure: U-Net: mean IoU {u['mean_iou']:.3f} (goal {sg.GOAL_MIOU}: "
-          f"{'met' if u['mean_iou'] >= sg.GOAL_MIOU else 'NOT met'}), pixel accuracy {u['pixel_accuracy']:.2%}; "
-          f"Otsu: mean IoU {o['mean_iou']:.3f}, pixel accuracy {o['pixel_accuracy']:.2%}", flush=True)
+    print(
+        f"measure: U-Net: mean IoU {u['mean_iou']:.3f} (goal {sg.GOAL_MIOU}: "
+        f"{'met' if u['mean_iou'] >= sg.GOAL_MIOU else 'NOT met'}), pixel accuracy "
+        f"{u['pixel_accuracy']:.2%}; "
+        f"Otsu: mean IoU {o['mean_iou']:.3f}, pixel accuracy {o['pixel_accuracy']:.2%}",
+        flush=True,
+    )
     print(f"measure: training {run.seconds:.0f} s, whole run {seconds:.0f} s; record {path}")
     return 0
 

@@ -26,7 +26,7 @@ import os
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,8 +41,9 @@ import json as _json
 _probabilities = model.predict(test_inputs, batch_size=256, verbose=0)
 _json.dump({
     "config": {"n": N_TRAIN, "image_size": 32, "backbone": BACKBONE, "weights": WEIGHTS, "data": DATA,
-               "head": [256, 128], "dropout": 0.3, "head_epochs": HEAD_EPOCHS, "fine_tune_epochs": FINE_TUNE_EPOCHS,
-               "head_learning_rate": HEAD_LR, "fine_tune_learning_rate": FINE_TUNE_LR, "batch_size": BATCH_SIZE,
+               "head": [256, 128], "dropout": 0.3, "head_epochs": HEAD_EPOCHS,
+               "fine_tune_epochs": FINE_TUNE_EPOCHS, "head_learning_rate": HEAD_LR,
+               "fine_tune_learning_rate": FINE_TUNE_LR, "batch_size": BATCH_SIZE,
                "validation_fraction": VAL_FRACTION, "seed": SEED},
     "counts": {"n_train": len(fit_images), "n_val": len(val_images), "n_test": len(test_images)},
     "history_head": history_head.history, "history_tune": history_tune.history,
@@ -62,40 +63,55 @@ def cell_seconds(cell) -> float:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--profile", default="seed", choices=("seed", "quick"),
-                        help="seed (full size, the default) or quick (a try-out at the notebook's quick size)")
-    parser.add_argument("--out", default=str(REPO / "results"), help="folder of the record folder (default results/)")
+    parser.add_argument(
+        "--profile",
+        default="seed",
+        choices=("seed", "quick"),
+        help="seed (full size, the default) or quick (a try-out at the notebook's quick size)",
+    )
+    parser.add_argument(
+        "--out", default=str(REPO / "results"), help="folder of the record folder (default results/)"
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     if args.profile == "quick" and out.resolve() == (REPO / "results").resolve():
         parser.error("results/ holds full-size runs only; give --out for a quick try-out")
     os.environ["CIFAR_LESSONS_PROFILE"] = args.profile
-    os.environ.setdefault("CIFAR_LESSONS_DATA", str((REPO.parent / "shared" / "data" / "cifar10-jpeg.tar.gz").resolve()))
+    os.environ.setdefault(
+        "CIFAR_LESSONS_DATA", str((REPO.parent / "shared" / "data" / "cifar10-jpeg.tar.gz").resolve())
+    )
     os.environ.setdefault("CIFAR_LESSONS_BACKBONE", "efficientnet_lite0")
     os.environ.setdefault("CIFAR_LESSONS_WEIGHTS", "imagenet")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     import nbformat
+    import numpy as np
     from nbclient import NotebookClient
 
     from cifar_lessons.data import CLASS_NAMES, sha256_of
     from cifar_lessons.evaluate import compute_metrics
     from cifar_lessons.models import describe_weights
-    from cifar_lessons.records import environment
-    from cifar_lessons.results import measured_by
-
-    import numpy as np
+    from cifar_lessons.records.committed import measured_by
+    from cifar_lessons.records.store import environment
 
     made_by = measured_by("measure_solution.py", argv, env=ENV)
     nb = nbformat.read(NOTEBOOK, as_version=4)
     with tempfile.TemporaryDirectory() as tmp:
         handed = Path(tmp) / "run.json"
         nb.cells.append(nbformat.v4.new_code_cell(HAND_BACK % str(handed)))
-        print(f"measure: executing {NOTEBOOK.relative_to(REPO)} with "
-              + ", ".join(f"{k}={os.environ[k]}" for k in ENV), flush=True)
+        print(
+            f"measure: executing {NOTEBOOK.relative_to(REPO)} with "
+            + ", ".join(f"{k}={os.environ[k]}" for k in ENV),
+            flush=True,
+        )
         started = time.perf_counter()
-        NotebookClient(nb, timeout=3600, kernel_name="python3", record_timing=True,
-                       resources={"metadata": {"path": str(NOTEBOOK.parent)}}).execute()
+        NotebookClient(
+            nb,
+            timeout=3600,
+            kernel_name="python3",
+            record_timing=True,
+            resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+        ).execute()
         run_seconds = round(time.perf_counter() - started, 2)
         run = json.loads(handed.read_text())
     for cell in nb.cells:
@@ -111,38 +127,66 @@ def main(argv: list[str] | None = None) -> int:
     head, tune = run["history_head"], run["history_tune"]
     keys = ("accuracy", "loss", "val_accuracy", "val_loss")
     history = {k: head[k] + tune[k] for k in keys}
-    history["learning_rate"] = [config["head_learning_rate"]] * len(head["loss"]) + \
-        [config["fine_tune_learning_rate"]] * len(tune["loss"])
-    timing = {"head_seconds": timed("history_head = model.fit"), "fine_tune_seconds": timed("history_tune = model.fit"),
-              "evaluate_seconds": timed("model.evaluate("), "run_seconds": run_seconds}
-    metrics = compute_metrics(np.asarray(run["probabilities"], dtype=np.float32), np.asarray(run["labels"]), CLASS_NAMES)
+    history["learning_rate"] = [config["head_learning_rate"]] * len(head["loss"]) + [
+        config["fine_tune_learning_rate"]
+    ] * len(tune["loss"])
+    timing = {
+        "head_seconds": timed("history_head = model.fit"),
+        "fine_tune_seconds": timed("history_tune = model.fit"),
+        "evaluate_seconds": timed("model.evaluate("),
+        "run_seconds": run_seconds,
+    }
+    metrics = compute_metrics(
+        np.asarray(run["probabilities"], dtype=np.float32), np.asarray(run["labels"]), CLASS_NAMES
+    )
     metrics["notebook_evaluate"] = run["evaluate"]  # what the notebook's own model.evaluate printed
     data_path = config["data"]
     record = {
-        "producer": "cifar_lessons", "kind": "solution-notebook", "stage": "full",
+        "producer": "cifar_lessons",
+        "kind": "solution-notebook",
+        "stage": "full",
         "notebook": str(NOTEBOOK.relative_to(REPO)),
         "config": config,
-        "data": {"path": data_path, "sha256": sha256_of(data_path) if data_path and Path(data_path).is_file() else None,
-                 "description": "the class-folder JPEG copy, read by cifar_lessons.data.load_cifar10 (seed 42)"
-                 if data_path else "keras.datasets.cifar10.load_data()", **run["counts"]},
+        "data": {
+            "path": data_path,
+            "sha256": sha256_of(data_path) if data_path and Path(data_path).is_file() else None,
+            "description": "the class-folder JPEG copy, read by cifar_lessons.data.load_cifar10 (seed 42)"
+            if data_path
+            else "keras.datasets.cifar10.load_data()",
+            **run["counts"],
+        },
         "weights": describe_weights(config["weights"], config["backbone"]),
-        "compute": {"phase1": "the frozen base runs on every batch (no cached features)", "precision": "float32",
-                    "batch_size": config["batch_size"]},
+        "compute": {
+            "phase1": "the frozen base runs on every batch (no cached features)",
+            "precision": "float32",
+            "batch_size": config["batch_size"],
+        },
         "environment": environment(),
         "made_by": made_by,
         "timing": timing,
-        "written": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "written": datetime.now(UTC).isoformat(timespec="seconds"),
     }
     folder = out / COMMITTED
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "record.json").write_text(json.dumps(record, indent=2) + "\n")
-    (folder / "history.json").write_text(json.dumps({"history": history, "phase2_start": len(head["loss"]),
-                                                     "seconds": {k.removesuffix("_seconds"): v for k, v in timing.items()}},
-                                                    indent=2) + "\n")
+    (folder / "history.json").write_text(
+        json.dumps(
+            {
+                "history": history,
+                "phase2_start": len(head["loss"]),
+                "seconds": {k.removesuffix("_seconds"): v for k, v in timing.items()},
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     p = metrics["accuracy"]
-    print(f"measure: test accuracy {p:.2%} ± {(p * (1 - p) / metrics['n_test']) ** 0.5:.2%} (standard error), "
-          f"whole run {run_seconds / 60:.1f} min; record {folder}", flush=True)
+    print(
+        f"measure: test accuracy {p:.2%} ± {(p * (1 - p) / metrics['n_test']) ** 0.5:.2%} (standard error), "
+        f"whole run {run_seconds / 60:.1f} min; record {folder}",
+        flush=True,
+    )
     return 0
 
 

@@ -1,14 +1,14 @@
 """Print the results table (as in chapter 6) for every evaluated run record under a folder.
 
-    python scripts/results_table.py runs/measured
+python scripts/results_table.py runs/measured
 """
 
 import sys
 
 import pandas as pd
 
-from cifar_lessons.book import results_table
-from cifar_lessons.records import find_records
+from cifar_lessons.display.tables import results_table
+from cifar_lessons.records.store import find_records
 
 if __name__ == "__main__":
     root = sys.argv[1] if len(sys.argv) > 1 else "runs"

@@ -27,7 +27,9 @@ def main(argv: list[str]) -> int:
 
     out = Path(argv[0]) if argv else REPO / "_build" / "screenshots"
     width, height = map(int, (argv[1] if len(argv) > 1 else "1280x720").split("x"))
-    decks = argv[2:] or [p.name.removesuffix(".slides.html") for p in sorted((HTML / "slides").glob("*.slides.html"))]
+    decks = argv[2:] or [
+        p.name.removesuffix(".slides.html") for p in sorted((HTML / "slides").glob("*.slides.html"))
+    ]
     out.mkdir(parents=True, exist_ok=True)
 
     class Quiet(http.server.SimpleHTTPRequestHandler):
@@ -43,10 +45,14 @@ def main(argv: list[str]) -> int:
             page.goto(f"http://127.0.0.1:{httpd.server_address[1]}/slides/{deck}.slides.html")
             page.wait_for_function("() => window.Reveal && Reveal.isReady()")
             page.evaluate("() => Reveal.configure({transition: 'none'})")
-            slides = page.evaluate("() => Reveal.getSlides().map(s => { const i = Reveal.getIndices(s); "
-                                   "return [i.h, i.v || 0, s.querySelectorAll('.fragment').length]; })")
+            slides = page.evaluate(
+                "() => Reveal.getSlides().map(s => { const i = Reveal.getIndices(s); "
+                "return [i.h, i.v || 0, s.querySelectorAll('.fragment').length]; })"
+            )
             for n, (h, v, fragments) in enumerate(slides, 1):
-                page.evaluate("([h, v, f]) => Reveal.slide(h, v, f)", [h, v, fragments - 1 if fragments else -1])
+                page.evaluate(
+                    "([h, v, f]) => Reveal.slide(h, v, f)", [h, v, fragments - 1 if fragments else -1]
+                )
                 page.wait_for_timeout(150)
                 page.screenshot(path=str(out / f"{deck}-{n:02d}.png"))
             print(f"{deck}: {len(slides)} slides -> {out}")

@@ -80,14 +80,18 @@ def set_source(source: str, paths: list[Path]) -> list[Path]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pypi", action="store_true", help="install from PyPI (once this version is released there)")
+    parser.add_argument(
+        "--pypi", action="store_true", help="install from PyPI (once this version is released there)"
+    )
     args = parser.parse_args(argv)
     source = install_source(args.pypi)
     paths = chapters()
     changed = set_source(source, paths)
     if changed:
         # Sync from the .py files just written, so the notebooks carry the same line.
-        subprocess.run([sys.executable, "-m", "jupytext", "--quiet", "--sync", *map(str, changed)], check=True, cwd=REPO)
+        subprocess.run(
+            [sys.executable, "-m", "jupytext", "--quiet", "--sync", *map(str, changed)], check=True, cwd=REPO
+        )
     print(f"{len(paths)} chapters install {source!r} ({len(changed)} changed)")
     return 0
 

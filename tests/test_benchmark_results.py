@@ -10,7 +10,6 @@ import json
 import re
 
 import pytest
-
 from conftest import REPO
 
 PHASES = ("setup", "head", "fine_tune", "evaluate")
@@ -54,11 +53,11 @@ def test_benchmarks_readme_quotes_the_resnet50_benchmark():
     assert row, "benchmarks/README.md's speed table has no total row"
     assert row.groups() == (f"{plain:,.1f}", f"{package:,.1f}", f"{plain / package:.2f}")
     for phase, label in (("head", "phase 1"), ("fine_tune", "phase 2"), ("evaluate", "evaluation")):
-        line = next(l for l in text.splitlines() if l.startswith(f"| {label}"))
+        line = next(row for row in text.splitlines() if row.startswith(f"| {label}"))
         p, q = results["plain"][phase], results["package"][phase]
         assert f"| {p['seconds']:,.1f} s" in line and f"| {q['seconds']:,.1f} s" in line, line
         assert line.rstrip().endswith(f"| {p['seconds'] / q['seconds']:.1f}× |"), line
-    line = next(l for l in text.splitlines() if l.startswith("| phase 2"))
+    line = next(row for row in text.splitlines() if row.startswith("| phase 2"))
     assert f"({results['plain']['fine_tune']['images_per_second']:.0f} img/s)" in line
     assert f"({results['package']['fine_tune']['images_per_second']:.0f} img/s)" in line
     assert f"commit {results['commit'][:7]}" in text
@@ -210,7 +209,10 @@ def test_build_times_are_the_committed_build_logs():
     assert f"the last row's {full / 60:.0f}-minute build ({full:,} s two at a time" in flat
 
     # The sizes the text gives are the code's: the build size, and the full size in brackets.
-    from cifar_lessons import detector, fashion, fashion_transfer, segmenter
+    from cifar_lessons.detection import model as detector
+    from cifar_lessons.fashion import scratch as fashion
+    from cifar_lessons.fashion import transfer as fashion_transfer
+    from cifar_lessons.segmentation import unet as segmenter
 
     f, t, d, g = fashion.FashionConfig(), fashion_transfer.TransferConfig(), detector.DetectorConfig(), segmenter.SegmentConfig()
     fb, tb, db, gb = fashion.BUILD_SIZE, fashion_transfer.BUILD_SIZE, detector.BUILD_SIZE, segmenter.BUILD_SIZE

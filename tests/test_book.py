@@ -1,6 +1,5 @@
 """The book's sources: jupytext pairs in sync, the TOC, the Colab install cells, no copied helpers."""
 
-import json
 import re
 import sys
 from pathlib import Path
@@ -144,15 +143,15 @@ def test_the_students_notebooks_are_plain_keras_that_define_nothing(source):
 
 def test_every_helper_names_the_chapter_that_teaches_it():
     import importlib
-    for name in ("data", "pipeline", "models", "training", "evaluate", "plots", "records", "recipe", "config",
-                 "backbones", "resume", "vision", "explain", "grad_cam_study"):
+    for name in ("data", "pipeline", "models", "training", "evaluate", "display.plots", "records.store", "recipe",
+                 "config", "backbones", "resume", "vision", "gradcam.method", "gradcam.study"):
         doc = importlib.import_module(f"cifar_lessons.{name}").__doc__
         assert re.search(r"[Cc]hapters? \d|[Cc]hapter (Seeing images|Where the classifier looks)|introduction", doc), \
             f"cifar_lessons.{name} names no chapter"
-    assert "book/00b_fashion_from_scratch" in importlib.import_module("cifar_lessons.fashion").__doc__
-    assert "book/00c_fashion_transfer" in importlib.import_module("cifar_lessons.fashion_transfer").__doc__
-    assert "book/09_detection" in importlib.import_module("cifar_lessons.detector").__doc__
-    assert "book/10_segmentation" in importlib.import_module("cifar_lessons.segmenter").__doc__
+    assert "book/00b_fashion_from_scratch" in importlib.import_module("cifar_lessons.fashion.scratch").__doc__
+    assert "book/00c_fashion_transfer" in importlib.import_module("cifar_lessons.fashion.transfer").__doc__
+    assert "book/09_detection" in importlib.import_module("cifar_lessons.detection.model").__doc__
+    assert "book/10_segmentation" in importlib.import_module("cifar_lessons.segmentation.unet").__doc__
     assert "book/project_starter" in importlib.import_module("cifar_lessons.checks").__doc__
 
 

@@ -5,14 +5,11 @@ evaluate first, top to bottom, with no other chapter having run. Uses the offlin
 on the shared CIFAR-10 copy with the quick profile (about a minute on 2 cores).
 """
 
-import os
-from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-
 from conftest import REPO, SHARED_CIFAR
+from nbclient import NotebookClient
 
 
 @pytest.mark.skipif(not SHARED_CIFAR.exists(), reason="needs ../shared/data/cifar10-jpeg.tar.gz")

@@ -11,7 +11,6 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
-
 from conftest import REPO
 
 BOOK = REPO / "book"

@@ -15,11 +15,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cifar_lessons import detector as d
-from cifar_lessons import fashion
-from cifar_lessons import fashion_transfer as ft
-from cifar_lessons import segmenter as sg
+from cifar_lessons.detection import model as d
+from cifar_lessons.fashion import scratch as fashion
+from cifar_lessons.fashion import transfer as ft
 from cifar_lessons.pipeline import array_dataset
+from cifar_lessons.segmentation import unet as sg
 
 # Keras warns on stderr, which a chapter's page and deck would show, when fit is asked to shuffle a
 # pipeline: the pipelines shuffle themselves.

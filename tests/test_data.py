@@ -1,15 +1,13 @@
 import shutil
-import tarfile
 
 import numpy as np
 import pytest
+from conftest import image_for, label_of, make_tar, write_class_tree
 from PIL import Image
 
 from cifar_lessons import data as data_mod
-from cifar_lessons.data import CLASS_NAMES, load_cifar10, load_fashion_mnist, split_validation
+from cifar_lessons.data import load_cifar10, load_fashion_mnist, split_validation
 from cifar_lessons.errors import ConfigError, DataError
-
-from conftest import image_for, label_of, make_tar, write_class_tree
 
 
 def assert_labels_match_images(d):

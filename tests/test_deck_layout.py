@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
 from test_site import CHAPTERS, HTML, browser, server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser

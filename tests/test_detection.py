@@ -1,4 +1,4 @@
-"""cifar_lessons.detection: every expected number below is worked out by hand in a comment.
+"""cifar_lessons.detection.metrics: every expected number below is worked out by hand in a comment.
 
 Boxes are (x1, y1, x2, y2) with area (x2 - x1) * (y2 - y1). The cases are chosen so that the
 usual wrong turns give a different number: the VOC "+1" pixel convention, suppressing at
@@ -8,14 +8,23 @@ a ground-truth box twice.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
-
-from cifar_lessons.detection import (area_under_pr, average_precision, average_precision_per_class, batched_nms,
-                                     box_area, iou, iou_matrix, match_detections, mean_average_precision, nms,
-                                     precision_recall)
 from conftest import heavy_imports
+
+from cifar_lessons.detection.metrics import (
+    area_under_pr,
+    average_precision,
+    average_precision_per_class,
+    batched_nms,
+    box_area,
+    iou,
+    iou_matrix,
+    match_detections,
+    mean_average_precision,
+    nms,
+    precision_recall,
+)
 
 SQUARE = [0, 0, 2, 2]  # area 4
 
@@ -298,4 +307,4 @@ def test_inputs_are_checked():
 
 
 def test_importing_detection_does_not_import_tensorflow():
-    assert heavy_imports("import cifar_lessons.detection") == []
+    assert heavy_imports("import cifar_lessons.detection.metrics") == []

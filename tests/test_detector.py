@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cifar_lessons import detector as d
-from cifar_lessons.detection import iou_matrix, mean_average_precision
+from cifar_lessons.detection import model as d
+from cifar_lessons.detection.metrics import iou_matrix, mean_average_precision
 from cifar_lessons.errors import ConfigError, RecordError
+from cifar_lessons.records.committed import COMMITTED_FILES
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIG = d.DetectorConfig(profile="seed")
@@ -188,7 +189,7 @@ RECORD = REPO / "results" / d.COMMITTED
 def test_the_committed_record_is_full_size_and_is_what_the_chapter_says():
     rec = d.check_record(RECORD)
     r, full = rec["record"], d.DetectorConfig()
-    assert sorted(p.name for p in RECORD.iterdir()) == sorted(d.RECORD_FILES)
+    assert sorted(p.name for p in RECORD.iterdir()) == sorted(COMMITTED_FILES)
     assert r["config"] == full.to_dict(), "made with another configuration than the chapter's full size"
     assert r["epochs"] == full.epochs and len(rec["history"]["history"]["val_loss"]) == full.epochs
     assert r["data"]["official"]
@@ -211,16 +212,16 @@ def test_the_committed_record_is_full_size_and_is_what_the_chapter_says():
 
 def test_opencvs_face_cascade_finds_the_astronauts_face_and_nms_merges_its_raw_windows():
     from cifar_lessons import vision
-    from cifar_lessons.detection import nms
+    from cifar_lessons.detection.metrics import iou, nms
 
     astronaut = vision.sample_photos(["astronaut"])["astronaut"]
     faces = d.haar_detect(astronaut, "face")
-    assert len(faces) == 1 and d.detection.iou(faces[0], (177, 66, 272, 161)) > 0.8  # where her face is
+    assert len(faces) == 1 and iou(faces[0], (177, 66, 272, 161)) > 0.8  # where her face is
     boxes, scores = d.haar_candidates(astronaut, "face")
     assert len(boxes) == len(scores) > 10, "without merging, many windows fire"
     kept = nms(boxes, scores, 0.3)
     assert len(kept) < len(boxes) / 3
-    assert d.detection.iou(boxes[kept[0]], faces[0]) > 0.5, "the best-scored window is on the face"
+    assert iou(boxes[kept[0]], faces[0]) > 0.5, "the best-scored window is on the face"
     with pytest.raises(KeyError, match="choose from"):
         d.haar_cascade("dog face")
 
@@ -228,11 +229,11 @@ def test_opencvs_face_cascade_finds_the_astronauts_face_and_nms_merges_its_raw_w
 def test_detections_grid_draws_a_box_per_confident_detection_and_each_truth():
     from matplotlib.patches import Rectangle
 
-    from cifar_lessons import plots
+    from cifar_lessons.detection import figures
 
     image = np.zeros((64, 64, 3), dtype=np.uint8)
     det = {"boxes": np.array([[1, 1, 20, 20], [30, 30, 50, 50]]), "scores": np.array([0.9, 0.2]), "labels": np.array([0, 1])}
-    fig = plots.detections_grid([image], [det], ["a", "b"], truths=[{"boxes": [[2, 2, 20, 20]], "labels": [0]}])
+    fig = figures.detections_grid([image], [det], ["a", "b"], truths=[{"boxes": [[2, 2, 20, 20]], "labels": [0]}])
     patches = [p for p in fig.axes[0].patches if isinstance(p, Rectangle)]
     assert len(patches) == 2  # the truth (dashed) and the detection scoring >= 0.5
     assert [t.get_text() for t in fig.axes[0].texts] == ["a 0.90"]

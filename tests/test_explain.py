@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cifar_lessons import explain
+from cifar_lessons.gradcam import method as explain
 from cifar_lessons.models import base_of, build_base, build_classifier
 
 
@@ -178,7 +178,7 @@ def test_overlay_mixes_colour_into_the_image():
 
 
 def test_grad_cam_grid_puts_each_overlay_under_its_image():
-    from cifar_lessons.plots import grad_cam_grid
+    from cifar_lessons.gradcam.figures import grad_cam_grid
 
     images = np.full((3, 32, 32, 3), 100, np.uint8)
     heat = np.zeros((3, 32, 32), np.float32)

@@ -6,12 +6,12 @@ import struct
 
 import numpy as np
 import pytest
+from conftest import REPO
 
-from cifar_lessons import fashion
 from cifar_lessons.data import DEBIAN_FASHION_MNIST, _official_fashion_files, load_fashion_mnist_with_source
 from cifar_lessons.errors import ConfigError, DataError, RecordError
-
-from conftest import REPO
+from cifar_lessons.fashion import scratch as fashion
+from cifar_lessons.records.committed import COMMITTED_FILES
 
 
 @pytest.fixture
@@ -60,10 +60,10 @@ def test_models_give_ten_probabilities_and_their_documented_sizes():
         assert p.shape == (3, 10)
         np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-5)
     # 784*256+256 + 256*128+128 + 128*10+10
-    assert fashion.parameter_count(dense) == 235_146
+    assert dense.count_params() == 235_146
     # conv 3*3*1*32 + BN 4*32 + conv 3*3*32*64 + BN 4*64 + conv 3*3*64*128 + BN 4*128
     # + Dense 3*3*128*128+128 + 128*10+10
-    assert fashion.parameter_count(cnn) == 242_218
+    assert cnn.count_params() == 242_218
     assert [layer.output.shape[1:] for layer in cnn.layers if layer.name.startswith("pool")] == [
         (14, 14, 32), (7, 7, 64), (3, 3, 128)]
     table = fashion.layer_table(cnn)
@@ -175,7 +175,7 @@ def test_a_saved_run_is_a_small_committable_record(tmp_path):
     config, data, run = _evaluated_run()
     made_by = {"commit": "0" * 40, "command": "python scripts/measure_fashion.py"}
     out = fashion.save_run(tmp_path / "fashion-dense", config, data, run, made_by=made_by, run_seconds=3.0)
-    assert sorted(p.name for p in out.iterdir()) == sorted(fashion.RECORD_FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted(COMMITTED_FILES)
     rec = fashion.check_record(out)
     assert rec["record"]["data"]["n_train"] == 36 and rec["record"]["data"]["n_val"] == 4
     assert rec["record"]["data"]["n_test"] == 20 and sum(map(sum, rec["metrics"]["confusion_matrix"])) == 20
@@ -205,7 +205,7 @@ def test_the_run_card_warns_at_the_build_size_only():
 
 
 def test_grey_images_are_drawn_in_grey():
-    from cifar_lessons import plots
+    from cifar_lessons.display import plots
 
     x, y = _planted(20)
     probabilities = np.eye(10)[(y + 1) % 10]
@@ -222,7 +222,7 @@ COMMITTED = [REPO / "results" / name for name in fashion.COMMITTED.values() if (
 def test_each_committed_fashion_record_is_a_whole_full_size_run(path):
     rec = fashion.check_record(path)
     r, full = rec["record"], fashion.FashionConfig()
-    assert sorted(p.name for p in path.iterdir()) == sorted(fashion.RECORD_FILES)
+    assert sorted(p.name for p in path.iterdir()) == sorted(COMMITTED_FILES)
     assert r["config"]["n"] == full.n and r["epochs"] == full.epochs(r["model"])
     assert (r["data"]["n_train"], r["data"]["n_val"], r["data"]["n_test"]) == (54_000, 6_000, 10_000)
     assert r["data"]["official"], "committed records are made on the official data"

@@ -4,12 +4,11 @@ import json
 
 import numpy as np
 import pytest
-
-from cifar_lessons import fashion
-from cifar_lessons import fashion_transfer as ft
-from cifar_lessons.errors import ConfigError, RecordError
-
 from conftest import REPO
+
+from cifar_lessons.errors import ConfigError, RecordError
+from cifar_lessons.fashion import scratch as fashion
+from cifar_lessons.fashion import transfer as ft
 
 OFFLINE = {"CIFAR_LESSONS_BACKBONE": "efficientnet_lite0", "CIFAR_LESSONS_WEIGHTS": "imagenet"}
 #: What the chapter states for its committed full-size record (book/00c_fashion_transfer.py, "What we

@@ -52,8 +52,8 @@ def test_the_head_model_shares_the_classifiers_layers():
     model = build_classifier("resnet50", "none", 32, (64, 32), 0.3)
     head = head_of(model)
     assert head.input.shape[1:] == (2048,)
-    assert [l.name for l in head.layers[1:]] == ["dense_1", "dropout_1", "dense_2", "dropout_2", "classes"]
-    assert all(head.get_layer(l.name) is model.get_layer(l.name) for l in head.layers[1:])
+    assert [layer.name for layer in head.layers[1:]] == ["dense_1", "dropout_1", "dense_2", "dropout_2", "classes"]
+    assert all(head.get_layer(layer.name) is model.get_layer(layer.name) for layer in head.layers[1:])
 
 
 def test_recipe_caches_features_unless_augmenting(png_tree):

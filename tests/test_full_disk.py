@@ -19,11 +19,11 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from conftest import REPO
 
-from cifar_lessons import diskspace
+from cifar_lessons import files
 from cifar_lessons.errors import RecordError, WeightsError
 from cifar_lessons.resume import BackupAndResume, finished_epochs
-from conftest import REPO
 
 ARGS = ["run", "--profile", "quick", "--weights", "none", "--backbone", "efficientnet_lite0", "--n", "20",
         "--batch-size", "8", "--head-epochs", "1", "--fine-tune-epochs", "1", "--verbose", "0"]
@@ -118,7 +118,7 @@ def test_a_backup_is_not_started_without_room_for_it(tmp_path, monkeypatch):
     folder = tmp_path / "backup"
     fit(tiny_model(), folder, epochs=1)
     free = shutil.disk_usage(tmp_path)
-    monkeypatch.setattr(diskspace.shutil, "disk_usage", lambda _: free._replace(free=diskspace.MARGIN_BYTES))
+    monkeypatch.setattr(files.shutil, "disk_usage", lambda _: free._replace(free=files.MARGIN_BYTES))
     writes = []
     monkeypatch.setattr(keras.Model, "save_weights", lambda self, *a, **k: writes.append(a))
     with pytest.raises(RecordError, match="no space left on the device while writing .*latest.weights.h5"):
@@ -128,7 +128,7 @@ def test_a_backup_is_not_started_without_room_for_it(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("writer", ["savez_compressed", "model"])
 def test_a_record_that_meets_a_full_disk_is_one_line_and_not_half_written(tmp_path, monkeypatch, writer):
-    from cifar_lessons import records
+    from cifar_lessons.records import store as records
 
     if writer == "model":
         monkeypatch.setattr(records, "_save_without_optimizer", enospc)
@@ -142,7 +142,7 @@ def test_a_record_that_meets_a_full_disk_is_one_line_and_not_half_written(tmp_pa
 
 
 def test_the_converted_weights_that_meet_a_full_disk_are_one_line(tmp_path, monkeypatch):
-    from cifar_lessons import lite0
+    from cifar_lessons.backbones import lite0
 
     monkeypatch.setattr(lite0, "read_legacy_state_dict", lambda _: {})
     monkeypatch.setattr(lite0, "keras_weights_from_state_dict", lambda _: {})

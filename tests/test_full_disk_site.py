@@ -17,7 +17,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
 
 GUARD = [sys.executable, str(REPO / "scripts" / "full_disk_guard.py")]

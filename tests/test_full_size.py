@@ -7,14 +7,14 @@ import importlib.util
 import re
 
 import pytest
-
-from cifar_lessons import detector, fashion
-from cifar_lessons import fashion_transfer as ft
-from cifar_lessons import segmenter as sg
-from cifar_lessons.config import ENV_FULL_SIZE, PROFILES, resolve_full_size
-from cifar_lessons.errors import ConfigError
-
 from conftest import REPO
+
+from cifar_lessons.config import ENV_FULL_SIZE, PROFILES, resolve_full_size
+from cifar_lessons.detection import model as detector
+from cifar_lessons.errors import ConfigError
+from cifar_lessons.fashion import scratch as fashion
+from cifar_lessons.fashion import transfer as ft
+from cifar_lessons.segmentation import unet as sg
 
 #: Each chapter's configuration function (and how the chapter calls it), its config class and the
 #: committed records it shows.
@@ -145,7 +145,7 @@ def _config_built(monkeypatch, name: str, argv: list[str]):
     def stop(*args, **kwargs):
         raise Stop
 
-    # The transfer script loads Fashion-MNIST through cifar_lessons.fashion.
+    # The transfer script loads Fashion-MNIST through cifar_lessons.fashion.scratch.
     monkeypatch.setattr(module if loader else fashion, loader or "load", stop)
     monkeypatch.setenv(ENV_FULL_SIZE, "0")  # the scripts make full-size records whatever the book says
     monkeypatch.delenv("CIFAR_LESSONS_PROFILE", raising=False)

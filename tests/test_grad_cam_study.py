@@ -2,17 +2,15 @@
 committed full-size record."""
 
 import json
-import shutil
 
 import keras
 import numpy as np
 import pytest
-
-from cifar_lessons import grad_cam_study as study
-from cifar_lessons.errors import RecordError
-
 from conftest import REPO
 
+from cifar_lessons.errors import RecordError
+from cifar_lessons.gradcam import study
+from cifar_lessons.records.committed import COMMITTED_FILES
 
 
 # --------------------------------------------------------------------------- the configuration
@@ -114,7 +112,7 @@ def test_measure_maps_explains_the_same_classes_with_both_heads():
     classes = np.array([0, 1, 2, 0, 1])
     m = study.measure_maps(model, x, classes, seed=0)
     assert m["trained"].shape == m["random"].shape == (5, 32, 32)
-    from cifar_lessons.explain import grad_cam
+    from cifar_lessons.gradcam.method import grad_cam
 
     np.testing.assert_array_equal(m["trained"], grad_cam(model, x, class_index=classes))
     assert not np.allclose(m["trained"], m["random"])
@@ -126,8 +124,9 @@ def test_measure_maps_explains_the_same_classes_with_both_heads():
 
 
 def test_grad_cam_rows_puts_each_map_row_under_its_image():
-    from cifar_lessons.explain import overlay
-    from cifar_lessons.plots import feature_map_grids, grad_cam_rows
+    from cifar_lessons.display.plots import feature_map_grids
+    from cifar_lessons.gradcam.figures import grad_cam_rows
+    from cifar_lessons.gradcam.method import overlay
 
     images = np.full((3, 32, 32, 3), 90, np.uint8)
     a, b = np.zeros((3, 32, 32)), np.ones((3, 32, 32))
@@ -225,7 +224,7 @@ def test_the_committed_records_are_the_full_size_runs_the_chapter_says_they_are(
         pytest.skip(f"results/{name} is not committed yet")
     record = study.check_study(path)
     c, d, r = record.config, record.data, record.record
-    assert sorted(p.name for p in path.iterdir()) == sorted(study.RECORD_FILES + study.FIGURES)
+    assert sorted(p.name for p in path.iterdir()) == sorted(COMMITTED_FILES + study.FIGURES)
     assert (c["n"], d["n_train"], d["n_val"], d["n_test"]) == (10_000, 9_000, 1_000, 10_000)
     expected = study.study_config("seed", env={}, **(study.TUNED_OVERRIDES if name == study.TUNED else {}))
     assert (c["backbone"], c["image_size"], c["head_epochs"], c["fine_tune_epochs"], c["fine_tune_learning_rate"],

@@ -32,13 +32,18 @@ READ_EVERY_RECORD = textwrap.dedent("""
     import json, sys
     from pathlib import Path
     import cifar_lessons
-    from cifar_lessons import detector, fashion, fashion_transfer, grad_cam_study, records, results, segmenter
+    from cifar_lessons.detection import model as detector
+    from cifar_lessons.fashion import scratch as fashion, transfer as fashion_transfer
+    from cifar_lessons.gradcam import study as grad_cam_study
+    from cifar_lessons.display import ladder
+    from cifar_lessons.records import committed as results, store as records
+    from cifar_lessons.segmentation import unet as segmenter
 
     root = results.results_root()
     found = {}
     for step in results.LADDER + results.EXTRA:
         found[step.record] = results.committed(step.record).metrics["accuracy"]
-    results.ladder_table()
+    ladder.ladder_table()
     for name, rec in fashion.committed_runs().items():
         found[f"fashion-{name}"] = rec and rec["metrics"]["accuracy"]
     rec = fashion_transfer.committed_run()
@@ -47,13 +52,41 @@ READ_EVERY_RECORD = textwrap.dedent("""
         found[rec["name"]] = rec["metrics"]["accuracy"]
     for name in (grad_cam_study.RECORD, grad_cam_study.TUNED):
         found[name] = grad_cam_study.committed_study(name=name) is not None
-    found["detection-grid"] = detector.committed_run() is not None
+    found["detection-grid"] = "run-card" in detector.record_card(detector.committed_run()).data  # the card's template ships
     found["segmentation-unet"] = segmenter.committed_run() is not None
     # The model solution's run, which results/README.md compares with the seed recipe's.
     found["solution-lite0-32"] = records.load_record(root / "solution-lite0-32", model=False).metrics["accuracy"]
     print(json.dumps({"package": cifar_lessons.__file__, "root": str(root),
                       "root_is_dir": Path(root).is_dir(), "found": found}))
 """)
+
+
+# Every module of the installed package, imported: a subpackage missing from the wheel (or one that
+# imports a module the wheel lacks) fails here rather than in a student's notebook.
+IMPORT_EVERY_MODULE = textwrap.dedent("""
+    import importlib, json, pkgutil
+    import cifar_lessons
+
+    names = sorted(m.name for m in pkgutil.walk_packages(cifar_lessons.__path__, "cifar_lessons."))
+    names = [n for n in names if not n.endswith(".__main__")]  # it runs the command line when imported
+    for name in names:
+        importlib.import_module(name)
+    print(json.dumps(names))
+""")
+
+
+def checkout_modules() -> list[str]:
+    """Every module of the checkout's package, by its dotted name, but ``__main__`` (which runs the
+    command line when imported); ``cifar_lessons.measured`` is the results folder and holds no Python."""
+    package = REPO / "cifar_lessons"
+    names = []
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(REPO).with_suffix("").parts
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        if len(parts) > 1 and parts[-1] != "__main__":
+            names.append(".".join(parts))
+    return sorted(names)
 
 
 def build_wheel(tmp: Path) -> Path:
@@ -98,6 +131,16 @@ def test_the_wheel_ships_every_committed_record(wheel):
                  if p.is_file() and p.suffix in (".json", ".png")}
     assert committed, "no committed records found in results/"
     assert sorted(committed - names) == []
+
+
+def test_the_installed_package_imports_every_module_of_the_checkout(installed, tmp_path):
+    """Packages are found, not listed (setup.py): every module here is in the wheel and imports."""
+    done = subprocess.run([str(installed), "-c", IMPORT_EVERY_MODULE], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    imported = json.loads(done.stdout.strip().splitlines()[-1])
+    assert [m for m in checkout_modules() if m not in imported] == []
+    assert len(imported) == len(checkout_modules())
 
 
 def test_the_installed_package_reads_every_committed_record(installed, tmp_path):

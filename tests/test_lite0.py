@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cifar_lessons import lite0
+from cifar_lessons.backbones import lite0
 from cifar_lessons.errors import WeightsError
 
 SHARED_CIFAR = Path(__file__).resolve().parents[1].parent / "shared/data/cifar10-jpeg.tar.gz"

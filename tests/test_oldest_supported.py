@@ -22,12 +22,10 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, SHARED_CIFAR
 from test_installed_wheel import build_wheel
 

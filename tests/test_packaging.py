@@ -11,8 +11,9 @@ import tomllib
 import zipfile
 from importlib import metadata
 
-import cifar_lessons
 from conftest import REPO
+
+import cifar_lessons
 
 PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from cifar_lessons import plots
 from cifar_lessons.data import CLASS_NAMES
+from cifar_lessons.display import plots
 from cifar_lessons.evaluate import compute_metrics, confident_mistakes, top_confusions
 
 

@@ -13,9 +13,9 @@ import json
 import re
 
 import pytest
-
-from cifar_lessons import results
 from conftest import REPO
+
+from cifar_lessons.records import committed as results
 
 BOOK = REPO / "book"
 

@@ -7,8 +7,8 @@ import pytest
 from cifar_lessons.config import make_config
 from cifar_lessons.data import load_cifar10
 from cifar_lessons.errors import RecordError
-from cifar_lessons.records import load_record, save_record
 from cifar_lessons.recipe import head_stage, new_model, save_stage, stage_dir
+from cifar_lessons.records.store import load_record, save_record
 from cifar_lessons.training import TwoPhaseHistory
 
 
@@ -58,7 +58,7 @@ def test_existing_folder_is_refused_unless_overwrite(small, tmp_path):
 
 def test_failed_write_leaves_nothing_behind(small, tmp_path, monkeypatch):
     _, _, model = small
-    from cifar_lessons import records
+    from cifar_lessons.records import store as records
 
     def full_disk(model, path):
         """The model's save fails after record.json and history.json are already written."""

@@ -3,17 +3,24 @@
 import json
 import shutil
 
-import numpy as np
 import pytest
-
-from cifar_lessons.book import caveats, recipe_changes
-from cifar_lessons.config import RunConfig, make_config
-from cifar_lessons.errors import RecordError
-from cifar_lessons.records import load_record
-from cifar_lessons.results import (COMMITTED_FILES, EXTRA, LADDER, check_committed, committed, ladder_rows,
-                                   made_by_problems, read_record, results_root)
-
 from conftest import REPO
+
+from cifar_lessons.config import RunConfig, make_config
+from cifar_lessons.display.cards import caveats, recipe_changes
+from cifar_lessons.errors import RecordError
+from cifar_lessons.records.committed import (
+    COMMITTED_FILES,
+    EXTRA,
+    LADDER,
+    check_committed,
+    committed,
+    ladder_rows,
+    made_by_problems,
+    read_record,
+    results_root,
+)
+from cifar_lessons.records.store import load_record
 
 RESULTS = REPO / "results"
 # The CIFAR-10 project's records, checked here; every other chapter's family of records is checked
@@ -174,7 +181,7 @@ def test_made_by_problems_wants_a_commit_and_the_script_in_the_command():
 
 
 def test_measured_by_names_the_command_its_settings_and_warns_on_a_dirty_source(monkeypatch, capsys):
-    import cifar_lessons.results as results_module
+    import cifar_lessons.records.committed as results_module
 
     monkeypatch.setenv("CIFAR_LESSONS_BACKBONE", "efficientnet_lite0")
     monkeypatch.delenv("CIFAR_LESSONS_WEIGHTS", raising=False)

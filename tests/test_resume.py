@@ -19,12 +19,12 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from conftest import REPO
 
 from cifar_lessons import cli, recipe
 from cifar_lessons.config import make_config
 from cifar_lessons.data import load_cifar10
 from cifar_lessons.errors import RecordError
-from conftest import REPO
 
 ARGS = ["run", "--profile", "quick", "--weights", "none", "--backbone", "efficientnet_lite0", "--n", "20",
         "--batch-size", "8", "--head-epochs", "1", "--fine-tune-epochs", "2", "--verbose", "0"]

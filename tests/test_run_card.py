@@ -1,9 +1,9 @@
 """The run card warns whenever a page is not the recipe's real result, and only then."""
 
-from cifar_lessons.book import run_card
+from cifar_lessons.backbones import describe_weights
 from cifar_lessons.config import make_config
 from cifar_lessons.data import OFFICIAL_ARCHIVE_SHA256
-from cifar_lessons.models import describe_weights
+from cifar_lessons.display.cards import run_card
 
 OFFICIAL = {"kind": "keras-download", "official": True, "sha256": OFFICIAL_ARCHIVE_SHA256,
             "description": "official CIFAR-10 archive via keras.datasets.cifar10.load_data()"}
@@ -36,7 +36,7 @@ def test_quick_profile_copy_of_the_data_and_other_backbone_are_flagged():
 
 
 def test_slides_get_one_line_and_the_notes_the_full_card():
-    from cifar_lessons.book import run_card_line
+    from cifar_lessons.display.cards import run_card_line
 
     html = card(COPY, profile="quick", backbone="efficientnet_lite0")
     line, notes = html.split("<div class='deck-notes'>", 1)
@@ -51,7 +51,7 @@ def test_slides_get_one_line_and_the_notes_the_full_card():
 
 
 def test_a_line_about_the_model_names_the_backbone_really_used():
-    from cifar_lessons.book import model_line, shown_backbone
+    from cifar_lessons.display.cards import model_line, shown_backbone
 
     other = make_config(env={}, backbone="efficientnet_lite0")
     line = model_line(other).data
@@ -64,7 +64,7 @@ def test_a_line_about_the_model_names_the_backbone_really_used():
 def test_tables_have_no_index_column():
     import pandas as pd
 
-    from cifar_lessons.book import show_table
+    from cifar_lessons.display.tables import show_table
 
     html = show_table(pd.DataFrame({"true class": ["cat"], "predicted as": ["dog"]})).data
     assert "<th>true class</th>" in html and "<th></th>" not in html and "<th>0</th>" not in html
@@ -87,10 +87,14 @@ def test_a_chapter_that_trains_nothing_shows_the_data_and_versions_and_warns_onl
 
 
 def test_each_companion_record_card_shows_its_records_time_and_a_build_card_when_it_was_made():
-    """The Foundations and Beyond chapters' cards share one "time" row (``fashion.time_row``)."""
+    """The Foundations and Beyond chapters' cards share one "time" row (``studies.time_row``)."""
     import re
 
-    from cifar_lessons import detector, fashion, fashion_transfer, segmenter
+    from cifar_lessons.detection import model as detector
+    from cifar_lessons.fashion import scratch as fashion
+    from cifar_lessons.fashion import transfer as fashion_transfer
+    from cifar_lessons.segmentation import unet as segmenter
+    from cifar_lessons.studies import time_row
 
     cards = {"fashion-cnn": fashion.record_card(fashion.committed_runs()["cnn"]),
              "fashion-transfer": fashion_transfer.record_card(fashion_transfer.committed_run()),
@@ -100,14 +104,14 @@ def test_each_companion_record_card_shows_its_records_time_and_a_build_card_when
         row = re.search(r"<th[^>]*>time</th><td[^>]*>([^<]*)</td>", card.data)
         assert row, name
         assert re.fullmatch(r"training \d+ s, whole run \d+ s; recorded 20\d\d-\d\d-\d\d.*", row.group(1)), row.group(1)
-    assert re.fullmatch(r"recorded 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", fashion.time_row(None)[1])
+    assert re.fullmatch(r"recorded 20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", time_row(None)[1])
 
 
 def test_the_environment_and_the_card_say_which_precision_ran():
     """A record is written after ``new_model`` set the policy, so it names the one that ran; the card shows it."""
     import keras
 
-    from cifar_lessons.records import environment
+    from cifar_lessons.records.store import environment
 
     before = keras.mixed_precision.global_policy().name
     try:

@@ -12,13 +12,12 @@ import os
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO, write_batches, write_class_tree
 
 from cifar_lessons.cli import main
-from conftest import REPO, write_batches, write_class_tree
 
 TINY = ["--profile", "quick", "--weights", "none", "--backbone", "efficientnet_lite0", "--n", "20",
         "--batch-size", "8", "--head-epochs", "1", "--fine-tune-epochs", "1", "--verbose", "0"]
@@ -75,7 +74,7 @@ def test_out_that_is_the_current_folder_or_above_it_is_refused(png_tree, tmp_pat
 def test_overwrite_replaces_a_record_written_by_this_package(tmp_path):
     import keras
 
-    from cifar_lessons.records import prepare_out, save_record
+    from cifar_lessons.records.store import prepare_out, save_record
 
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     out = save_record(tmp_path / "rec", record={"stage": "full"}, history={}, model=model)
@@ -149,7 +148,7 @@ def test_saved_model_has_no_optimizer_variables(png_tree, tmp_path):
     import h5py
     import keras
 
-    from cifar_lessons.records import save_record
+    from cifar_lessons.records.store import save_record
 
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(256),
@@ -328,7 +327,7 @@ def test_record_folder_respects_the_umask(home_run):
 
 
 def test_converted_lite0_weights_respect_the_umask(tmp_path, monkeypatch, umask_022):
-    from cifar_lessons import lite0
+    from cifar_lessons.backbones import lite0
 
     monkeypatch.setattr(lite0, "read_legacy_state_dict", lambda path: {})
     monkeypatch.setattr(lite0, "keras_weights_from_state_dict", lambda sd: {})
@@ -342,7 +341,7 @@ def test_converted_lite0_weights_respect_the_umask(tmp_path, monkeypatch, umask_
 def test_a_temporary_folder_left_by_a_killed_save_is_cleaned_up(tmp_path):
     import keras
 
-    from cifar_lessons.records import save_record
+    from cifar_lessons.records.store import save_record
 
     stale = tmp_path / ".rec.tmp-999999999-abc"  # no such process: left by a SIGKILL
     stale.mkdir()

@@ -14,7 +14,10 @@ def test_seed_rate_is_constant_and_cosine_decays_to_zero_over_phase_2():
     assert fine_tune_rate(RunConfig(), steps_per_epoch=141) == 1e-5
     config = RunConfig(fine_tune_learning_rate=1e-4, fine_tune_schedule="cosine", fine_tune_epochs=10)
     schedule = fine_tune_rate(config, steps_per_epoch=141)
-    rate = lambda step: float(keras.ops.convert_to_numpy(schedule(step)))
+
+    def rate(step):
+        return float(keras.ops.convert_to_numpy(schedule(step)))
+
     assert np.isclose(rate(0), 1e-4)
     assert np.isclose(rate(705), 5e-5, rtol=1e-3)  # half way: half the rate
     assert rate(1410) < 1e-9  # the end of phase 2, not of its first epoch

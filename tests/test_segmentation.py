@@ -1,14 +1,19 @@
-"""cifar_lessons.segmentation: one 4x4 mask worked by hand, and the edge cases around it."""
+"""cifar_lessons.segmentation.metrics: one 4x4 mask worked by hand, and the edge cases around it."""
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
-
-from cifar_lessons.segmentation import (confusion, dice_per_class, iou_per_class, mean_dice, mean_iou,
-                                        pixel_accuracy)
 from conftest import heavy_imports
+
+from cifar_lessons.segmentation.metrics import (
+    confusion,
+    dice_per_class,
+    iou_per_class,
+    mean_dice,
+    mean_iou,
+    pixel_accuracy,
+)
 
 TARGET = np.array([[0, 0, 1, 1],
                    [0, 0, 1, 1],
@@ -131,4 +136,4 @@ def test_bad_masks_are_refused_with_a_reason():
 
 
 def test_importing_segmentation_does_not_import_tensorflow():
-    assert heavy_imports("import cifar_lessons.segmentation") == []
+    assert heavy_imports("import cifar_lessons.segmentation.metrics") == []

@@ -1,4 +1,4 @@
-"""cifar_lessons.segmenter: scenes whose masks are the pasted pixels, the U-Net's shape, the classical masks."""
+"""cifar_lessons.segmentation.unet: scenes whose masks are the pasted pixels, the U-Net's shape, the classical masks."""
 
 from __future__ import annotations
 
@@ -6,11 +6,12 @@ import json
 
 import numpy as np
 import pytest
-
-from cifar_lessons import segmenter as sg
-from cifar_lessons.errors import ConfigError, RecordError
-from cifar_lessons.segmentation import mean_iou
 from conftest import REPO, heavy_imports
+
+from cifar_lessons.errors import ConfigError, RecordError
+from cifar_lessons.records.committed import COMMITTED_FILES
+from cifar_lessons.segmentation import unet as sg
+from cifar_lessons.segmentation.metrics import mean_iou
 
 
 def _garments(n=6, seed=0):
@@ -145,7 +146,7 @@ def test_overlay_tints_only_the_mask():
 
 
 def test_importing_segmenter_does_not_import_tensorflow():
-    assert heavy_imports("import cifar_lessons.segmenter") == []
+    assert heavy_imports("import cifar_lessons.segmentation.unet") == []
 
 
 # --------------------------------------------------------------------------- the committed record
@@ -165,7 +166,7 @@ def test_an_incomplete_record_is_an_error(tmp_path):
 def test_the_committed_record_is_whole_full_size_and_meets_the_goal():
     rec = sg.check_record(RECORD)
     r, full = rec["record"], sg.SegmentConfig()
-    assert sorted(p.name for p in RECORD.iterdir()) == sorted([*sg.RECORD_FILES, sg.FIGURE])
+    assert sorted(p.name for p in RECORD.iterdir()) == sorted([*COMMITTED_FILES, sg.FIGURE])
     assert rec["figure"] is not None
     assert r["config"] == full.to_dict() | {"profile": r["config"]["profile"]} and r["epochs"] == full.epochs
     assert (r["data"]["n_train"], r["data"]["n_val"], r["data"]["n_test"]) == (full.n_train, full.n_val, full.n_test)

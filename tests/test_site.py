@@ -164,7 +164,7 @@ def test_no_internal_link_is_broken(server, browser):
 @pytest.mark.parametrize("path", ["book/06_doing_better.html", "book/07_takeaways.html"])
 def test_measured_tables_show_the_committed_records(path, server, browser):
     """What a reader sees in the ladder table is what results/ holds, row by row."""
-    from cifar_lessons.results import ladder_rows
+    from cifar_lessons.records.committed import ladder_rows
 
     page, _, _ = open_page(browser, server + path)
     tables = page.locator("table.dataframe")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from test_site import CHAPTERS, HTML, REPO, browser, open_page, server  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.browser

@@ -9,17 +9,16 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import keras
 import nbformat
 import numpy as np
 import pytest
+from conftest import REPO, SHARED_CIFAR, heavy_imports
 from nbclient import NotebookClient
 
 from cifar_lessons import checks
-from conftest import REPO, SHARED_CIFAR, heavy_imports
 
 BOOK = REPO / "book"
 OFFLINE = {"CIFAR_LESSONS_PROFILE": "quick", "CIFAR_LESSONS_DATA": str(SHARED_CIFAR),
@@ -422,7 +421,7 @@ SAME_RECIPE = ("n", "image_size", "backbone", "weights", "head", "dropout", "hea
 def test_the_solutions_full_size_record_is_whole_and_runs_the_packages_seed_recipe_on_the_same_data():
     import json
 
-    from cifar_lessons.results import read_record
+    from cifar_lessons.records.committed import read_record
 
     rec, problems = read_record(SOLUTION_RECORD, ("record.json", "history.json", "metrics.json"), what="solution",
                                 script="measure_solution.py", kind={"kind": "solution-notebook", "stage": "full"})

@@ -33,7 +33,7 @@ def trained(png_tree, request, tmp_path_factory):
     # reaches the early kernels, which would make "phase 2 moves the base" untestable.
     weights = "none"
     if request.param == "efficientnet_lite0":
-        from cifar_lessons import lite0
+        from cifar_lessons.backbones import lite0
 
         cache = tmp_path_factory.mktemp("lite0_cache")
         mp = pytest.MonkeyPatch()

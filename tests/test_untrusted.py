@@ -18,11 +18,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import REPO, image_for, make_tar, write_batches
 
 from cifar_lessons import data as data_mod
 from cifar_lessons.data import BATCH_FILES, load_cifar10
 from cifar_lessons.errors import DataError, WeightsError
-from conftest import REPO, image_for, make_tar, write_batches
 
 
 class _Touch:
@@ -217,7 +217,7 @@ def test_an_image_declaring_a_huge_size_is_refused_before_it_is_decoded(tmp_path
 # --- the legacy PyTorch reader -------------------------------------------------------------
 
 def test_the_legacy_weights_reader_runs_no_code_from_its_header(tmp_path):
-    from cifar_lessons import lite0
+    from cifar_lessons.backbones import lite0
 
     marker = tmp_path / "marker"
     pth = tmp_path / "evil.pth"
@@ -229,7 +229,7 @@ def test_the_legacy_weights_reader_runs_no_code_from_its_header(tmp_path):
 
 
 def test_the_legacy_weights_reader_runs_no_code_from_its_key_list(tmp_path):
-    from cifar_lessons import lite0
+    from cifar_lessons.backbones import lite0
 
     marker = tmp_path / "marker"
     pth = tmp_path / "evil.pth"

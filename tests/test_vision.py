@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-
 import cv2
 import numpy as np
 import pytest
+from conftest import heavy_imports
 
 from cifar_lessons import vision
-from conftest import heavy_imports
 
 
 def test_convolution_by_hand_on_a_tiny_array():
@@ -102,6 +101,6 @@ def test_bundled_photos_load_without_the_network():
 
 
 def test_vision_and_an_images_only_run_card_import_no_tensorflow_or_keras():
-    code = ("import cifar_lessons.vision, cifar_lessons.plots, cifar_lessons.book as b, cifar_lessons.config as c; "
+    code = ("import cifar_lessons.vision, cifar_lessons.display.plots, cifar_lessons.display.cards as b, cifar_lessons.config as c; "
             "b.run_card(c.make_config(env={}), None, trains=False)")
     assert heavy_imports(code, heavy=("tensorflow", "keras")) == []

@@ -24,12 +24,16 @@ def _masks(pred, target) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"pred has shape {pred.shape} but target {target.shape}")
     for name, mask in (("pred", pred), ("target", target)):
         if not (mask.dtype == bool or np.issubdtype(mask.dtype, np.integer)):
-            raise TypeError(f"{name} must hold integer class indices or booleans, got {mask.dtype} "
-                            "(for a model's output, take argmax over the class axis first)")
+            raise TypeError(
+                f"{name} must hold integer class indices or booleans, got {mask.dtype} "
+                "(for a model's output, take argmax over the class axis first)"
+            )
     return pred, target
 
 
-def _labels(pred, target, num_classes: int | None, ignore_index: int | None) -> tuple[np.ndarray, np.ndarray, int]:
+def _labels(
+    pred, target, num_classes: int | None, ignore_index: int | None
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Flat integer ``pred`` and ``target`` of the pixels that count, and the number of classes."""
     pred, target = _masks(pred, target)
     if num_classes is None:
@@ -42,7 +46,9 @@ def _labels(pred, target, num_classes: int | None, ignore_index: int | None) -> 
         pred, target = pred[keep], target[keep]
     for name, mask in (("pred", pred), ("target", target)):
         if mask.size and (mask.min() < 0 or mask.max() >= num_classes):
-            raise ValueError(f"{name} has a class outside 0..{num_classes - 1}: {sorted(set(mask.tolist()))[:10]}")
+            raise ValueError(
+                f"{name} has a class outside 0..{num_classes - 1}: {sorted(set(mask.tolist()))[:10]}"
+            )
     return pred, target, num_classes
 
 
@@ -74,7 +80,9 @@ def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     return out
 
 
-def iou_per_class(pred, target, num_classes: int | None = None, *, ignore_index: int | None = None) -> np.ndarray:
+def iou_per_class(
+    pred, target, num_classes: int | None = None, *, ignore_index: int | None = None
+) -> np.ndarray:
     """Each class's IoU, true pixels / (true + false positive + false negative pixels).
 
     Taught in the chapter Segmentation. It is the box IoU of the chapter Detection with pixel
@@ -97,7 +105,9 @@ def mean_iou(pred, target, num_classes: int | None = None, *, ignore_index: int 
     return float(present.mean()) if present.size else float("nan")
 
 
-def dice_per_class(pred, target, num_classes: int | None = None, *, ignore_index: int | None = None) -> np.ndarray:
+def dice_per_class(
+    pred, target, num_classes: int | None = None, *, ignore_index: int | None = None
+) -> np.ndarray:
     """Each class's Dice coefficient (F1 score of its pixels), 2 TP / (2 TP + FP + FN).
 
     Taught in the chapter Segmentation, beside IoU, because medical imaging reports Dice. It

@@ -9,7 +9,7 @@ The detector is YOLO-style, one stage on one grid: a small CNN trained from scra
 scene into an 8x8 grid (stride 8) and predicts, in every cell, whether an object's centre lies
 there (objectness), which class it is, and its box as an offset inside the cell and a width and
 height. :func:`encode` turns boxes into that grid and :func:`decode` turns a grid back into scored
-boxes, cleaned by :func:`cifar_lessons.detection.batched_nms`. Why from scratch and not on a
+boxes, cleaned by :func:`cifar_lessons.detection.metrics.batched_nms`. Why from scratch and not on a
 pretrained backbone: a trial with EfficientNet-Lite0 frozen (ImageNet weights, its stride-16 map of
 a 96x96 scene, a head trained on top) reached only mAP@0.5 0.44 on held-out scenes, its head
 memorising the training scenes; tuning the whole backbone was not tried within the CPU budget.
@@ -32,17 +32,25 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import TrainingSize, sized_values
-from .data import FASHION_MNIST_CLASS_NAMES
-from . import detection
-from .detection import average_precision_per_class, batched_nms, mean_average_precision
-from .errors import ConfigError
+from .. import studies
+from ..config import TrainingSize, sized_values
+from ..data import FASHION_MNIST_CLASS_NAMES
+from ..errors import ConfigError
+from ..studies import (
+    compile_with_cosine,
+    config_of,
+    epoch_timer,
+    parameter_count,
+    steps_per_epoch,
+    study_record,
+    timing,
+)
+from .metrics import average_precision_per_class, batched_nms, mean_average_precision
 
 #: The committed full-size record, in ``results/``.
 COMMITTED = "detection-grid"
 #: What the full-size run is designed to reach: mAP@0.5 on held-out scenes.
 GOAL = 0.8
-RECORD_FILES = ("record.json", "history.json", "metrics.json")
 #: A garment pixel darker than this (of 255) is left out: it is Fashion-MNIST's black background.
 INK = 25
 
@@ -84,8 +92,13 @@ class DetectorConfig(TrainingSize):
         return self.canvas // self.stride
 
 
-def detector_config(profile: str | None = None, *, full_size: bool | None = None,
-                    env: Mapping[str, str] | None = None, **overrides) -> DetectorConfig:
+def detector_config(
+    profile: str | None = None,
+    *,
+    full_size: bool | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides,
+) -> DetectorConfig:
     """The build's configuration: the :data:`BUILD_SIZE` in every profile, unless full size is asked for.
 
     ``full_size``, else ``CIFAR_LESSONS_FULL_SIZE`` (:func:`cifar_lessons.config.resolve_full_size`),
@@ -109,7 +122,9 @@ def background(rng: np.random.Generator, size: int) -> np.ndarray:
     return np.clip(smooth + rng.normal(0, 14, (size, size, 3)), 0, 255).astype(np.float32)
 
 
-def paste(canvas: np.ndarray, garment: np.ndarray, x: int, y: int, size: int, colour) -> tuple[np.ndarray, np.ndarray]:
+def paste(
+    canvas: np.ndarray, garment: np.ndarray, x: int, y: int, size: int, colour
+) -> tuple[np.ndarray, np.ndarray]:
     """Paste a 28x28 garment resized to ``size`` at column ``x``, row ``y``; returns (canvas, its pixel mask).
 
     The garment's brightness is its opacity: its bright pixels take ``colour``, its dark edge blends
@@ -118,10 +133,10 @@ def paste(canvas: np.ndarray, garment: np.ndarray, x: int, y: int, size: int, co
     """
     alpha = _alpha(garment, size)[..., None]
     out = canvas.copy()
-    region = out[y:y + size, x:x + size]
-    out[y:y + size, x:x + size] = region * (1 - alpha) + alpha * np.asarray(colour, dtype=np.float32)
+    region = out[y : y + size, x : x + size]
+    out[y : y + size, x : x + size] = region * (1 - alpha) + alpha * np.asarray(colour, dtype=np.float32)
     mask = np.zeros(canvas.shape[:2], dtype=bool)
-    mask[y:y + size, x:x + size] = alpha[..., 0] > 0
+    mask[y : y + size, x : x + size] = alpha[..., 0] > 0
     return out, mask
 
 
@@ -140,8 +155,15 @@ def tight_box(mask: np.ndarray) -> np.ndarray:
     return np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1], dtype=np.float64)
 
 
-def make_scene(rng: np.random.Generator, garments: np.ndarray, labels: np.ndarray, config: DetectorConfig,
-               *, canvas: np.ndarray | None = None, tries: int = 200):
+def make_scene(
+    rng: np.random.Generator,
+    garments: np.ndarray,
+    labels: np.ndarray,
+    config: DetectorConfig,
+    *,
+    canvas: np.ndarray | None = None,
+    tries: int = 200,
+):
     """One scene: 1-3 garments drawn from ``garments``/``labels``, placed without overlapping.
 
     Returns ``(image uint8 HxWx3, boxes (n, 4), labels (n,), masks (n, H, W))``. Boxes never
@@ -169,12 +191,18 @@ def make_scene(rng: np.random.Generator, garments: np.ndarray, labels: np.ndarra
         image, mask = paste(image, garments[i], x, y, s, colour)
         boxes, classes, masks = boxes + [box], classes + [int(labels[i])], masks + [mask]
         cells.add(cell)
-    return (np.clip(np.rint(image), 0, 255).astype(np.uint8), np.array(boxes).reshape(-1, 4),
-            np.array(classes, dtype=np.int64), np.array(masks).reshape(-1, size, size))
+    return (
+        np.clip(np.rint(image), 0, 255).astype(np.uint8),
+        np.array(boxes).reshape(-1, 4),
+        np.array(classes, dtype=np.int64),
+        np.array(masks).reshape(-1, size, size),
+    )
 
 
 def _overlap(a: np.ndarray, b: np.ndarray, margin: float = 1.0) -> bool:
-    return not (a[2] + margin <= b[0] or b[2] + margin <= a[0] or a[3] + margin <= b[1] or b[3] + margin <= a[1])
+    return not (
+        a[2] + margin <= b[0] or b[2] + margin <= a[0] or a[3] + margin <= b[1] or b[3] + margin <= a[1]
+    )
 
 
 def _cell(box, stride: int) -> tuple[int, int]:
@@ -193,14 +221,16 @@ class Scenes:
     garment_labels: np.ndarray | None = None
 
     def ground_truths(self) -> list[dict]:
-        """In the form :func:`cifar_lessons.detection.mean_average_precision` reads."""
+        """In the form :func:`cifar_lessons.detection.metrics.mean_average_precision` reads."""
         return [{"boxes": b, "labels": lab} for b, lab in zip(self.boxes, self.labels)]
 
     def __len__(self) -> int:
         return len(self.images)
 
 
-def make_scenes(n: int, garments: np.ndarray, labels: np.ndarray, config: DetectorConfig, seed: int) -> Scenes:
+def make_scenes(
+    n: int, garments: np.ndarray, labels: np.ndarray, config: DetectorConfig, seed: int
+) -> Scenes:
     """``n`` scenes from one random stream: the same seed gives the same scenes."""
     rng = np.random.default_rng(seed)
     images, boxes, classes = [], [], []
@@ -219,13 +249,16 @@ def load_scenes(config: DetectorConfig):
     No garment of a held-out scene was ever seen in training, and the scenes themselves are new.
     Returns ``(train, validation, test, source)``; ``source`` says which Fashion-MNIST files were read.
     """
-    from .data import load_fashion_mnist_with_source
+    from ..data import load_fashion_mnist_with_source
 
     (x_tr, y_tr), (x_te, y_te), source = load_fashion_mnist_with_source()
     n_val = max(1, config.n_test // 3)
-    return (make_scenes(config.n_train, x_tr[:54_000], y_tr[:54_000], config, config.seed),
-            make_scenes(n_val, x_tr[54_000:], y_tr[54_000:], config, config.seed + 2),
-            make_scenes(config.n_test, x_te, y_te, config, config.seed + 1), source.to_dict())
+    return (
+        make_scenes(config.n_train, x_tr[:54_000], y_tr[:54_000], config, config.seed),
+        make_scenes(n_val, x_tr[54_000:], y_tr[54_000:], config, config.seed + 2),
+        make_scenes(config.n_test, x_te, y_te, config, config.seed + 1),
+        source.to_dict(),
+    )
 
 
 # --------------------------------------------------------------------------- grid targets
@@ -254,10 +287,18 @@ def encode(boxes, labels, config: DetectorConfig) -> np.ndarray:
     return target
 
 
-def decode(objectness, class_probabilities, box_grid, config: DetectorConfig, *,
-           score_threshold: float | None = None, nms_iou: float | None = None,
-           best_class_only: bool = False) -> dict:
-    """A grid of predictions back to boxes: each cell's box, scored per class, thresholded, then per-class NMS.
+def decode(
+    objectness,
+    class_probabilities,
+    box_grid,
+    config: DetectorConfig,
+    *,
+    score_threshold: float | None = None,
+    nms_iou: float | None = None,
+    best_class_only: bool = False,
+) -> dict:
+    """A grid of predictions back to boxes: each cell's box, scored per class, thresholded, then per-class
+    NMS.
 
     ``objectness`` is ``(g, g)`` in [0, 1], ``class_probabilities`` ``(g, g, C)``, ``box_grid``
     ``(g, g, 4)`` as ``dx, dy, log_w, log_h`` (see :func:`encode`). A cell gives one box **for every
@@ -314,7 +355,9 @@ def small_detector(config: DetectorConfig, num_classes: int = 10, seed: int = 42
     x = keras.layers.Rescaling(1 / 255, name="scale")(x)
 
     def block(x, filters, name, strides=1):
-        x = keras.layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False, name=f"conv_{name}")(x)
+        x = keras.layers.Conv2D(
+            filters, 3, strides=strides, padding="same", use_bias=False, name=f"conv_{name}"
+        )(x)
         x = keras.layers.BatchNormalization(momentum=0.9, name=f"batchnorm_{name}")(x)
         return keras.layers.Activation("relu", name=f"relu_{name}")(x)
 
@@ -342,11 +385,17 @@ def detection_loss(num_classes: int = 10):
 
     def loss(target, output):
         obj_t = target[..., 0]
-        obj_loss = ops.sum(keras.losses.binary_crossentropy(obj_t[..., None], output[..., :1], from_logits=True),
-                           axis=(1, 2))
+        obj_loss = ops.sum(
+            keras.losses.binary_crossentropy(obj_t[..., None], output[..., :1], from_logits=True), axis=(1, 2)
+        )
         cls = ops.cast(target[..., 1], "int32")
-        cls_loss = ops.sum(obj_t * keras.losses.sparse_categorical_crossentropy(
-            cls, output[..., 1:1 + num_classes], from_logits=True), axis=(1, 2))
+        cls_loss = ops.sum(
+            obj_t
+            * keras.losses.sparse_categorical_crossentropy(
+                cls, output[..., 1 : 1 + num_classes], from_logits=True
+            ),
+            axis=(1, 2),
+        )
         pred_box = ops.concatenate([ops.sigmoid(output[..., -4:-2]), output[..., -2:]], axis=-1)
         box_loss = ops.sum(obj_t[..., None] * ops.abs(pred_box - target[..., 2:]), axis=(1, 2, 3))
         return obj_loss + cls_loss + 2.0 * box_loss
@@ -359,21 +408,27 @@ def predict(model, images: np.ndarray, config: DetectorConfig, batch_size: int =
     return decode_outputs(model.predict(images, batch_size=batch_size, verbose=0), config)
 
 
-def decode_outputs(outputs: np.ndarray, config: DetectorConfig, *, best_class_only: bool = False) -> list[dict]:
+def decode_outputs(
+    outputs: np.ndarray, config: DetectorConfig, *, best_class_only: bool = False
+) -> list[dict]:
     """The network's raw ``(N, g, g, 5 + C)`` logits decoded into each scene's detections (:func:`decode`)."""
     out = np.asarray(outputs, dtype=np.float64)
     num_classes = out.shape[-1] - 5
     obj = 1 / (1 + np.exp(-out[..., 0]))
-    logits = out[..., 1:1 + num_classes]
+    logits = out[..., 1 : 1 + num_classes]
     probs = np.exp(logits - logits.max(-1, keepdims=True))
     probs /= probs.sum(-1, keepdims=True)
     boxes = np.concatenate([1 / (1 + np.exp(-out[..., -4:-2])), out[..., -2:]], axis=-1)
-    return [decode(obj[i], probs[i], boxes[i], config, best_class_only=best_class_only) for i in range(len(out))]
+    return [
+        decode(obj[i], probs[i], boxes[i], config, best_class_only=best_class_only) for i in range(len(out))
+    ]
 
 
 def targets(scenes: Scenes, config: DetectorConfig) -> np.ndarray:
     """Every scene's target grid, stacked: ``(N, grid, grid, 6)`` float32."""
-    return np.stack([encode(b, lab, config) for b, lab in zip(scenes.boxes, scenes.labels)]).astype(np.float32)
+    return np.stack([encode(b, lab, config) for b, lab in zip(scenes.boxes, scenes.labels)]).astype(
+        np.float32
+    )
 
 
 @dataclass
@@ -389,8 +444,14 @@ class DetectorRun:
     metrics: dict | None = None
 
 
-def train(model, train_scenes: Scenes, config: DetectorConfig, *, val_scenes: Scenes | None = None,
-          verbose: int | str = "auto") -> DetectorRun:
+def train(
+    model,
+    train_scenes: Scenes,
+    config: DetectorConfig,
+    *,
+    val_scenes: Scenes | None = None,
+    verbose: int | str = "auto",
+) -> DetectorRun:
     """Fit on the training scenes: Adam with a cosine decay to zero, :func:`detection_loss`.
 
     With ``config.fresh_scenes`` every epoch after the first trains on **new** scenes made from the
@@ -401,14 +462,20 @@ def train(model, train_scenes: Scenes, config: DetectorConfig, *, val_scenes: Sc
     """
     import keras
 
-    from .fashion import epoch_timer
-    from .pipeline import array_dataset
+    from ..pipeline import array_dataset
 
-    steps = -(-len(train_scenes) // config.batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=detection_loss(model.output.shape[-1] - 5))
-    validation = (array_dataset(val_scenes.images, targets(val_scenes, config), batch_size=config.batch_size)
-                  if val_scenes is not None else None)
+    compile_with_cosine(
+        model,
+        config.learning_rate,
+        config.epochs * steps_per_epoch(len(train_scenes), config.batch_size),
+        loss=detection_loss(model.output.shape[-1] - 5),
+        metrics=(),
+    )
+    validation = (
+        array_dataset(val_scenes.images, targets(val_scenes, config), batch_size=config.batch_size)
+        if val_scenes is not None
+        else None
+    )
     keras.utils.set_random_seed(config.seed)
     times: list[float] = []
     start = time.perf_counter()
@@ -418,25 +485,46 @@ def train(model, train_scenes: Scenes, config: DetectorConfig, *, val_scenes: Sc
         if epoch and config.fresh_scenes:
             if scenes.garments is None:
                 raise ConfigError("fresh scenes need the garments the training scenes were made from")
-            scenes = make_scenes(len(train_scenes), train_scenes.garments, train_scenes.garment_labels, config,
-                                 seed=config.seed + 1000 + epoch)
+            scenes = make_scenes(
+                len(train_scenes),
+                train_scenes.garments,
+                train_scenes.garment_labels,
+                config,
+                seed=config.seed + 1000 + epoch,
+            )
         # One fit per epoch: the optimiser (and its cosine schedule) carries on from the last.
         # The autotuner off (cifar_lessons.pipeline.array_dataset); a new order in every epoch.
-        train_ds = array_dataset(scenes.images, targets(scenes, config), batch_size=config.batch_size, shuffle=True,
-                                 seed=config.seed + epoch)
-        history = model.fit(train_ds, validation_data=validation, initial_epoch=epoch, epochs=epoch + 1,
-                            verbose=verbose, shuffle=False, callbacks=[keras.callbacks.TerminateOnNaN(), epoch_timer(times)])
+        train_ds = array_dataset(
+            scenes.images,
+            targets(scenes, config),
+            batch_size=config.batch_size,
+            shuffle=True,
+            seed=config.seed + epoch,
+        )
+        history = model.fit(
+            train_ds,
+            validation_data=validation,
+            initial_epoch=epoch,
+            epochs=epoch + 1,
+            verbose=verbose,
+            shuffle=False,
+            callbacks=[keras.callbacks.TerminateOnNaN(), epoch_timer(times)],
+        )
         for k, vs in history.history.items():
             hist.setdefault(k, []).extend(float(v) for v in vs)
         if model.stop_training:
             break
     seconds = time.perf_counter() - start
-    params = int(sum(int(np.prod(w.shape)) for w in model.weights))
-    return DetectorRun(config.epochs, hist, times, seconds, params)
+    return DetectorRun(config.epochs, hist, times, seconds, parameter_count(model))
 
 
-def evaluate(model, scenes: Scenes, config: DetectorConfig, run: DetectorRun,
-             class_names: Sequence[str] = FASHION_MNIST_CLASS_NAMES) -> DetectorRun:
+def evaluate(
+    model,
+    scenes: Scenes,
+    config: DetectorConfig,
+    run: DetectorRun,
+    class_names: Sequence[str] = FASHION_MNIST_CLASS_NAMES,
+) -> DetectorRun:
     """mAP@0.5 and each class's AP on held-out scenes, once, after training.
 
     Also the same figures with each cell reporting its best class only (``..._best_class_only``),
@@ -448,28 +536,36 @@ def evaluate(model, scenes: Scenes, config: DetectorConfig, run: DetectorRun,
     truths = scenes.ground_truths()
     per_class = average_precision_per_class(run.detections, truths, len(class_names))
     per_class_best = average_precision_per_class(best_only, truths, len(class_names))
-    run.metrics = {"map50": mean_average_precision(run.detections, truths, len(class_names)),
-                   "ap50_per_class": {name: float(ap) for name, ap in zip(class_names, per_class)},
-                   "map50_best_class_only": mean_average_precision(best_only, truths, len(class_names)),
-                   "ap50_per_class_best_class_only": {name: float(ap) for name, ap in zip(class_names, per_class_best)},
-                   "n_scenes": len(scenes), "n_objects": int(sum(len(b) for b in scenes.boxes)),
-                   "n_detections": int(sum(len(d["boxes"]) for d in run.detections))}
+    run.metrics = {
+        "map50": mean_average_precision(run.detections, truths, len(class_names)),
+        "ap50_per_class": {name: float(ap) for name, ap in zip(class_names, per_class)},
+        "map50_best_class_only": mean_average_precision(best_only, truths, len(class_names)),
+        "ap50_per_class_best_class_only": {name: float(ap) for name, ap in zip(class_names, per_class_best)},
+        "n_scenes": len(scenes),
+        "n_objects": int(sum(len(b) for b in scenes.boxes)),
+        "n_detections": int(sum(len(d["boxes"]) for d in run.detections)),
+    }
     return run
 
 
-def scene_results(detections: Sequence[dict], scenes: Scenes, iou_threshold: float = 0.5,
-                  score_threshold: float = 0.5) -> np.ndarray:
+def scene_results(
+    detections: Sequence[dict], scenes: Scenes, iou_threshold: float = 0.5, score_threshold: float = 0.5
+) -> np.ndarray:
     """Per scene, how many mistakes at a working threshold: missed objects + false boxes (0 = perfect).
 
     For picking good scenes and failures to show; the score is the usual operating point, 0.5.
     """
-    from .detection import iou_matrix
+    from .metrics import iou_matrix
 
     errors = []
     for det, truth_boxes, truth_labels in zip(detections, scenes.boxes, scenes.labels):
         keep = det["scores"] >= score_threshold
         boxes, labels = det["boxes"][keep], det["labels"][keep]
-        ious = iou_matrix(boxes, truth_boxes) if len(boxes) and len(truth_boxes) else np.zeros((len(boxes), len(truth_boxes)))
+        ious = (
+            iou_matrix(boxes, truth_boxes)
+            if len(boxes) and len(truth_boxes)
+            else np.zeros((len(boxes), len(truth_boxes)))
+        )
         good = (ious >= iou_threshold) & (labels[:, None] == np.asarray(truth_labels)[None, :])
         found = good.any(axis=0).sum()
         errors.append(int(len(truth_boxes) - found + (~good.any(axis=1)).sum()))
@@ -477,53 +573,66 @@ def scene_results(detections: Sequence[dict], scenes: Scenes, iou_threshold: flo
 
 
 # --------------------------------------------------------------------------- records
-def record_dict(config: DetectorConfig, source: Mapping, run: DetectorRun, *, made_by: dict | None = None,
-                run_seconds: float | None = None) -> dict:
-    from .records import environment
+def record_dict(
+    config: DetectorConfig,
+    source: Mapping,
+    run: DetectorRun,
+    *,
+    made_by: dict | None = None,
+    run_seconds: float | None = None,
+) -> dict:
+    """What ``record.json`` says: configuration, scenes, machine, time, what made it."""
+    return study_record(
+        "detection",
+        "small CNN from scratch, grid head",
+        config,
+        epochs=run.epochs,
+        parameters=run.parameters,
+        weights="none: trained from scratch",
+        data={
+            **dict(source),
+            "scenes": f"Fashion-MNIST garments pasted on {config.canvas}x{config.canvas} textured canvases",
+            "n_train": config.n_train,
+            "n_test": config.n_test,
+        },
+        timing=timing(run.seconds, run_seconds),
+        made_by=made_by,
+    )
 
-    timing = {"train_seconds": round(run.seconds, 1)}
-    if run_seconds is not None:
-        timing["run_seconds"] = round(run_seconds, 1)
-    return {"kind": "detection", "model": "small CNN from scratch, grid head", "config": config.to_dict(),
-            "epochs": run.epochs, "parameters": run.parameters, "weights": "none: trained from scratch",
-            "data": {**dict(source), "scenes": f"Fashion-MNIST garments pasted on {config.canvas}x{config.canvas} "
-                                              "textured canvases", "n_train": config.n_train, "n_test": config.n_test},
-            "environment": environment(), "timing": timing, "made_by": made_by or {}}
 
-
-def save_run(out, config: DetectorConfig, source: Mapping, run: DetectorRun, *, made_by: dict, run_seconds: float,
-             overwrite: bool = False) -> Path:
-    """Write a committable record: ``record.json``, ``history.json``, ``metrics.json``, no model."""
-    from .records import save_record
-
-    if run.metrics is None:
-        raise ConfigError("evaluate the run before saving it: a committed record carries its held-out mAP")
+def save_run(
+    out,
+    config: DetectorConfig,
+    source: Mapping,
+    run: DetectorRun,
+    *,
+    made_by: dict,
+    run_seconds: float,
+    overwrite: bool = False,
+) -> Path:
+    """Write a committable record (:func:`cifar_lessons.studies.save_run`): record, history, metrics, no
+    model."""
     record = record_dict(config, source, run, made_by=made_by, run_seconds=run_seconds)
     history = {"history": run.history, "epoch_seconds": [round(t, 2) for t in run.epoch_seconds]}
-    return save_record(out, record=record, history=history, model=None, metrics=run.metrics, overwrite=overwrite)
+    return studies.save_run(out, record, history, run.metrics, overwrite=overwrite, what="held-out mAP")
 
 
 def check_record(path) -> dict:
     """A committed record read back, or a one-line :class:`RecordError` saying what is wrong."""
-    from .errors import RecordError
-    from .results import read_record
-
-    path = Path(path)
-    rec, problems = read_record(path, RECORD_FILES, what="detection", script="measure_detection.py",
-                                kind={"kind": "detection"})
-    r = rec["record"]
-    if len(rec["history"].get("history", {}).get("loss", [])) != r.get("epochs"):
-        problems.append("has a history that is not as long as its epochs")
-    if "map50" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):
-        problems.append("has no mAP or wall time")
-    if problems:
-        raise RecordError(f"detection record {path.name} " + "; ".join(problems))
-    return {**rec, "name": path.name}
+    return studies.check_record(
+        path,
+        what="detection",
+        script="measure_detection.py",
+        kind={"kind": "detection"},
+        history="loss",
+        metrics=("map50",),
+        scores="mAP",
+    )
 
 
 def committed_run(root=None) -> dict | None:
     """The committed full-size record, or ``None`` where not measured yet (a broken one is an error)."""
-    from .results import committed_record
+    from ..records.committed import committed_record
 
     return committed_record(COMMITTED, check_record, root)
 
@@ -531,58 +640,45 @@ def committed_run(root=None) -> dict | None:
 # --------------------------------------------------------------------------- the page
 def run_card(config: DetectorConfig, source: Mapping, record: Mapping | None = None):
     """The chapter's run card: size, scenes, model, data, machine; a warning off full size."""
-    from .fashion import FULL_SIZE_HOW, card_html, time_row
-    from .records import environment
-
-    env = (record or {}).get("environment") or environment()
     rows = [
-        ("run", f"committed record {html.escape(str(record.get('name', '')))}" if record else "this build"),
-        ("size", f"{config.size_name()}: {config.n_train:,} training scenes, {config.n_test:,} held-out scenes, "
-                 f"{config.epochs} epochs" + (" (new scenes every epoch)" if config.fresh_scenes else "")
-                 + f", batch {config.batch_size}, seed {config.seed}"),
-        ("scenes", f"{config.min_objects}&ndash;{config.max_objects} Fashion-MNIST garments, {config.min_size}&ndash;"
-                   f"{config.max_size} px, on {config.canvas}&times;{config.canvas} textured canvases"),
-        ("model", f"small CNN trained from scratch (no pretrained weights), stride {config.stride}: "
-                  f"{config.grid}&times;{config.grid} grid"),
+        (
+            "size",
+            f"{config.size_name()}: {config.n_train:,} training scenes, {config.n_test:,} held-out scenes, "
+            f"{config.epochs} epochs"
+            + (" (new scenes every epoch)" if config.fresh_scenes else "")
+            + f", batch {config.batch_size}, seed {config.seed}",
+        ),
+        (
+            "scenes",
+            f"{config.min_objects}&ndash;{config.max_objects} Fashion-MNIST garments, "
+            f"{config.min_size}&ndash;"
+            f"{config.max_size} px, on {config.canvas}&times;{config.canvas} textured canvases",
+        ),
+        (
+            "model",
+            f"small CNN trained from scratch (no pretrained weights), stride {config.stride}: "
+            f"{config.grid}&times;{config.grid} grid",
+        ),
         ("data", html.escape(source["description"])),
-        ("hardware", html.escape(env["device"])),
     ]
-    rows.append(time_row(record))
     full = DetectorConfig()
-    warnings = []
-    if not config.full_size():
-        warnings.append(f"<b>{config.size_name().capitalize()}.</b> {config.n_train:,} training scenes and "
-                        f"{config.epochs} epochs instead of {full.n_train:,} and {full.epochs} (the committed "
-                        "full-size record, near the end): the detector here is half-trained, and its mAP is lower. "
-                        f"{FULL_SIZE_HOW} to train at full size.")
-    if not source.get("official"):
-        warnings.append(f"<b>Data:</b> {html.escape(source['description'])}.")
-    label = "Record " + html.escape(str(record.get("name", ""))) if record else "Run"
-    line = f"<b>{label}:</b> " + " &middot; ".join([config.size_name(),
-                                                   f"{config.n_train:,} scenes, {config.epochs} epochs",
-                                                   "small CNN from scratch"])
-    return card_html(rows, line, warnings)
+    shortfall = (
+        f"{config.n_train:,} training scenes and {config.epochs} epochs instead of "
+        f"{full.n_train:,} and {full.epochs} (the committed full-size record, near the "
+        "end): the detector here is half-trained, and its mAP is lower."
+    )
+    line = [
+        config.size_name(),
+        f"{config.n_train:,} scenes, {config.epochs} epochs",
+        "small CNN from scratch",
+    ]
+    return studies.run_card(config, source, record, rows, shortfall=shortfall, line=line)
 
 
 def record_card(rec: Mapping):
     """The run card of the committed record (as :func:`committed_run` returns it)."""
     r = rec["record"]
-    fields = {f.name for f in dataclasses.fields(DetectorConfig)}
-    config = DetectorConfig(**{k: v for k, v in r["config"].items() if k in fields})
-    return run_card(config, r["data"], {**r, "name": rec["name"]})
-
-
-def ap_table(run_metrics: Mapping, committed: Mapping | None, size: str):
-    """Per-class AP@0.5: this build's run (``size``, its :meth:`~DetectorConfig.size_name`) beside the
-    committed full-size record."""
-    import pandas as pd
-
-    rows = {f"this build ({size})": run_metrics}
-    if committed:
-        rows[f"full size: results/{committed['name']}"] = committed["metrics"]
-    table = pd.DataFrame({name: {**{c: f"{v:.2f}" for c, v in m["ap50_per_class"].items()}, "mAP@0.5": f"{m['map50']:.3f}"}
-                          for name, m in rows.items()})
-    return table
+    return run_card(config_of(DetectorConfig, r), r["data"], {**r, "name": rec["name"]})
 
 
 # --------------------------------------------------------------------------- a classic detector
@@ -602,8 +698,9 @@ def haar_cascade(kind: str):
     return cascade
 
 
-def haar_detect(image: np.ndarray, kind: str, *, scale_factor: float = 1.1, min_neighbors: int = 5,
-                min_size: int = 40) -> np.ndarray:
+def haar_detect(
+    image: np.ndarray, kind: str, *, scale_factor: float = 1.1, min_neighbors: int = 5, min_size: int = 40
+) -> np.ndarray:
     """Faces (or cat faces) in an RGB photo as ``(n, 4)`` boxes ``(x1, y1, x2, y2)``: OpenCV's detector as is.
 
     The cascade slides a window over the grey image at every scale (each ``scale_factor`` larger)
@@ -613,8 +710,9 @@ def haar_detect(image: np.ndarray, kind: str, *, scale_factor: float = 1.1, min_
     import cv2
 
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    found = haar_cascade(kind).detectMultiScale(grey, scaleFactor=scale_factor, minNeighbors=min_neighbors,
-                                                minSize=(min_size, min_size))
+    found = haar_cascade(kind).detectMultiScale(
+        grey, scaleFactor=scale_factor, minNeighbors=min_neighbors, minSize=(min_size, min_size)
+    )
     return _xywh_to_boxes(found)
 
 
@@ -628,8 +726,9 @@ def haar_candidates(image: np.ndarray, kind: str, *, scale_factor: float = 1.1, 
     import cv2
 
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-    found, _, weights = haar_cascade(kind).detectMultiScale3(grey, scaleFactor=scale_factor, minNeighbors=0,
-                                                             minSize=(min_size, min_size), outputRejectLevels=True)
+    found, _, weights = haar_cascade(kind).detectMultiScale3(
+        grey, scaleFactor=scale_factor, minNeighbors=0, minSize=(min_size, min_size), outputRejectLevels=True
+    )
     return _xywh_to_boxes(found), np.asarray(weights, dtype=np.float64).reshape(-1)
 
 

@@ -19,18 +19,28 @@ from __future__ import annotations
 import dataclasses
 import html
 import os
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 
-from .config import TrainingSize, sized_values
-from .data import FASHION_MNIST_CLASS_NAMES, DataSource, load_fashion_mnist_with_source, split_validation
-from .errors import ConfigError
+from .. import studies
+from ..config import TrainingSize, sized_values
+from ..data import FASHION_MNIST_CLASS_NAMES, DataSource, load_fashion_mnist_with_source, split_validation
+from ..errors import ConfigError
+from ..studies import (
+    compile_with_cosine,
+    config_of,
+    device,
+    epoch_timer,
+    machine,
+    parameter_count,
+    steps_per_epoch,
+    study_record,
+    timing,
+)
 
 #: The committed full-size records, by model, in ``results/``.
 COMMITTED = {"dense": "fashion-dense", "cnn": "fashion-cnn"}
@@ -39,7 +49,6 @@ MODEL_NAMES = {"dense": "dense network", "cnn": "small CNN"}
 #: about 88 % for a dense network, 91-93 % for a small CNN).
 GOALS = {"dense": 0.89, "cnn": 0.925}
 #: What a committed record must hold (no model: the script remakes it).
-RECORD_FILES = ("record.json", "history.json", "metrics.json")
 
 
 #: What every book build trains, whatever its profile: small enough to run in about a minute on
@@ -85,8 +94,9 @@ class FashionConfig(TrainingSize):
         return -(-(self.n - self.n_val) // self.batch_size)
 
 
-def fashion_config(profile: str | None = None, *, full_size: bool | None = None,
-                   env: Mapping[str, str] | None = None) -> FashionConfig:
+def fashion_config(
+    profile: str | None = None, *, full_size: bool | None = None, env: Mapping[str, str] | None = None
+) -> FashionConfig:
     """The build's configuration: the :data:`BUILD_SIZE` in every profile, unless full size is asked for.
 
     ``full_size``, else ``CIFAR_LESSONS_FULL_SIZE`` (:func:`cifar_lessons.config.resolve_full_size`),
@@ -148,14 +158,19 @@ def dense_model(hidden: tuple[int, ...] = (256, 128), dropout: float = 0.2, seed
     keras.utils.set_random_seed(seed)
     layers = [keras.Input((28, 28, 1), name="image"), keras.layers.Flatten(name="flatten")]
     for i, units in enumerate(hidden, 1):
-        layers += [keras.layers.Dense(units, activation="relu", name=f"dense_{i}"),
-                   keras.layers.Dropout(dropout, name=f"dropout_{i}")]
+        layers += [
+            keras.layers.Dense(units, activation="relu", name=f"dense_{i}"),
+            keras.layers.Dropout(dropout, name=f"dropout_{i}"),
+        ]
     layers.append(keras.layers.Dense(10, activation="softmax", name="classes"))
     return keras.Sequential(layers, name="dense")
 
 
-def small_cnn(filters: tuple[int, ...] = (32, 64, 128), dense: int = 128, dropout: float = 0.3, seed: int = 42):
-    """Three convolution blocks (3x3, BatchNorm, ReLU, 2x2 max-pool), then Dense 128 and softmax (the chapter).
+def small_cnn(
+    filters: tuple[int, ...] = (32, 64, 128), dense: int = 128, dropout: float = 0.3, seed: int = 42
+):
+    """Three convolution blocks (3x3, BatchNorm, ReLU, 2x2 max-pool), then Dense 128 and softmax (the
+    chapter).
 
     A 3x3 filter is the same 9 (x channels) weights slid over every position, so a pattern learnt
     in one place is found in all of them, with few parameters: the three convolutions have about
@@ -170,37 +185,43 @@ def small_cnn(filters: tuple[int, ...] = (32, 64, 128), dense: int = 128, dropou
     keras.utils.set_random_seed(seed)
     layers = [keras.Input((28, 28, 1), name="image")]
     for i, f in enumerate(filters, 1):
-        layers += [keras.layers.Conv2D(f, 3, padding="same", use_bias=False, name=f"conv_{i}"),
-                   keras.layers.BatchNormalization(momentum=0.9, name=f"batchnorm_{i}"),
-                   keras.layers.Activation("relu", name=f"relu_{i}"),
-                   keras.layers.MaxPooling2D(2, name=f"pool_{i}")]
-    layers += [keras.layers.Flatten(name="flatten"),
-               keras.layers.Dense(dense, activation="relu", name="dense"),
-               keras.layers.Dropout(dropout, name="dropout"),
-               keras.layers.Dense(10, activation="softmax", name="classes")]
+        layers += [
+            keras.layers.Conv2D(f, 3, padding="same", use_bias=False, name=f"conv_{i}"),
+            keras.layers.BatchNormalization(momentum=0.9, name=f"batchnorm_{i}"),
+            keras.layers.Activation("relu", name=f"relu_{i}"),
+            keras.layers.MaxPooling2D(2, name=f"pool_{i}"),
+        ]
+    layers += [
+        keras.layers.Flatten(name="flatten"),
+        keras.layers.Dense(dense, activation="relu", name="dense"),
+        keras.layers.Dropout(dropout, name="dropout"),
+        keras.layers.Dense(10, activation="softmax", name="classes"),
+    ]
     return keras.Sequential(layers, name="small_cnn")
 
 
 def build(kind: str, seed: int = 42):
-    """``dense_model`` or ``small_cnn`` by name (``"dense"``, ``"cnn"``), as the script and the chapter call them."""
+    """``dense_model`` or ``small_cnn`` by name (``"dense"``, ``"cnn"``), as the script and the chapter call
+    them."""
     if kind not in MODEL_NAMES:
         raise ConfigError(f"unknown model {kind!r}; choose one of: {', '.join(MODEL_NAMES)}")
     return dense_model(seed=seed) if kind == "dense" else small_cnn(seed=seed)
-
-
-def parameter_count(model) -> int:
-    """All weights the model holds, trainable or not (BatchNorm's running statistics included)."""
-    return int(sum(int(np.prod(w.shape)) for w in model.weights))
 
 
 def layer_table(model):
     """One row per layer: its kind, output shape and parameters, for the book and a slide (the chapter)."""
     import pandas as pd
 
-    rows = [{"layer": layer.name, "kind": layer.__class__.__name__,
-             "output": " × ".join(str(d) for d in layer.output.shape[1:]),
-             "parameters": f"{sum(int(np.prod(w.shape)) for w in layer.weights):,}"} for layer in model.layers]
-    rows.append({"layer": "total", "kind": "", "output": "", "parameters": f"{parameter_count(model):,}"})
+    rows = [
+        {
+            "layer": layer.name,
+            "kind": layer.__class__.__name__,
+            "output": " × ".join(str(d) for d in layer.output.shape[1:]),
+            "parameters": f"{layer.count_params():,}",
+        }
+        for layer in model.layers
+    ]
+    rows.append({"layer": "total", "kind": "", "output": "", "parameters": f"{model.count_params():,}"})
     return pd.DataFrame(rows)
 
 
@@ -218,23 +239,9 @@ class FashionRun:
     metrics: dict | None = None
 
 
-def epoch_timer(times: list):
-    """A Keras callback that appends each epoch's wall time to ``times``: the seconds a run card and
-    a record report. Shared by every chapter that trains outside the project's recipe (Fashion-MNIST,
-    Detection, Segmentation)."""
-    import keras
-
-    class EpochTimer(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            times.append(time.perf_counter() - self._start)
-
-    return EpochTimer()
-
-
-def train(model, data: FashionData, epochs: int, config: FashionConfig, *, verbose: int | str = "auto") -> FashionRun:
+def train(
+    model, data: FashionData, epochs: int, config: FashionConfig, *, verbose: int | str = "auto"
+) -> FashionRun:
     """Fit on the training images, validating on the last 10 % of them; never on the test set (the chapter).
 
     Adam at ``config.learning_rate`` decays along a cosine to zero over all the epochs: large
@@ -244,25 +251,30 @@ def train(model, data: FashionData, epochs: int, config: FashionConfig, *, verbo
     """
     import keras
 
-    from .pipeline import array_dataset
+    from ..pipeline import array_dataset
 
     if not isinstance(epochs, int) or epochs < 1:
         raise ConfigError(f"epochs must be a positive whole number, got {epochs!r}")
     (x_fit, y_fit), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_fraction)
-    steps = -(-len(x_fit) // config.batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=epochs * steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    compile_with_cosine(model, config.learning_rate, epochs * steps_per_epoch(len(x_fit), config.batch_size))
     keras.utils.set_random_seed(config.seed)
     times: list[float] = []
     start = time.perf_counter()
     # Arrays through a tf.data pipeline with the autotuner off, so no epoch starts with a wait
     # (cifar_lessons.pipeline.array_dataset): batches of the same size as fit(x, y, shuffle=True)'s,
     # in another (seeded) order.
-    train_ds = array_dataset(scale(x_fit), y_fit, batch_size=config.batch_size, shuffle=True, seed=config.seed)
+    train_ds = array_dataset(
+        scale(x_fit), y_fit, batch_size=config.batch_size, shuffle=True, seed=config.seed
+    )
     val_ds = array_dataset(scale(x_val), y_val, batch_size=config.batch_size)
-    history = model.fit(train_ds, validation_data=val_ds, epochs=epochs, verbose=verbose, shuffle=False,
-                        callbacks=[keras.callbacks.TerminateOnNaN(), epoch_timer(times)])
+    history = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=epochs,
+        verbose=verbose,
+        shuffle=False,
+        callbacks=[keras.callbacks.TerminateOnNaN(), epoch_timer(times)],
+    )
     seconds = time.perf_counter() - start
     hist = {k: [float(v) for v in vs] for k, vs in history.history.items()}
     kind = "cnn" if model.name == "small_cnn" else "dense" if model.name == "dense" else model.name
@@ -271,7 +283,7 @@ def train(model, data: FashionData, epochs: int, config: FashionConfig, *, verbo
 
 def evaluate(model, data: FashionData, run: FashionRun) -> FashionRun:
     """Test accuracy, loss, per-class report and confusion matrix, once, after training (the chapter)."""
-    from .evaluate import compute_metrics
+    from ..evaluate import compute_metrics
 
     run.probabilities = model.predict(scale(data.x_test), batch_size=512, verbose=0)
     run.metrics = compute_metrics(run.probabilities, data.y_test, data.class_names)
@@ -279,128 +291,124 @@ def evaluate(model, data: FashionData, run: FashionRun) -> FashionRun:
 
 
 # --------------------------------------------------------------------------- records
-def record_dict(config: FashionConfig, data: FashionData, run: FashionRun, *, made_by: dict | None = None,
-                run_seconds: float | None = None) -> dict:
-    """What ``record.json`` says about one training: configuration, data, machine, time, what made it."""
-    from .records import environment
-
+def data_record(config, data: FashionData) -> dict:
+    """A record's ``data``: where the images came from, and how many trained, validated and tested."""
     n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
-    timing = {"train_seconds": round(run.seconds, 1)}
-    if run_seconds is not None:
-        timing["run_seconds"] = round(run_seconds, 1)
     return {
-        "kind": "fashion-mnist", "model": run.kind, "config": config.to_dict(), "epochs": run.epochs,
-        "parameters": run.parameters,
-        "data": {**data.source.to_dict(), "n_train": len(data.x_train) - n_val, "n_val": n_val,
-                 "n_test": len(data.x_test)},
-        "environment": environment(), "timing": timing, "made_by": made_by or {},
+        **data.source.to_dict(),
+        "n_train": len(data.x_train) - n_val,
+        "n_val": n_val,
+        "n_test": len(data.x_test),
     }
 
 
-def save_run(out: str | os.PathLike, config: FashionConfig, data: FashionData, run: FashionRun, *,
-             made_by: dict, run_seconds: float, overwrite: bool = False) -> Path:
-    """Write a committable record: ``record.json``, ``history.json``, ``metrics.json`` and no model.
+def record_dict(
+    config: FashionConfig,
+    data: FashionData,
+    run: FashionRun,
+    *,
+    made_by: dict | None = None,
+    run_seconds: float | None = None,
+) -> dict:
+    """What ``record.json`` says about one training: configuration, data, machine, time, what made it."""
+    return study_record(
+        "fashion-mnist",
+        run.kind,
+        config,
+        epochs=run.epochs,
+        parameters=run.parameters,
+        data=data_record(config, data),
+        timing=timing(run.seconds, run_seconds),
+        made_by=made_by,
+    )
 
-    Written atomically by :func:`cifar_lessons.records.save_record`; an existing folder is replaced
-    only with ``overwrite`` and only if this package wrote it.
-    """
-    from .records import save_record
 
-    if run.metrics is None:
-        raise ConfigError("evaluate the run before saving it: a committed record carries its test metrics")
+def save_run(
+    out: str | os.PathLike,
+    config: FashionConfig,
+    data: FashionData,
+    run: FashionRun,
+    *,
+    made_by: dict,
+    run_seconds: float,
+    overwrite: bool = False,
+) -> Path:
+    """Write a committable record (:func:`cifar_lessons.studies.save_run`): record, history, metrics."""
     record = record_dict(config, data, run, made_by=made_by, run_seconds=run_seconds)
     history = {"history": run.history, "epoch_seconds": [round(t, 2) for t in run.epoch_seconds]}
-    return save_record(out, record=record, history=history, model=None, metrics=run.metrics, overwrite=overwrite)
+    return studies.save_run(out, record, history, run.metrics, overwrite=overwrite)
 
 
 def check_record(path: str | os.PathLike) -> dict:
     """A committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
-    from .errors import RecordError
-    from .results import read_record
-
-    path = Path(path)
-    rec, problems = read_record(path, RECORD_FILES, what="Fashion-MNIST", script="measure_fashion.py",
-                                kind={"kind": "fashion-mnist", "model": MODEL_NAMES})
-    r = rec["record"]
-    if len(rec["history"].get("history", {}).get("val_accuracy", [])) != r.get("epochs"):
-        problems.append("has a history that is not as long as its epochs")
-    if "accuracy" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):
-        problems.append("has no test accuracy or wall time")
-    if problems:
-        raise RecordError(f"Fashion-MNIST record {path.name} " + "; ".join(problems))
-    return {**rec, "name": path.name}
+    return studies.check_record(
+        path,
+        what="Fashion-MNIST",
+        script="measure_fashion.py",
+        kind={"kind": "fashion-mnist", "model": MODEL_NAMES},
+        history="val_accuracy",
+        metrics=("accuracy",),
+        scores="test accuracy",
+    )
 
 
 def committed_runs(root: str | os.PathLike | None = None) -> dict[str, dict | None]:
     """The committed full-size records by model (``None`` where not measured yet), for the chapter.
 
-    Read from :func:`cifar_lessons.results.results_root` (the checkout's ``results/``, or the
+    Read from :func:`cifar_lessons.records.committed.results_root` (the checkout's ``results/``, or the
     copy the package ships to Colab). A folder that exists but is incomplete is an error, not
     "not measured": a broken record must never pass for a missing one.
     """
-    from .results import committed_record
+    from ..records.committed import committed_record
 
     return {kind: committed_record(name, check_record, root) for kind, name in COMMITTED.items()}
 
 
 # --------------------------------------------------------------------------- the page
-def comparison_table(runs: Mapping[str, FashionRun], config: FashionConfig, committed: Mapping[str, dict | None]):
+def comparison_table(
+    runs: Mapping[str, FashionRun], config: FashionConfig, committed: Mapping[str, dict | None]
+):
     """Dense against CNN, side by side: parameters, epochs, time, test accuracy, and where each came from."""
     import pandas as pd
 
     rows = []
     for kind, run in runs.items():
-        rows.append({"model": MODEL_NAMES[kind], "from": f"this build ({config.size_name()}, n = {config.n:,})",
-                     "parameters": f"{run.parameters:,}", "epochs": run.epochs,
-                     "train time": f"{run.seconds:.0f} s",
-                     "test accuracy": f"{run.metrics['accuracy']:.1%}" if run.metrics else "not evaluated"})
+        rows.append(
+            {
+                "model": MODEL_NAMES[kind],
+                "from": f"this build ({config.size_name()}, n = {config.n:,})",
+                "parameters": f"{run.parameters:,}",
+                "epochs": run.epochs,
+                "train time": f"{run.seconds:.0f} s",
+                "test accuracy": f"{run.metrics['accuracy']:.1%}" if run.metrics else "not evaluated",
+            }
+        )
     for kind, name in COMMITTED.items():
         rec = committed.get(kind)
         if rec is None:
-            rows.append({"model": MODEL_NAMES[kind], "from": f"full size: results/{name}", "parameters": "",
-                         "epochs": "", "train time": "", "test accuracy": "not measured yet"})
+            rows.append(
+                {
+                    "model": MODEL_NAMES[kind],
+                    "from": f"full size: results/{name}",
+                    "parameters": "",
+                    "epochs": "",
+                    "train time": "",
+                    "test accuracy": "not measured yet",
+                }
+            )
             continue
         r = rec["record"]
-        rows.append({"model": MODEL_NAMES[kind], "from": f"full size: results/{name}",
-                     "parameters": f"{r['parameters']:,}", "epochs": r["epochs"],
-                     "train time": f"{r['timing']['train_seconds'] / 60:.1f} min",
-                     "test accuracy": f"{rec['metrics']['accuracy']:.1%}"})
+        rows.append(
+            {
+                "model": MODEL_NAMES[kind],
+                "from": f"full size: results/{name}",
+                "parameters": f"{r['parameters']:,}",
+                "epochs": r["epochs"],
+                "train time": f"{r['timing']['train_seconds'] / 60:.1f} min",
+                "test accuracy": f"{rec['metrics']['accuracy']:.1%}",
+            }
+        )
     return pd.DataFrame(rows)
-
-
-def time_row(record: Mapping | None) -> tuple[str, str]:
-    """A run card's "time" row: a committed record's training and whole-run seconds and when it was
-    written, or, for this build's own run, when the card was made."""
-    if not record:
-        return ("time", f"recorded {datetime.now(timezone.utc).isoformat(timespec='seconds')}")
-    t = record["timing"]
-    return ("time", f"training {t['train_seconds']:.0f} s, whole run {t.get('run_seconds', 0):.0f} s; "
-                    f"recorded {record.get('written', '')}")
-
-
-#: How a reader asks for full size, as the run cards' warnings say it.
-FULL_SIZE_HOW = "Set CIFAR_LESSONS_FULL_SIZE=1 or pass full_size=True"
-
-
-def card_html(rows: list[tuple[str, str]], line: str, warnings: list[str]):
-    """A run card: the one-line summary a slide shows, the full table in the speaker notes and the
-    book, and a "Not the real result" warning when there are ``warnings``. One renderer for the cards
-    of the chapters that train outside the project's recipe (Fashion-MNIST, Detection, Segmentation)."""
-    from IPython.display import HTML
-
-    from .book import DECK_ONLY
-
-    table = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{k}</th><td style='text-align:left'>{v}</td></tr>"
-                    for k, v in rows)
-    parts = [f"<div class='run-card'><table>{table}</table></div>"]
-    if warnings:
-        items = "".join(f"<p>{w}</p>" for w in warnings)
-        parts.append("<div class='admonition warning' style='border-left:4px solid #f0ad4e;background:#fff8e6;"
-                     "padding:0.4em 1em'><p class='admonition-title'><b>&#9888; Not the real result</b></p>"
-                     f"{items}</div>")
-        line += " <span class='run-card-warning'>&#9888; Not the real result</span>"
-    return HTML(f"<div class='run-card-line deck-only' {DECK_ONLY}>{line}</div>"
-                f"<div class='deck-notes'>{''.join(parts)}</div>")
 
 
 def run_card(config: FashionConfig, source: Mapping, record: Mapping | None = None):
@@ -409,48 +417,43 @@ def run_card(config: FashionConfig, source: Mapping, record: Mapping | None = No
     ``record`` (a committed ``record.json``) makes it the card of that record, with its machine,
     training time and date, headed by its name.
     """
-    from .records import environment
-
-    env = (record or {}).get("environment") or environment()
-    name = f"committed record {html.escape(str(record.get('name', '')))}" if record else "this build"
+    env = machine(record)  # its device goes in the line
     n_val = config.n_val
     rows = [
-        ("size", f"{config.size_name()}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
-                 f"dense {config.dense_epochs} epochs, CNN {config.cnn_epochs} epochs, batch {config.batch_size}, "
-                 f"seed {config.seed}"),
-        ("data", html.escape(source["description"]) + (f" (sha256 {source['sha256'][:12]}&hellip;)" if source.get("sha256") else "")),
-        ("hardware", html.escape(env["device"])),
+        (
+            "size",
+            f"{config.size_name()}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
+            f"dense {config.dense_epochs} epochs, CNN {config.cnn_epochs} epochs, batch {config.batch_size}, "
+            f"seed {config.seed}",
+        ),
+        (
+            "data",
+            html.escape(source["description"])
+            + (f" (sha256 {source['sha256'][:12]}&hellip;)" if source.get("sha256") else ""),
+        ),
     ]
-    rows.append(time_row(record))
     full = FashionConfig()
-    warnings = []
-    if not config.full_size():
-        warnings.append(f"<b>{config.size_name().capitalize()}.</b> {config.n:,} training images and "
-                        f"{config.dense_epochs} + {config.cnn_epochs} epochs instead of all {full.n:,} and "
-                        f"{full.dense_epochs} + {full.cnn_epochs} (the committed full-size records, at the end): "
-                        "the networks here are half-trained, and their accuracies are lower. "
-                        f"{FULL_SIZE_HOW} to train at full size.")
-    if not source.get("official"):
-        warnings.append(f"<b>Data:</b> {html.escape(source['description'])}.")
+    shortfall = (
+        f"{config.n:,} training images and {config.dense_epochs} + {config.cnn_epochs} "
+        f"epochs instead of all {full.n:,} and {full.dense_epochs} + {full.cnn_epochs} "
+        "(the committed full-size records, at the end): the networks here are "
+        "half-trained, and their accuracies are lower."
+    )
     # One line on a slide (the notes hold the whole card): size, data and where it came from, machine.
     data = "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST, not the official files"
-    via = {"keras-download": "Keras's download", "debian-copy": "Debian's copy",
-           "keras-cache": "Keras's cache"}.get(source.get("kind"), source.get("kind", ""))
-    cores = re.search(r"(\d+) cores", env["device"])
-    device = f"{cores.group(1)} CPU cores" if env["device"].startswith("CPU") and cores else env["device"]
-    label = "Record " + html.escape(str(record.get("name", ""))) if record else "Run"
-    line = f"<b>{label}:</b> " + " &middot; ".join([config.size_name(), f"{data} ({via})",
-                                                   html.escape(device)])
-    rows.insert(0, ("run", name))
-    return card_html(rows, line, warnings)
+    via = {
+        "keras-download": "Keras's download",
+        "debian-copy": "Debian's copy",
+        "keras-cache": "Keras's cache",
+    }.get(source.get("kind"), source.get("kind", ""))
+    line = [config.size_name(), f"{data} ({via})", html.escape(device(env))]
+    return studies.run_card(config, source, record, rows, shortfall=shortfall, line=line)
 
 
 def record_card(rec: Mapping):
     """The run card of a committed record (as :func:`committed_runs` returns it)."""
     r = rec["record"]
-    fields = {f.name for f in dataclasses.fields(FashionConfig)}
-    config = FashionConfig(**{k: v for k, v in r["config"].items() if k in fields})
-    return run_card(config, r["data"], {**r, "name": rec["name"]})
+    return run_card(config_of(FashionConfig, r), r["data"], {**r, "name": rec["name"]})
 
 
 def committed_line(committed: Mapping[str, dict | None]):
@@ -458,8 +461,15 @@ def committed_line(committed: Mapping[str, dict | None]):
     from IPython.display import Markdown
 
     if not any(committed.values()):
-        return Markdown("Full size: **not measured yet**. `python scripts/measure_fashion.py` makes "
-                        + " and ".join(f"`results/{name}`" for name in COMMITTED.values()) + ".")
-    parts = [f"{MODEL_NAMES[kind]} **{rec['metrics']['accuracy']:.1%}**" if (rec := committed.get(kind))
-             else f"{MODEL_NAMES[kind]} **not measured yet**" for kind in COMMITTED]
+        return Markdown(
+            "Full size: **not measured yet**. `python scripts/measure_fashion.py` makes "
+            + " and ".join(f"`results/{name}`" for name in COMMITTED.values())
+            + "."
+        )
+    parts = [
+        f"{MODEL_NAMES[kind]} **{rec['metrics']['accuracy']:.1%}**"
+        if (rec := committed.get(kind))
+        else f"{MODEL_NAMES[kind]} **not measured yet**"
+        for kind in COMMITTED
+    ]
     return Markdown("Full size, committed records: " + "; ".join(parts) + ".")

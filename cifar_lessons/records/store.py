@@ -15,23 +15,25 @@ the same one.
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import getpass
+import hashlib
 import json
 import os
 import platform
-import subprocess
 import secrets
 import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from .diskspace import ensure_space, weights_bytes, writing
-from .errors import RecordError
+from ..errors import RecordError
+from ..files import ensure_space, exclusive_lock, weights_bytes, writing
 
 RECORD_FILES = ("record.json", "history.json", "model.keras")
 
@@ -44,10 +46,20 @@ def source_commit() -> str | None:
     it; ``None`` outside a git checkout (a pip install). Records carry it so a figure can be remade."""
     root = Path(__file__).resolve().parent.parent
     try:
-        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return head + ("+changes" if dirty else "")
@@ -57,7 +69,8 @@ def environment() -> dict:
     """Package versions, the device and the precision, so a figure can be traced to what made it.
 
     ``device`` is the GPU's name when TensorFlow sees one (Colab's T4, say), else the CPU's.
-    ``dtype_policy`` is Keras's global dtype policy when this is called: :func:`cifar_lessons.recipe.new_model`
+    ``dtype_policy`` is Keras's global dtype policy when this is called:
+    :func:`cifar_lessons.recipe.new_model`
     sets it before building the model, so a record written after training says what really ran
     (``float32`` unless the run asked for mixed precision: :mod:`cifar_lessons.precision` says why);
     ``mixed_precision`` is the same in one word, for a table.
@@ -78,9 +91,14 @@ def environment() -> dict:
     else:
         device = f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores"
     policy = keras.mixed_precision.global_policy().name
-    return {"python": platform.python_version(), "packages": versions, "device": device,
-            "dtype_policy": policy, "mixed_precision": policy.startswith("mixed"),
-            "platform": platform.platform()}
+    return {
+        "python": platform.python_version(),
+        "packages": versions,
+        "device": device,
+        "dtype_policy": policy,
+        "mixed_precision": policy.startswith("mixed"),
+        "platform": platform.platform(),
+    }
 
 
 @dataclass
@@ -149,15 +167,19 @@ def check_free(out: str | os.PathLike, overwrite: bool = False) -> Path:
     """
     out = Path(out)
     if str(out).strip() in ("", ".") or _is_cwd_or_above(out):
-        raise RecordError(f"output folder {out} is the current folder or contains it; choose a new folder for the record")
+        raise RecordError(
+            f"output folder {out} is the current folder or contains it; choose a new folder for the record"
+        )
     if out.exists() or out.is_symlink():
         if not out.is_dir():
             raise RecordError(f"output path {out} exists and is not a folder")
         if not overwrite:
             raise RecordError(f"output folder {out} already exists; choose another or pass --overwrite")
         if not is_record(out):
-            raise RecordError(f"output folder {out} is not a run record written by cifar_lessons; "
-                              "--overwrite replaces only those, so nothing was deleted")
+            raise RecordError(
+                f"output folder {out} is not a run record written by cifar_lessons; "
+                "--overwrite replaces only those, so nothing was deleted"
+            )
     return out
 
 
@@ -182,32 +204,25 @@ def prepare_out(out: str | os.PathLike, overwrite: bool = False) -> Path:
 def out_lock(out: str | os.PathLike) -> Iterator[Path]:
     """Hold an exclusive lock on ``out`` for a whole run; a second run on it is refused at once.
 
-    The lock is ``fcntl.flock`` on ``.<name>.lock`` beside the folder, so the kernel releases it
-    even when the run is killed. The file is removed on release; a run that opened a file another
-    one has just removed retries on the new one.
+    The lock is the operating system's (:func:`cifar_lessons.files.exclusive_lock`), so it is
+    released even when the run is killed. Its file is named after the folder's absolute path and
+    kept in the temporary folder, not beside the folder: an empty lock file must stay where it is
+    (removing it would let a run that had just opened it lock a file no other run sees), and the
+    user's folder keeps only what the run writes.
     """
     out = Path(out)
-    path = out.parent / f".{out.name}.lock"
-    while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise RecordError(f"another run is writing {out} (it holds {path}); wait for it or choose another --out") from None
-        try:
-            same = os.path.samestat(os.fstat(fd), os.stat(path))
-        except FileNotFoundError:
-            same = False
-        if same:
-            break
-        os.close(fd)
-    try:
+    path = lock_path(out)
+    busy = RecordError(f"another run is writing {out} (it holds {path}); wait for it or choose another --out")
+    with exclusive_lock(path, busy):
         yield path
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        os.close(fd)
+
+
+def lock_path(out: str | os.PathLike) -> Path:
+    """The lock file of a run writing ``out``: one per absolute path, in this user's temporary folder."""
+    key = hashlib.sha256(str(Path(out).expanduser().resolve()).encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"cifar_lessons-locks-{getpass.getuser()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    return folder / f"{Path(out).name}-{key}.lock"
 
 
 def _make_private_dir(parent: Path, prefix: str) -> Path:
@@ -239,7 +254,7 @@ def _remove_stale(parent: Path, name: str) -> None:
     """Remove the temporary folders of saves into ``name`` whose process is gone (killed mid-save)."""
     for kind in ("tmp", "old"):
         for path in parent.glob(f".{name}.{kind}-*"):
-            pid = path.name[len(f".{name}.{kind}-"):].split("-")[0]
+            pid = path.name[len(f".{name}.{kind}-") :].split("-")[0]
             if path.is_dir() and pid.isdigit() and not _pid_alive(int(pid)):
                 shutil.rmtree(path, ignore_errors=True)
 
@@ -262,10 +277,16 @@ def save_record(
     out = check_free(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale(out.parent, out.name)
-    record = {"producer": PRODUCER, **record, "written": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-    # model.keras holds an HDF5 file of the weights, which must not meet a full disk (see diskspace).
+    record = {
+        "producer": PRODUCER,
+        **record,
+        "written": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    # model.keras holds an HDF5 file of the weights, which must not meet a full disk (see
+    # cifar_lessons.files).
     needed = (weights_bytes(model, optimizer=False) if model is not None else 0) + (
-        probabilities.size * 4 if probabilities is not None else 0)
+        probabilities.size * 4 if probabilities is not None else 0
+    )
     ensure_space(out, needed, RecordError)
     tmp = _make_private_dir(out.parent, f".{out.name}.tmp-")
     try:

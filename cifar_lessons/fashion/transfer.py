@@ -11,7 +11,7 @@ low learning rate that decays along a cosine.
 The backbone is chosen as in the project chapters: online (Colab) the course's EfficientNetB0 with
 Keras's ImageNet weights; offline (``CIFAR_LESSONS_BACKBONE=efficientnet_lite0
 CIFAR_LESSONS_WEIGHTS=imagenet``, as the CI build runs) EfficientNet-Lite0 with the ImageNet
-weights of its pip package (:mod:`cifar_lessons.lite0`). Each backbone gets its own preprocessing
+weights of its pip package (:mod:`cifar_lessons.backbones.lite0`). Each backbone gets its own preprocessing
 from :data:`cifar_lessons.models.BACKBONES`. Every book build, whatever its profile, trains at the
 small :data:`BUILD_SIZE` (4,000 images, 2 + 1 epochs), so that the whole site builds in minutes;
 full size is an explicit choice, ``full_size=True`` or ``CIFAR_LESSONS_FULL_SIZE=1``
@@ -24,7 +24,6 @@ from __future__ import annotations
 import dataclasses
 import html
 import os
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,17 +31,26 @@ from pathlib import Path
 
 import numpy as np
 
-from .backbones import BACKBONE_NAMES
-from .config import ENV_BACKBONE, ENV_WEIGHTS, TrainingSize, sized_values
-from .data import split_validation
-from .errors import ConfigError, RecordError
-from .fashion import FashionData
+from .. import studies
+from ..backbones import BACKBONE_NAMES, backbone_name
+from ..config import ENV_BACKBONE, ENV_WEIGHTS, TrainingSize, sized_values
+from ..data import split_validation
+from ..errors import ConfigError, RecordError
+from ..studies import (
+    compile_with_cosine,
+    config_of,
+    device,
+    machine,
+    steps_per_epoch,
+    study_record,
+    timing,
+)
+from .scratch import FashionData, data_record
 
 #: The committed full-size record of this chapter, in ``results/``.
 COMMITTED = "fashion-transfer"
 #: What the full-size run is designed to reach (the chapter's claim; the test checks the record).
 GOAL = 0.93
-RECORD_FILES = ("record.json", "history.json", "metrics.json")
 #: The course's backbone, used online; offline runs name theirs in the environment.
 DEFAULT_BACKBONE = "efficientnetb0"
 #: The classifier's pooling layer: everything before it is the frozen feature extractor
@@ -97,8 +105,13 @@ class TransferConfig(TrainingSize):
         return max(1, int(round(self.n * self.validation_fraction)))
 
 
-def transfer_config(profile: str | None = None, *, full_size: bool | None = None,
-                    env: Mapping[str, str] | None = None, **overrides) -> TransferConfig:
+def transfer_config(
+    profile: str | None = None,
+    *,
+    full_size: bool | None = None,
+    env: Mapping[str, str] | None = None,
+    **overrides,
+) -> TransferConfig:
     """The build's configuration: the size, backbone and weights from the book's environment variables.
 
     The :data:`BUILD_SIZE` in every profile unless ``full_size``, else ``CIFAR_LESSONS_FULL_SIZE``,
@@ -116,13 +129,23 @@ def transfer_config(profile: str | None = None, *, full_size: bool | None = None
     values.update(overrides)
     config = TransferConfig(**values)
     if config.backbone not in BACKBONE_NAMES:
-        by = f" (set by the environment variable {ENV_BACKBONE})" if "backbone" not in overrides and env.get(ENV_BACKBONE) else ""
-        raise ConfigError(f"unknown backbone {config.backbone!r}; choose one of: {', '.join(BACKBONE_NAMES)}{by}")
+        by = (
+            f" (set by the environment variable {ENV_BACKBONE})"
+            if "backbone" not in overrides and env.get(ENV_BACKBONE)
+            else ""
+        )
+        raise ConfigError(
+            f"unknown backbone {config.backbone!r}; choose one of: {', '.join(BACKBONE_NAMES)}{by}"
+        )
     if config.weights != "imagenet":
-        raise ConfigError(f"this chapter is about ImageNet weights; got weights={config.weights!r} "
-                          f"(set {ENV_WEIGHTS}=imagenet or leave it unset)")
+        raise ConfigError(
+            f"this chapter is about ImageNet weights; got weights={config.weights!r} "
+            f"(set {ENV_WEIGHTS}=imagenet or leave it unset)"
+        )
     if config.image_size < 32:
-        raise ConfigError(f"image size must be at least 32 (the networks' smallest input), got {config.image_size}")
+        raise ConfigError(
+            f"image size must be at least 32 (the networks' smallest input), got {config.image_size}"
+        )
     return config
 
 
@@ -157,7 +180,7 @@ def build_classifier(config: TransferConfig, *, seed: int | None = None):
     """
     import keras
 
-    from .models import build_base, get_backbone
+    from ..models import build_base, get_backbone
 
     keras.utils.set_random_seed(config.seed if seed is None else seed)
     spec = get_backbone(config.backbone)
@@ -167,7 +190,9 @@ def build_classifier(config: TransferConfig, *, seed: int | None = None):
     x = inputs
     if config.flip:
         x = keras.layers.RandomFlip("horizontal", seed=config.seed, name="flip")(x)
-    x = keras.layers.Resizing(config.image_size, config.image_size, interpolation="bilinear", name="resize")(x)
+    x = keras.layers.Resizing(config.image_size, config.image_size, interpolation="bilinear", name="resize")(
+        x
+    )
     x = keras.layers.Concatenate(name="grey_to_rgb")([x, x, x])
     x = keras.layers.Lambda(spec.preprocess, name="preprocess")(x)
     x = base(x, training=False)
@@ -186,11 +211,21 @@ def layer_table(model):
     for layer in model.layers[1:]:
         params = sum(int(np.prod(w.shape)) for w in layer.weights)
         trainable = sum(int(np.prod(w.shape)) for w in layer.trainable_weights)
-        rows.append({"layer": layer.name, "kind": layer.__class__.__name__ if layer.__class__.__name__ != "Functional"
-                     else "pretrained base", "output": " × ".join(str(d) for d in layer.output.shape[1:]),
-                     "parameters": f"{params:,}" if params else "",
-                     "trainable": ("all" if trainable == params else "frozen" if trainable == 0 else f"{trainable:,}")
-                     if params else ""})
+        rows.append(
+            {
+                "layer": layer.name,
+                "kind": layer.__class__.__name__
+                if layer.__class__.__name__ != "Functional"
+                else "pretrained base",
+                "output": " × ".join(str(d) for d in layer.output.shape[1:]),
+                "parameters": f"{params:,}" if params else "",
+                "trainable": (
+                    "all" if trainable == params else "frozen" if trainable == 0 else f"{trainable:,}"
+                )
+                if params
+                else "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -202,7 +237,8 @@ def as_input(x: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- the two phases
 @dataclass
 class TransferRun:
-    """Both phases: the joined history (phase 2 starts at ``phase2_start``), times, and the test evaluation."""
+    """Both phases: the joined history (phase 2 starts at ``phase2_start``), times, and the test
+    evaluation."""
 
     history: dict
     phase2_start: int
@@ -223,9 +259,9 @@ def train_head(model, data: FashionData, config: TransferConfig, *, verbose: int
     the classifier's own, so the classifier holds the trained head afterwards. Returns the
     :class:`cifar_lessons.training.TwoPhaseHistory`, its ``seconds["features"]`` the base's pass.
     """
-    from .features import feature_extractor, train_head_on_features
-    from .pipeline import array_dataset
-    from .models import set_base_trainable
+    from ..features import feature_extractor, train_head_on_features
+    from ..models import set_base_trainable
+    from ..pipeline import array_dataset
 
     set_base_trainable(model, False)
     (x_fit, y_fit), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_fraction)
@@ -236,8 +272,14 @@ def train_head(model, data: FashionData, config: TransferConfig, *, verbose: int
     feature_seconds = time.perf_counter() - start
     train_ds = array_dataset(f_fit, y_fit, batch_size=config.batch_size, shuffle=True, seed=config.seed)
     val_ds = array_dataset(f_val, y_val, batch_size=config.batch_size)
-    history = train_head_on_features(model, train_ds, val_ds, epochs=config.head_epochs,
-                                     learning_rate=config.head_learning_rate, verbose=verbose)
+    history = train_head_on_features(
+        model,
+        train_ds,
+        val_ds,
+        epochs=config.head_epochs,
+        learning_rate=config.head_learning_rate,
+        verbose=verbose,
+    )
     history.seconds["features"] = round(feature_seconds, 2)
     return history
 
@@ -251,111 +293,137 @@ def fine_tune(model, data: FashionData, config: TransferConfig, history, *, verb
     """
     import keras
 
-    from .models import set_base_trainable
-    from .pipeline import array_dataset
-    from .pointwise import use_matmul
-    from .training import log_learning_rate
+    from ..models import set_base_trainable
+    from ..pipeline import array_dataset
+    from ..pointwise import use_matmul
+    from ..training import log_learning_rate
 
     (x_fit, y_fit), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_fraction)
     set_base_trainable(model, True)
     use_matmul(model)  # the same arithmetic, faster (cifar_lessons.pointwise)
-    steps = -(-len(x_fit) // config.batch_size)
-    schedule = keras.optimizers.schedules.CosineDecay(config.fine_tune_learning_rate,
-                                                      decay_steps=config.fine_tune_epochs * steps)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    compile_with_cosine(
+        model,
+        config.fine_tune_learning_rate,
+        config.fine_tune_epochs * steps_per_epoch(len(x_fit), config.batch_size),
+    )
     keras.utils.set_random_seed(config.seed + 1)
     done = history.epochs
     start = time.perf_counter()
-    train_ds = array_dataset(as_input(x_fit), y_fit, batch_size=config.batch_size, shuffle=True, seed=config.seed + 1)
+    train_ds = array_dataset(
+        as_input(x_fit), y_fit, batch_size=config.batch_size, shuffle=True, seed=config.seed + 1
+    )
     val_ds = array_dataset(as_input(x_val), y_val, batch_size=config.batch_size)
-    h = model.fit(train_ds, validation_data=val_ds, initial_epoch=done, epochs=done + config.fine_tune_epochs,
-                  verbose=verbose, shuffle=False, callbacks=[keras.callbacks.TerminateOnNaN(), log_learning_rate(model)])
+    h = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        initial_epoch=done,
+        epochs=done + config.fine_tune_epochs,
+        verbose=verbose,
+        shuffle=False,
+        callbacks=[keras.callbacks.TerminateOnNaN(), log_learning_rate(model)],
+    )
     history.append(h, "fine_tune", time.perf_counter() - start)
     return history
 
 
 def evaluate(model, data: FashionData, history) -> TransferRun:
     """Test accuracy, loss, per-class report and confusion matrix, once, after both phases."""
-    from .evaluate import compute_metrics
-    from .models import trainable_counts
+    from ..evaluate import compute_metrics
+    from ..models import trainable_counts
 
     counts = trainable_counts(model)
-    run = TransferRun(history.history, history.phase2_start, dict(history.seconds),
-                      {"total": int(counts["total"]), "trainable_in_fine_tuning": int(counts["trainable"])})
+    run = TransferRun(
+        history.history,
+        history.phase2_start,
+        dict(history.seconds),
+        {"total": int(counts["total"]), "trainable_in_fine_tuning": int(counts["trainable"])},
+    )
     run.probabilities = model.predict(as_input(data.x_test), batch_size=256, verbose=0)
     run.metrics = compute_metrics(run.probabilities, data.y_test, data.class_names)
     return run
 
 
 # --------------------------------------------------------------------------- records
-def record_dict(config: TransferConfig, data: FashionData, run: TransferRun, *, weights: Mapping,
-                made_by: dict | None = None, run_seconds: float | None = None) -> dict:
+def record_dict(
+    config: TransferConfig,
+    data: FashionData,
+    run: TransferRun,
+    *,
+    weights: Mapping,
+    made_by: dict | None = None,
+    run_seconds: float | None = None,
+) -> dict:
     """What ``record.json`` says: configuration, data, weights, machine, time, what made it."""
-    from .records import environment
-
-    n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
-    timing = {"train_seconds": round(run.train_seconds, 1), "phases": run.seconds}
-    if run_seconds is not None:
-        timing["run_seconds"] = round(run_seconds, 1)
-    return {
-        "kind": "fashion-mnist", "model": "transfer", "config": config.to_dict(),
-        "epochs": {"head": config.head_epochs, "fine_tune": config.fine_tune_epochs},
-        "parameters": run.parameters, "weights": dict(weights),
-        "data": {**data.source.to_dict(), "n_train": len(data.x_train) - n_val, "n_val": n_val,
-                 "n_test": len(data.x_test)},
-        "environment": environment(), "timing": timing, "made_by": made_by or {},
-    }
+    return study_record(
+        "fashion-mnist",
+        "transfer",
+        config,
+        epochs={"head": config.head_epochs, "fine_tune": config.fine_tune_epochs},
+        parameters=run.parameters,
+        weights=weights,
+        data=data_record(config, data),
+        timing=timing(run.train_seconds, run_seconds, phases=run.seconds),
+        made_by=made_by,
+    )
 
 
-def save_run(out: str | os.PathLike, config: TransferConfig, data: FashionData, run: TransferRun, *,
-             weights: Mapping, made_by: dict, run_seconds: float, overwrite: bool = False) -> Path:
-    """A committable record: ``record.json``, ``history.json``, ``metrics.json``, and no model."""
-    from .records import save_record
-
-    if run.metrics is None:
-        raise ConfigError("evaluate the run before saving it: a committed record carries its test metrics")
+def save_run(
+    out: str | os.PathLike,
+    config: TransferConfig,
+    data: FashionData,
+    run: TransferRun,
+    *,
+    weights: Mapping,
+    made_by: dict,
+    run_seconds: float,
+    overwrite: bool = False,
+) -> Path:
+    """A committable record (:func:`cifar_lessons.studies.save_run`): record, history, metrics, no model."""
     record = record_dict(config, data, run, weights=weights, made_by=made_by, run_seconds=run_seconds)
     history = {"history": run.history, "phase2_start": run.phase2_start, "seconds": run.seconds}
-    return save_record(out, record=record, history=history, model=None, metrics=run.metrics, overwrite=overwrite)
+    return studies.save_run(out, record, history, run.metrics, overwrite=overwrite)
+
+
+def _problems(rec: dict) -> list[str]:
+    r, h, problems = rec["record"], rec["history"], []
+    epochs = r.get("epochs") or {}
+    if len(h.get("history", {}).get("val_accuracy", [])) != epochs.get("head", -1) + epochs.get(
+        "fine_tune", -1
+    ) or h.get("phase2_start") != epochs.get("head"):
+        problems.append("has a history that does not match its epochs")
+    if not (r.get("weights") or {}).get("pretrained"):
+        problems.append("does not say it used pretrained weights")
+    return problems
 
 
 def check_record(path: str | os.PathLike) -> dict:
     """The committed record read back, or a one-line :class:`RecordError` saying what is wrong with it."""
-    from .results import read_record
-
-    path = Path(path)
-    rec, problems = read_record(path, RECORD_FILES, what="Fashion-MNIST transfer",
-                                script="measure_fashion_transfer.py", kind={"kind": "fashion-mnist", "model": "transfer"})
-    r = rec["record"]
-    epochs = r.get("epochs") or {}
-    h = rec["history"]
-    if (len(h.get("history", {}).get("val_accuracy", [])) != epochs.get("head", -1) + epochs.get("fine_tune", -1)
-            or h.get("phase2_start") != epochs.get("head")):
-        problems.append("has a history that does not match its epochs")
-    if not (r.get("weights") or {}).get("pretrained"):
-        problems.append("does not say it used pretrained weights")
-    if "accuracy" not in rec["metrics"] or "run_seconds" not in r.get("timing", {}):
-        problems.append("has no test accuracy or wall time")
-    if problems:
-        raise RecordError(f"Fashion-MNIST transfer record {path.name} " + "; ".join(problems))
-    return {**rec, "name": path.name}
+    return studies.check_record(
+        path,
+        what="Fashion-MNIST transfer",
+        script="measure_fashion_transfer.py",
+        kind={"kind": "fashion-mnist", "model": "transfer"},
+        checks=_problems,
+        metrics=("accuracy",),
+        scores="test accuracy",
+    )
 
 
 def committed_run(root: str | os.PathLike | None = None) -> dict | None:
     """The committed full-size record (``None`` if not measured yet); a broken one is an error."""
-    from .results import committed_record
+    from ..records.committed import committed_record
 
     return committed_record(COMMITTED, check_record, root)
 
 
 def earlier_runs(root: str | os.PathLike | None = None) -> list[dict]:
-    """Earlier full-size records kept beside the chapter's (``results/fashion-transfer-*``), oldest recipe first.
+    """Earlier full-size records kept beside the chapter's (``results/fashion-transfer-*``), oldest recipe
+    first.
 
     They show why the chapter's recipe is what it is (the 32-pixel run, then the 48-pixel run with
     two fine-tuning epochs, that it replaced); each is checked as strictly as the chapter's own.
     """
-    from .results import results_root
+    from ..records.committed import results_root
 
     try:
         base = Path(root) if root is not None else results_root()
@@ -371,109 +439,129 @@ def choices_table(records: list[dict]):
     rows = []
     for rec in records:
         r, c = rec["record"], rec["record"]["config"]
-        rows.append({"record": rec["name"], "input": f"{c['image_size']}×{c['image_size']}",
-                     "epochs": f"{c['head_epochs']} + {c['fine_tune_epochs']}",
-                     "fine-tuning rate": f"{c['fine_tune_learning_rate']:g}, cosine",
-                     "wall time": f"{r['timing']['run_seconds'] / 60:.1f} min",
-                     "validation accuracy": f"{rec['history']['history']['val_accuracy'][-1]:.1%}",
-                     "test accuracy": f"{rec['metrics']['accuracy']:.1%}"})
+        rows.append(
+            {
+                "record": rec["name"],
+                "input": f"{c['image_size']}×{c['image_size']}",
+                "epochs": f"{c['head_epochs']} + {c['fine_tune_epochs']}",
+                "fine-tuning rate": f"{c['fine_tune_learning_rate']:g}, cosine",
+                "wall time": f"{r['timing']['run_seconds'] / 60:.1f} min",
+                "validation accuracy": f"{rec['history']['history']['val_accuracy'][-1]:.1%}",
+                "test accuracy": f"{rec['metrics']['accuracy']:.1%}",
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- the page
-def backbone_label(config_or_record: TransferConfig | Mapping) -> str:
-    """``EfficientNet-Lite0 (ImageNet weights from its pip package)``, as prose and tables write it."""
-    from .book import backbone_name
-
-    backbone = config_or_record.backbone if isinstance(config_or_record, TransferConfig) else config_or_record["backbone"]
-    offline = " (its packaged ImageNet weights)" if backbone == "efficientnet_lite0" else " (ImageNet weights)"
-    return backbone_name(backbone) + offline
-
-
 def run_card(config: TransferConfig, source: Mapping, weights: Mapping, record: Mapping | None = None):
     """The chapter's run card: size, backbone and weights, data, machine, time; warnings when it
     is not the full size or not the course's EfficientNetB0. ``record`` makes it a committed record's card."""
-    from .book import backbone_name
-    from .fashion import FULL_SIZE_HOW, card_html, time_row
-    from .records import environment
-
-    env = (record or {}).get("environment") or environment()
+    env = machine(record)  # its device goes in the line
     n_val = config.n_val
     rows = [
-        ("run", f"committed record {html.escape(str(record.get('name', '')))}" if record else "this build"),
-        ("size", f"{config.size_name()}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
-                 f"{config.image_size}&times;{config.image_size} input, head {config.head_epochs} epochs "
-                 f"(Adam {config.head_learning_rate:g}), fine-tuning {config.fine_tune_epochs} epochs "
-                 f"(Adam {config.fine_tune_learning_rate:g}, cosine), batch {config.batch_size}, seed {config.seed}"),
+        (
+            "size",
+            f"{config.size_name()}: n = {config.n:,} ({config.n - n_val:,} to fit, {n_val:,} to validate), "
+            f"{config.image_size}&times;{config.image_size} input, head {config.head_epochs} epochs "
+            f"(Adam {config.head_learning_rate:g}), fine-tuning {config.fine_tune_epochs} epochs "
+            f"(Adam {config.fine_tune_learning_rate:g}, cosine), batch {config.batch_size}, "
+            f"seed {config.seed}",
+        ),
         ("backbone", f"{backbone_name(config.backbone)}: {html.escape(weights.get('description', ''))}"),
         ("data", html.escape(source["description"])),
-        ("hardware", html.escape(env["device"])),
     ]
-    rows.append(time_row(record))
     full = TransferConfig()
-    warnings = []
-    if not config.full_size():
-        warnings.append(f"<b>{config.size_name().capitalize()}.</b> {config.n:,} training images and "
-                        f"{config.head_epochs} + {config.fine_tune_epochs} epochs instead of all {full.n:,} and "
-                        f"{full.head_epochs} + {full.fine_tune_epochs} (the committed full-size record, at the "
-                        "end): the network here is half-trained, and its accuracy is lower. "
-                        f"{FULL_SIZE_HOW} to train at full size.")
+    shortfall = (
+        f"{config.n:,} training images and {config.head_epochs} + "
+        f"{config.fine_tune_epochs} epochs instead of all {full.n:,} and "
+        f"{full.head_epochs} + {full.fine_tune_epochs} (the committed full-size record, "
+        "at the end): the network here is half-trained, and its accuracy is lower."
+    )
     if config.backbone != DEFAULT_BACKBONE:
         # Labelled, not a warning: a full-size record made offline is the real result for its backbone.
-        rows.insert(3, ("note", f"<b>Not the course's backbone.</b> The course uses EfficientNetB0 with Keras's "
-                                f"ImageNet weights (the default online, as in Colab); this run used "
-                                f"{backbone_name(config.backbone)} with {html.escape(weights.get('description', ''))}, "
-                                "because Keras's download is not available offline."))
-    if not source.get("official"):
-        warnings.append(f"<b>Data:</b> {html.escape(source['description'])}.")
-    cores = re.search(r"(\d+) cores", env["device"])
-    device = f"{cores.group(1)} CPU cores" if env["device"].startswith("CPU") and cores else env["device"]
-    label = "Record " + html.escape(str(record.get("name", ""))) if record else "Run"
-    line = f"<b>{label}:</b> " + " &middot; ".join(
-        [config.size_name(), backbone_name(config.backbone) + " (ImageNet)",
-         f"{config.image_size}&times;{config.image_size}", html.escape(device)])
-    return card_html(rows, line, warnings)
+        rows.insert(
+            2,
+            (
+                "note",
+                f"<b>Not the course's backbone.</b> The course uses EfficientNetB0 with Keras's "
+                f"ImageNet weights (the default online, as in Colab); this run used "
+                f"{backbone_name(config.backbone)} with {html.escape(weights.get('description', ''))}, "
+                "because Keras's download is not available offline.",
+            ),
+        )
+    line = [
+        config.size_name(),
+        backbone_name(config.backbone) + " (ImageNet)",
+        f"{config.image_size}&times;{config.image_size}",
+        html.escape(device(env)),
+    ]
+    return studies.run_card(config, source, record, rows, shortfall=shortfall, line=line)
 
 
 def record_card(rec: Mapping):
     """The run card of the committed record (as :func:`committed_run` returns it)."""
     r = rec["record"]
-    fields = {f.name for f in dataclasses.fields(TransferConfig)}
-    config = TransferConfig(**{k: v for k, v in r["config"].items() if k in fields})
-    return run_card(config, r["data"], r["weights"], {**r, "name": rec["name"]})
+    return run_card(config_of(TransferConfig, r), r["data"], r["weights"], {**r, "name": rec["name"]})
 
 
-def comparison_table(run: TransferRun | None, config: TransferConfig, committed_scratch: Mapping[str, dict | None],
-                     committed_transfer: dict | None):
+def comparison_table(
+    run: TransferRun | None,
+    config: TransferConfig,
+    committed_scratch: Mapping[str, dict | None],
+    committed_transfer: dict | None,
+):
     """Dense, CNN and transfer side by side, each row saying where it came from (this build or a record)."""
     import pandas as pd
 
-    from .book import backbone_name
-    from .fashion import COMMITTED as SCRATCH, MODEL_NAMES
+    from .scratch import COMMITTED as SCRATCH
+    from .scratch import MODEL_NAMES
 
     rows = []
     for kind, name in SCRATCH.items():
         rec = committed_scratch.get(kind)
-        rows.append({"model": MODEL_NAMES[kind], "from": f"record {name}",
-                     "parameters (trained)": f"{rec['record']['parameters']:,}" if rec else "",
-                     "epochs": str(rec["record"]["epochs"]) if rec else "",
-                     "train time": f"{rec['record']['timing']['train_seconds'] / 60:.1f} min" if rec else "",
-                     "test accuracy": f"{rec['metrics']['accuracy']:.1%}" if rec else "not measured yet"})
+        rows.append(
+            {
+                "model": MODEL_NAMES[kind],
+                "from": f"record {name}",
+                "parameters (trained)": f"{rec['record']['parameters']:,}" if rec else "",
+                "epochs": str(rec["record"]["epochs"]) if rec else "",
+                "train time": f"{rec['record']['timing']['train_seconds'] / 60:.1f} min" if rec else "",
+                "test accuracy": f"{rec['metrics']['accuracy']:.1%}" if rec else "not measured yet",
+            }
+        )
     if run is not None:
-        rows.append({"model": f"{backbone_name(config.backbone)} + head",
-                     "from": f"this build ({config.size_name()}, n = {config.n:,})",
-                     "parameters (trained)": f"{run.parameters['trainable_in_fine_tuning']:,}",
-                     "epochs": f"{config.head_epochs} + {config.fine_tune_epochs}",
-                     "train time": f"{run.train_seconds / 60:.1f} min",
-                     "test accuracy": f"{run.metrics['accuracy']:.1%}" if run.metrics else "not evaluated"})
+        rows.append(
+            {
+                "model": f"{backbone_name(config.backbone)} + head",
+                "from": f"this build ({config.size_name()}, n = {config.n:,})",
+                "parameters (trained)": f"{run.parameters['trainable_in_fine_tuning']:,}",
+                "epochs": f"{config.head_epochs} + {config.fine_tune_epochs}",
+                "train time": f"{run.train_seconds / 60:.1f} min",
+                "test accuracy": f"{run.metrics['accuracy']:.1%}" if run.metrics else "not evaluated",
+            }
+        )
     if committed_transfer:
         r = committed_transfer["record"]
-        rows.append({"model": f"{backbone_name(r['config']['backbone'])} + head", "from": f"record {COMMITTED}",
-                     "parameters (trained)": f"{r['parameters']['trainable_in_fine_tuning']:,}",
-                     "epochs": f"{r['epochs']['head']} + {r['epochs']['fine_tune']}",
-                     "train time": f"{r['timing']['train_seconds'] / 60:.1f} min",
-                     "test accuracy": f"{committed_transfer['metrics']['accuracy']:.1%}"})
+        rows.append(
+            {
+                "model": f"{backbone_name(r['config']['backbone'])} + head",
+                "from": f"record {COMMITTED}",
+                "parameters (trained)": f"{r['parameters']['trainable_in_fine_tuning']:,}",
+                "epochs": f"{r['epochs']['head']} + {r['epochs']['fine_tune']}",
+                "train time": f"{r['timing']['train_seconds'] / 60:.1f} min",
+                "test accuracy": f"{committed_transfer['metrics']['accuracy']:.1%}",
+            }
+        )
     else:
-        rows.append({"model": "transfer", "from": f"record {COMMITTED}", "parameters (trained)": "",
-                     "epochs": "", "train time": "", "test accuracy": "not measured yet"})
+        rows.append(
+            {
+                "model": "transfer",
+                "from": f"record {COMMITTED}",
+                "parameters (trained)": "",
+                "epochs": "",
+                "train time": "",
+                "test accuracy": "not measured yet",
+            }
+        )
     return pd.DataFrame(rows)

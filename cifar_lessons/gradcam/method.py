@@ -28,8 +28,8 @@ import matplotlib
 import numpy as np
 import tensorflow as tf
 
-from .models import base_of
-from .pipeline import make_dataset
+from ..models import base_of
+from ..pipeline import make_dataset
 
 
 class FeatureLayer(NamedTuple):
@@ -60,8 +60,12 @@ def last_conv_layer(base: keras.Model) -> FeatureLayer:
 def preprocessed(images_uint8: np.ndarray, backbone: str) -> np.ndarray:
     """Raw ``uint8`` images as the classifier sees them, through the training pipeline itself."""
     images_uint8 = np.asarray(images_uint8)
-    ds = make_dataset(images_uint8, np.zeros(len(images_uint8), dtype=np.int64), backbone=backbone,
-                      batch_size=max(len(images_uint8), 1))
+    ds = make_dataset(
+        images_uint8,
+        np.zeros(len(images_uint8), dtype=np.int64),
+        backbone=backbone,
+        batch_size=max(len(images_uint8), 1),
+    )
     return np.concatenate([np.asarray(img) for img, _ in ds.as_numpy_iterator()])
 
 
@@ -76,9 +80,14 @@ def _feature_model(model: keras.Model, layer_name: str | None) -> tuple[keras.Mo
     name = layer_name or last_conv_layer(base).name
     height, width = base.get_layer(name).output.shape[1:3]
     if height == 1 and width == 1:
-        warnings.warn(f"{base.name}'s layer {name} is 1x1 at this image size: every Grad-CAM map is uniform "
-                      "and says nothing about where; build the classifier with image_size 96 or more", stacklevel=3)
-    return base, keras.Model(base.inputs, [base.get_layer(name).output, base.output], name=f"{base.name}_to_{name}")
+        warnings.warn(
+            f"{base.name}'s layer {name} is 1x1 at this image size: every Grad-CAM map is uniform "
+            "and says nothing about where; build the classifier with image_size 96 or more",
+            stacklevel=3,
+        )
+    return base, keras.Model(
+        base.inputs, [base.get_layer(name).output, base.output], name=f"{base.name}_to_{name}"
+    )
 
 
 def _forward(model: keras.Model, base: keras.Model, to_features: keras.Model, images, tape: tf.GradientTape):
@@ -107,8 +116,13 @@ def _forward(model: keras.Model, base: keras.Model, to_features: keras.Model, im
     return features, scores, last(x, training=False)
 
 
-def grad_cam(model: keras.Model, images: np.ndarray, class_index: int | Sequence[int] | None = None,
-             layer_name: str | None = None, batch_size: int = 32) -> np.ndarray:
+def grad_cam(
+    model: keras.Model,
+    images: np.ndarray,
+    class_index: int | Sequence[int] | None = None,
+    layer_name: str | None = None,
+    batch_size: int = 32,
+) -> np.ndarray:
     """Grad-CAM heatmaps, shape ``(n, 32, 32)``, values in [0, 1], one per image.
 
     ``images`` are preprocessed for the backbone (see the module's input convention).
@@ -133,11 +147,14 @@ def grad_cam(model: keras.Model, images: np.ndarray, class_index: int | Sequence
     size = images.shape[1:3]
     out = []
     for start in range(0, n, batch_size):
-        batch = tf.constant(images[start:start + batch_size])
+        batch = tf.constant(images[start : start + batch_size])
         with tf.GradientTape() as tape:
             features, scores, _ = _forward(model, base, to_features, batch, tape)
-            chosen = (tf.argmax(scores, axis=1, output_type=tf.int64) if wanted is None
-                      else tf.constant(wanted[start:start + batch_size]))
+            chosen = (
+                tf.argmax(scores, axis=1, output_type=tf.int64)
+                if wanted is None
+                else tf.constant(wanted[start : start + batch_size])
+            )
             # Each image's score depends only on its own features, so one gradient of the sum
             # gives every image's gradient at once.
             total = tf.reduce_sum(tf.gather(scores, chosen, axis=1, batch_dims=1))
@@ -153,7 +170,9 @@ def grad_cam(model: keras.Model, images: np.ndarray, class_index: int | Sequence
     return np.concatenate(out) if out else np.zeros((0, *size), dtype=np.float32)
 
 
-def overlay(image_uint8: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4, cmap: str = "jet") -> np.ndarray:
+def overlay(
+    image_uint8: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4, cmap: str = "jet"
+) -> np.ndarray:
     """The image with the heatmap painted over it in colour, as ``uint8`` RGB.
 
     ``alpha`` is the colour's share (0: the image alone, 1: the heatmap alone). Works on one
@@ -163,7 +182,9 @@ def overlay(image_uint8: np.ndarray, heatmap: np.ndarray, alpha: float = 0.4, cm
     image = np.asarray(image_uint8)
     heatmap = np.asarray(heatmap, dtype=np.float32)
     if image.shape[:-1] != heatmap.shape or image.shape[-1] != 3:
-        raise ValueError(f"image {image.shape} and heatmap {heatmap.shape} must be (..., h, w, 3) and (..., h, w)")
+        raise ValueError(
+            f"image {image.shape} and heatmap {heatmap.shape} must be (..., h, w, 3) and (..., h, w)"
+        )
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"alpha must be between 0 and 1, got {alpha}")
     colour = matplotlib.colormaps[cmap](np.clip(heatmap, 0.0, 1.0))[..., :3] * 255.0

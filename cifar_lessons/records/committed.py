@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import RecordError
-from .records import RunRecord, load_record, source_commit
+from ..errors import RecordError
+from .store import RunRecord, load_record, source_commit
 
 #: Overrides where the committed results are read from (a folder of record folders).
 ENV_RESULTS = "CIFAR_LESSONS_RESULTS"
@@ -53,7 +53,9 @@ LADDER: tuple[Step, ...] = (
 
 #: Committed records shown beside the ladder (in the accuracy-against-time figure and the curves):
 #: the 32-pixel winner trained 5 epochs longer, the best measured at the seed's own input size.
-EXTRA: tuple[Step, ...] = (Step("flips and crops, mirrored test images, 3 + 15 epochs", "lite0-32-better-15"),)
+EXTRA: tuple[Step, ...] = (
+    Step("flips and crops, mirrored test images, 3 + 15 epochs", "lite0-32-better-15"),
+)
 
 #: Files a committed record must have, and files it must not (they are large and rebuildable).
 COMMITTED_FILES = ("record.json", "history.json", "metrics.json")
@@ -64,20 +66,23 @@ def results_root() -> Path:
     """Where the committed records are: ``$CIFAR_LESSONS_RESULTS``, the checkout's ``results/``,
     or, in an installed package (Colab), its copy ``cifar_lessons/measured``.
 
-    The installed copy is found beside this file, not through ``importlib.resources``: the records'
-    folder holds no Python, so it installs as a namespace package, whose ``files()`` is a
-    ``MultiplexedPath`` that is not a folder (``tests/test_installed_wheel.py``).
+    The installed copy is found from the package's folder (this file's grandparent), not through
+    ``importlib.resources``: the records' folder holds no Python, so it installs as a namespace
+    package, whose ``files()`` is a ``MultiplexedPath`` that is not a folder
+    (``tests/test_installed_wheel.py``).
     """
     if os.environ.get(ENV_RESULTS):
         return Path(os.path.expanduser(os.environ[ENV_RESULTS]))
-    here = Path(__file__).resolve().parent
-    checkout = here.parent / "results"
-    if checkout.is_dir() and (here.parent / "pyproject.toml").is_file():
+    package = Path(__file__).resolve().parents[1]
+    checkout = package.parent / "results"
+    if checkout.is_dir() and (package.parent / "pyproject.toml").is_file():
         return checkout
-    if (here / "measured").is_dir():
-        return here / "measured"
-    raise RecordError("the committed results are missing: no results/ beside the package and no "
-                      f"cifar_lessons/measured; set {ENV_RESULTS} to a folder of run records")
+    if (package / "measured").is_dir():
+        return package / "measured"
+    raise RecordError(
+        "the committed results are missing: no results/ beside the package and no "
+        f"cifar_lessons/measured; set {ENV_RESULTS} to a folder of run records"
+    )
 
 
 def committed_record(name: str, check, root: str | os.PathLike | None = None):
@@ -92,8 +97,14 @@ def committed_record(name: str, check, root: str | os.PathLike | None = None):
     return check(base / name) if (base / name).is_dir() else None
 
 
-def read_record(path: str | os.PathLike, files: Sequence[str], *, what: str, script: str,
-                kind: Mapping[str, object] | None = None) -> tuple[dict, list[str]]:
+def read_record(
+    path: str | os.PathLike,
+    files: Sequence[str],
+    *,
+    what: str,
+    script: str,
+    kind: Mapping[str, object] | None = None,
+) -> tuple[dict, list[str]]:
     """A committed JSON record read back as ``{file stem: contents}``, with the problems found so far.
 
     Why one function: the records that are not the recipe's (Fashion-MNIST, its transfer run,
@@ -137,8 +148,11 @@ def measured_by(script: str, argv: Sequence[str] = (), env: Sequence[str] = ()) 
     traced to the code that made it (:func:`made_by_problems` reads it back)."""
     commit = source_commit()
     if commit is None or commit.endswith("+changes"):
-        print(f"measure: WARNING: the source is not a clean commit ({commit}); commit first, or this "
-              "record cannot be traced to the code that made it", flush=True)
+        print(
+            f"measure: WARNING: the source is not a clean commit ({commit}); commit first, or this "
+            "record cannot be traced to the code that made it",
+            flush=True,
+        )
     settings = [f"{k}={os.environ[k]}" for k in env if os.environ.get(k)]
     command = " ".join([*settings, "python", f"scripts/{script}", *([shlex.join(argv)] if argv else [])])
     return {"commit": commit, "command": command}
@@ -192,15 +206,17 @@ def ladder_rows(steps=LADDER, root: Path | None = None) -> list[dict]:
         rec = committed(step.record, root)
         c = rec.config
         acc = step_accuracy(step, rec)
-        rows.append({
-            "change": step.change,
-            "input": f"{c['image_size']} px",
-            "epochs": f"{c['head_epochs']} + {c['fine_tune_epochs']}",
-            "test accuracy": f"{acc:.1%}",
-            "gain": "" if previous is None else f"{(acc - previous) * 100:+.1f}",
-            "wall time": f"{wall_minutes(rec):.1f} min",
-            "record": step.record,
-        })
+        rows.append(
+            {
+                "change": step.change,
+                "input": f"{c['image_size']} px",
+                "epochs": f"{c['head_epochs']} + {c['fine_tune_epochs']}",
+                "test accuracy": f"{acc:.1%}",
+                "gain": "" if previous is None else f"{(acc - previous) * 100:+.1f}",
+                "wall time": f"{wall_minutes(rec):.1f} min",
+                "record": step.record,
+            }
+        )
         previous = acc
     return rows
 
@@ -211,31 +227,16 @@ def provenance_rows(names, root: Path | None = None) -> list[dict]:
     for name in dict.fromkeys(names):
         rec = committed(name, root)
         made_by = rec.record["made_by"]
-        rows.append({"record": name, "command": made_by["command"].replace(" --data ../shared/data/cifar10-jpeg.tar.gz", "")
-                     .replace(f" --out runs/measured/{name} --overwrite --verbose 2", ""),
-                     "commit": made_by["commit"][:10], "device": rec.record["environment"]["device"],
-                     "written": rec.record.get("written", "")[:10], "data": rec.data.get("description", rec.data["kind"])})
+        rows.append(
+            {
+                "record": name,
+                "command": made_by["command"]
+                .replace(" --data ../shared/data/cifar10-jpeg.tar.gz", "")
+                .replace(f" --out runs/measured/{name} --overwrite --verbose 2", ""),
+                "commit": made_by["commit"][:10],
+                "device": rec.record["environment"]["device"],
+                "written": rec.record.get("written", "")[:10],
+                "data": rec.data.get("description", rec.data["kind"]),
+            }
+        )
     return rows
-
-
-def ladder_table(steps=LADDER, root: Path | None = None):
-    """:func:`ladder_rows` as a DataFrame, for the book, the takeaways and the presentation."""
-    import pandas as pd
-
-    return pd.DataFrame(ladder_rows(steps, root))
-
-
-def accuracy_time_figure(steps=LADDER + EXTRA, root: Path | None = None):
-    """Test accuracy against wall time, one point per measured run (single-pass steps left out:
-    their run is the same as the next step's)."""
-    from .plots import accuracy_against_time
-
-    points = []
-    for step in steps:
-        if step.single_pass:
-            continue
-        rec = committed(step.record, root)
-        points.append((wall_minutes(rec), step_accuracy(step, rec), f"{step.record} ({step_accuracy(step, rec):.1%})"))
-    minutes, accuracy, labels = zip(*points)
-    return accuracy_against_time(minutes, accuracy, labels,
-                                 title="Committed runs: test accuracy against wall time (EfficientNet-Lite0, 2 CPU cores)")

@@ -126,12 +126,19 @@ def batched_nms(boxes, scores, labels, iou_threshold: float = 0.5) -> np.ndarray
 
 # --- average precision ---------------------------------------------------------------------
 
-def _check_images(detections: Sequence[Mapping], ground_truths: Sequence[Mapping], num_classes: int | None) -> None:
+
+def _check_images(
+    detections: Sequence[Mapping], ground_truths: Sequence[Mapping], num_classes: int | None
+) -> None:
     if len(detections) != len(ground_truths):
-        raise ValueError(f"{len(detections)} images of detections but {len(ground_truths)} of ground truth; "
-                         "give one entry per image, in the same order (an empty image has empty arrays)")
-    for kind, images, keys in (("detections", detections, ("boxes", "scores", "labels")),
-                               ("ground_truths", ground_truths, ("boxes", "labels"))):
+        raise ValueError(
+            f"{len(detections)} images of detections but {len(ground_truths)} of ground truth; "
+            "give one entry per image, in the same order (an empty image has empty arrays)"
+        )
+    for kind, images, keys in (
+        ("detections", detections, ("boxes", "scores", "labels")),
+        ("ground_truths", ground_truths, ("boxes", "labels")),
+    ):
         for i, image in enumerate(images):
             n = len(_boxes(image["boxes"], f"{kind}[{i}]['boxes']"))
             for key in keys[1:]:
@@ -142,8 +149,9 @@ def _check_images(detections: Sequence[Mapping], ground_truths: Sequence[Mapping
                 raise ValueError(f"{kind}[{i}] has a label outside 0..{num_classes - 1}: {labels.tolist()}")
 
 
-def match_detections(detections: Sequence[Mapping], ground_truths: Sequence[Mapping], label: int,
-                     iou_threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray, int]:
+def match_detections(
+    detections: Sequence[Mapping], ground_truths: Sequence[Mapping], label: int, iou_threshold: float = 0.5
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Mark each detection of class ``label`` as a true or false positive, best score first.
 
     Taught in the chapter Detection. Returns ``(scores, is_true_positive, n_ground_truth)``, the
@@ -229,8 +237,9 @@ def area_under_pr(precision, recall, *, interpolate: bool = True) -> float:
     return float(np.sum((r[steps] - r[steps - 1]) * p[steps]))
 
 
-def average_precision(detections: Sequence[Mapping], ground_truths: Sequence[Mapping], label: int,
-                      iou_threshold: float = 0.5) -> float:
+def average_precision(
+    detections: Sequence[Mapping], ground_truths: Sequence[Mapping], label: int, iou_threshold: float = 0.5
+) -> float:
     """AP of one class over all images: :func:`match_detections`, then the interpolated area.
 
     Taught in the chapter Detection. NaN when the class has no ground-truth box anywhere (AP
@@ -242,18 +251,28 @@ def average_precision(detections: Sequence[Mapping], ground_truths: Sequence[Map
     return area_under_pr(*precision_recall(is_tp, n_truth))
 
 
-def average_precision_per_class(detections: Sequence[Mapping], ground_truths: Sequence[Mapping], num_classes: int,
-                                iou_threshold: float = 0.5) -> np.ndarray:
+def average_precision_per_class(
+    detections: Sequence[Mapping],
+    ground_truths: Sequence[Mapping],
+    num_classes: int,
+    iou_threshold: float = 0.5,
+) -> np.ndarray:
     """AP of every class ``0 .. num_classes - 1``, NaN for classes without ground truth.
 
     Taught in the chapter Detection, to see which classes drag the mean down.
     """
     _check_images(detections, ground_truths, num_classes)
-    return np.array([average_precision(detections, ground_truths, c, iou_threshold) for c in range(num_classes)])
+    return np.array(
+        [average_precision(detections, ground_truths, c, iou_threshold) for c in range(num_classes)]
+    )
 
 
-def mean_average_precision(detections: Sequence[Mapping], ground_truths: Sequence[Mapping], num_classes: int,
-                           iou_threshold: float = 0.5) -> float:
+def mean_average_precision(
+    detections: Sequence[Mapping],
+    ground_truths: Sequence[Mapping],
+    num_classes: int,
+    iou_threshold: float = 0.5,
+) -> float:
     """mAP at one IoU threshold ("mAP@0.5" by default): the mean of the classes' APs.
 
     Taught in the chapter Detection. Classes with no ground-truth box in these images are left

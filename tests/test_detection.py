@@ -223,6 +223,16 @@ def test_uninterpolated_area_matches_scikit_learn():
             average_precision_score(is_tp, scores))
 
 
+def test_with_tied_scores_the_uninterpolated_area_and_scikit_learn_differ():
+    """The docstring's caveat: scikit-learn takes tied scores as one threshold, our ranking does not."""
+    from sklearn.metrics import average_precision_score
+
+    is_tp, scores = np.array([True, True, False]), np.array([0.9, 0.5, 0.5])
+    precision, recall = precision_recall(is_tp, 2)
+    assert area_under_pr(precision, recall, interpolate=False) == pytest.approx(1.0)  # the true one ranked first
+    assert average_precision_score(is_tp, scores) == pytest.approx(0.5 + 0.5 * 2 / 3)
+
+
 def test_a_second_detection_of_the_same_object_is_a_false_positive():
     detections = [image([[0, 0, 10, 10], [0, 0, 10, 9]], [0.9, 0.8], [0, 0]), image()]
     # Image 0: both detections overlap its box (IoU 1 and 0.9); the first takes it, the second

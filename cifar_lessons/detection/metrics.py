@@ -160,12 +160,13 @@ def match_detections(
     to the **unmatched** ground-truth box of the same class in the same image with the highest
     IoU, if that IoU is at least ``iou_threshold``; it is then a true positive and that box is
     used up. Otherwise it is a false positive, so a second detection of an object already found
-    counts against the detector. (This is COCO's rule. The PASCAL VOC devkit instead takes the
-    highest-IoU box whether matched or not, calls the detection false if that box is taken, and
-    needs IoU strictly above 0.5; the two differ only on crowded objects.)
+    counts against the detector. (Matching only unmatched boxes is COCO's rule. The PASCAL VOC
+    devkit's ``VOCevaldet.m`` takes the highest-IoU box whether matched or not and calls the
+    detection false if that box is taken; the two differ only on crowded objects. Both accept an
+    IoU equal to the threshold, as here; the strict ``>`` of some ports comes from py-faster-rcnn.)
 
     Ties: equal scores keep image order, then the order within the image; equal IoUs go to the
-    ground-truth box listed first.
+    ground-truth box listed first, where COCO's code takes the last one.
     """
     _check_images(detections, ground_truths, None)
     scores, image_of, box_of = [], [], []
@@ -225,7 +226,8 @@ def area_under_pr(precision, recall, *, interpolate: bool = True) -> float:
     monotone staircase; AP is the area under it, summed where recall steps up. This is not the
     11-point average of VOC 2007, nor COCO's 101-point one, which give slightly different
     numbers. With ``interpolate=False`` it is the plain sum of recall steps times precision,
-    the definition of scikit-learn's ``average_precision_score``.
+    the definition of scikit-learn's ``average_precision_score``; the two agree when no two scores
+    tie, because scikit-learn takes tied scores as one threshold and this ranking does not.
     """
     p = np.asarray(precision, dtype=np.float64)
     r = np.asarray(recall, dtype=np.float64)

@@ -22,6 +22,7 @@ import tensorflow as tf
 
 from .models import compile_classifier, set_base_trainable
 from .pipeline import array_dataset, make_dataset
+from .resume import start_epoch
 from .training import TwoPhaseHistory, log_learning_rate
 
 #: The classifier's pooling layer (see :func:`cifar_lessons.models.build_classifier`):
@@ -107,6 +108,7 @@ def train_head_on_features(
     h = head.fit(
         train_ds,
         validation_data=val_ds,
+        initial_epoch=start_epoch(callbacks),
         epochs=epochs,
         verbose=verbose,
         shuffle=False,

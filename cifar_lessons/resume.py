@@ -92,14 +92,18 @@ class BackupAndResume(keras.callbacks.BackupAndRestore):
         return sum(e["seconds"] for e in self.restored)
 
     def on_train_begin(self, logs=None):
-        self.model._initial_epoch = None  # Keras never resets it; a stale one would skip epochs
+        # BackupAndRestore also hands its epoch to fit through this private attribute, and Keras
+        # never resets it: a stale one would skip epochs. The epoch itself reaches fit publicly,
+        # as its initial_epoch (start_epoch below), so nothing here depends on the attribute.
+        if hasattr(self.model, "_initial_epoch"):
+            self.model._initial_epoch = None
         try:
             super().on_train_begin(logs)  # weights, optimizer and epoch number, if backed up
         except ValueError:  # a file cut short by a kill mid-write (JSON, or weights that do not load)
             raise RecordError(
                 f"the backup in {self.folder} is incomplete; delete it to start this phase over"
             ) from None
-        done = self.model._initial_epoch
+        done = finished_epochs(self.folder)  # the checkpoint just restored (or its previous one)
         if done is None:
             return
         try:
@@ -175,8 +179,25 @@ class BackupAndResume(keras.callbacks.BackupAndRestore):
             history[key] = [e["logs"].get(key, float("nan")) for e in self.restored] + list(
                 history.get(key, [])
             )
-        self.model._initial_epoch = None
+        if hasattr(self.model, "_initial_epoch"):
+            self.model._initial_epoch = None
         super().on_train_end(logs)
+
+
+def start_epoch(callbacks, default: int = 0) -> int:
+    """The epoch ``fit`` starts from (its public ``initial_epoch``): after the last epoch that a
+    :class:`BackupAndResume` among ``callbacks`` backed up, else ``default``.
+
+    Keras's ``BackupAndRestore`` restores weights and optimizer, and tells ``fit`` where to go on
+    through a private attribute; passing the same count as ``initial_epoch`` makes the resume rest
+    on public API only, on every Keras the book supports.
+    """
+    for callback in callbacks or ():
+        if isinstance(callback, BackupAndResume):
+            done = finished_epochs(callback.folder)
+            if done is not None:
+                return max(default, done)
+    return default
 
 
 class StopOnNaN(keras.callbacks.Callback):

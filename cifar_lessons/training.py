@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from .models import compile_classifier, set_base_trainable
 from .pointwise import use_matmul
+from .resume import start_epoch
 
 
 @dataclass
@@ -84,6 +85,7 @@ def train_head(
     h = model.fit(
         train_ds,
         validation_data=val_ds,
+        initial_epoch=start_epoch(callbacks),
         epochs=epochs,
         verbose=verbose,
         shuffle=False,
@@ -120,7 +122,7 @@ def fine_tune(
     h = model.fit(
         train_ds,
         validation_data=val_ds,
-        initial_epoch=done,
+        initial_epoch=start_epoch(callbacks, done),
         epochs=done + epochs,
         verbose=verbose,
         shuffle=False,

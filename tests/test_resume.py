@@ -175,3 +175,48 @@ def test_a_backup_with_nothing_trained_yields_to_other_options(tmp_path):
     (backup / "head").mkdir()  # once an epoch is backed up, other options are refused
     with pytest.raises(RecordError, match="other options"):
         recipe._start_backup(backup, dataclasses.replace(config, seed=9))
+
+
+def test_a_resume_rests_on_public_api_only(png_tree, tmp_path, monkeypatch):
+    """A Keras whose BackupAndRestore no longer hands its epoch to ``fit`` privately still resumes:
+    the epoch reaches ``fit`` as its public ``initial_epoch``."""
+    from keras.src.callbacks.backup_and_restore import BackupAndRestore
+
+    load = BackupAndRestore._load_model
+
+    def load_without_private_channel(self):
+        load(self)
+        self.model._initial_epoch = None
+
+    monkeypatch.setattr(BackupAndRestore, "_load_model", load_without_private_channel)
+    config = make_config("quick", env={}, data=str(png_tree), weights="none", n=20, backbone="efficientnet_lite0",
+                         head=(32, 16), batch_size=8, head_epochs=2, fine_tune_epochs=1)
+    data = load_cifar10(config.data, n=config.n, seed=config.seed)
+    _, reference = recipe.head_stage(config, data, verbose=0, root=tmp_path / "a")
+
+    class SessionDies(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                raise KeyboardInterrupt
+
+    class CountEpochs(keras.callbacks.Callback):
+        ran = 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            CountEpochs.ran += 1
+
+    originals = {name: getattr(recipe, name) for name in ("train_head", "train_head_on_features")}
+
+    def add_callback(callback):
+        for name, fit in originals.items():
+            monkeypatch.setattr(recipe, name, lambda *a, callbacks=(), _fit=fit, **k:
+                                _fit(*a, callbacks=[*(callbacks or []), callback], **k))
+
+    add_callback(SessionDies())
+    with pytest.raises(KeyboardInterrupt):
+        recipe.head_stage(config, data, verbose=0, root=tmp_path / "b")
+    add_callback(CountEpochs())
+    _, resumed = recipe.head_stage(config, data, verbose=0, root=tmp_path / "b")
+    assert CountEpochs.ran == 1  # only the second epoch: the first was restored
+    for key, values in reference.history.items():
+        np.testing.assert_allclose(resumed.history[key], values, rtol=1e-5, err_msg=key)

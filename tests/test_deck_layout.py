@@ -102,6 +102,13 @@ def measure_deck(browser, server, stem, width, height):  # noqa: F811
                                    ".every(i => i.complete && i.naturalWidth > 0)", timeout=30_000)
         except PlaywrightTimeout:
             pass
+        # A shown fragment (an image, say) fades in over 0.2 s; measured mid-fade its opacity is 0 and
+        # it reads as invisible (seen in CI on loaded machines). Measure it as the audience sees it.
+        try:
+            page.wait_for_function("() => Array.from(Reveal.getCurrentSlide().querySelectorAll('.fragment.visible'))"
+                                   ".every(f => getComputedStyle(f).opacity === '1')", timeout=10_000)
+        except PlaywrightTimeout:
+            pass
         page.evaluate("() => Reveal.layout()")
         page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         report[(h, v)] = page.evaluate(MEASURE, {"minText": MIN_TEXT_PX, "minImage": MIN_IMAGE_PX})

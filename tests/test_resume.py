@@ -84,7 +84,9 @@ def test_resume_refuses_a_backup_of_other_options(png_tree, tmp_path, capsys):
     assert (backup / "head").is_dir() and not out.exists()  # its finished epochs are kept
 
 
-def test_a_book_stage_interrupted_inside_fit_resumes(png_tree, tmp_path, monkeypatch):
+def interrupt_and_resume_a_book_stage(png_tree, tmp_path, monkeypatch):
+    """Phase 1 of a tiny book stage killed after its first epoch, then run again: the epochs the
+    second run trained, and its history against an uninterrupted run's."""
     config = make_config("quick", env={}, data=str(png_tree), weights="none", n=20, backbone="efficientnet_lite0",
                          head=(32, 16), batch_size=8, head_epochs=2, fine_tune_epochs=1)
     data = load_cifar10(config.data, n=config.n, seed=config.seed)
@@ -95,30 +97,36 @@ def test_a_book_stage_interrupted_inside_fit_resumes(png_tree, tmp_path, monkeyp
             if epoch == 0:
                 raise KeyboardInterrupt
 
-    def add_callback(callback):  # to phase 1's fit, on cached features (this config) or end to end
-        for name in ("train_head", "train_head_on_features"):
-            fit = getattr(recipe, name)
-            monkeypatch.setattr(recipe, name, lambda *a, callbacks=(), _fit=fit, **k:
-                                _fit(*a, callbacks=[*(callbacks or []), callback], **k))
-
-    originals = {name: getattr(recipe, name) for name in ("train_head", "train_head_on_features")}
-    add_callback(SessionDies())
-    with pytest.raises(KeyboardInterrupt):
-        recipe.head_stage(config, data, verbose=0, root=tmp_path / "b")
     class CountEpochs(keras.callbacks.Callback):
         ran = 0
 
         def on_epoch_begin(self, epoch, logs=None):
             CountEpochs.ran += 1
 
-    for name, fit in originals.items():
-        monkeypatch.setattr(recipe, name, fit)
+    originals = {name: getattr(recipe, name) for name in ("train_head", "train_head_on_features")}
+
+    def add_callback(callback):  # to phase 1's fit, on cached features (this config) or end to end
+        for name, fit in originals.items():
+            monkeypatch.setattr(recipe, name, lambda *a, callbacks=(), _fit=fit, **k:
+                                _fit(*a, callbacks=[*(callbacks or []), callback], **k))
+
+    add_callback(SessionDies())
+    with pytest.raises(KeyboardInterrupt):
+        recipe.head_stage(config, data, verbose=0, root=tmp_path / "b")
     add_callback(CountEpochs())
     _, resumed = recipe.head_stage(config, data, verbose=0, root=tmp_path / "b")
-    assert CountEpochs.ran == 1  # only the second epoch: the first was restored
+    return CountEpochs.ran, resumed, reference
+
+
+def assert_resumed_like_the_reference(ran, resumed, reference):
+    assert ran == 1  # only the second epoch: the first was restored
     assert resumed.epochs == 2
     for key, values in reference.history.items():
         np.testing.assert_allclose(resumed.history[key], values, rtol=1e-5, err_msg=key)
+
+
+def test_a_book_stage_interrupted_inside_fit_resumes(png_tree, tmp_path, monkeypatch):
+    assert_resumed_like_the_reference(*interrupt_and_resume_a_book_stage(png_tree, tmp_path, monkeypatch))
     assert not list((tmp_path / "b").rglob("*.resume"))
 
 
@@ -189,34 +197,4 @@ def test_a_resume_rests_on_public_api_only(png_tree, tmp_path, monkeypatch):
         self.model._initial_epoch = None
 
     monkeypatch.setattr(BackupAndRestore, "_load_model", load_without_private_channel)
-    config = make_config("quick", env={}, data=str(png_tree), weights="none", n=20, backbone="efficientnet_lite0",
-                         head=(32, 16), batch_size=8, head_epochs=2, fine_tune_epochs=1)
-    data = load_cifar10(config.data, n=config.n, seed=config.seed)
-    _, reference = recipe.head_stage(config, data, verbose=0, root=tmp_path / "a")
-
-    class SessionDies(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            if epoch == 0:
-                raise KeyboardInterrupt
-
-    class CountEpochs(keras.callbacks.Callback):
-        ran = 0
-
-        def on_epoch_begin(self, epoch, logs=None):
-            CountEpochs.ran += 1
-
-    originals = {name: getattr(recipe, name) for name in ("train_head", "train_head_on_features")}
-
-    def add_callback(callback):
-        for name, fit in originals.items():
-            monkeypatch.setattr(recipe, name, lambda *a, callbacks=(), _fit=fit, **k:
-                                _fit(*a, callbacks=[*(callbacks or []), callback], **k))
-
-    add_callback(SessionDies())
-    with pytest.raises(KeyboardInterrupt):
-        recipe.head_stage(config, data, verbose=0, root=tmp_path / "b")
-    add_callback(CountEpochs())
-    _, resumed = recipe.head_stage(config, data, verbose=0, root=tmp_path / "b")
-    assert CountEpochs.ran == 1  # only the second epoch: the first was restored
-    for key, values in reference.history.items():
-        np.testing.assert_allclose(resumed.history[key], values, rtol=1e-5, err_msg=key)
+    assert_resumed_like_the_reference(*interrupt_and_resume_a_book_stage(png_tree, tmp_path, monkeypatch))

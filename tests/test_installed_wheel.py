@@ -56,8 +56,12 @@ READ_EVERY_RECORD = textwrap.dedent("""
     found["segmentation-unet"] = segmenter.committed_run() is not None
     # The model solution's run, which results/README.md compares with the seed recipe's.
     found["solution-lite0-32"] = records.load_record(root / "solution-lite0-32", model=False).metrics["accuracy"]
+    # The record schema ships as package data, and every committed record matches it there too.
+    from cifar_lessons.records.schema import record_problems
+    schema_problems = [f"{p.parent.name}: {q}" for p in sorted(Path(root).glob("*/record.json"))
+                       for q in record_problems(json.loads(p.read_text()))]
     print(json.dumps({"package": cifar_lessons.__file__, "root": str(root),
-                      "root_is_dir": Path(root).is_dir(), "found": found}))
+                      "root_is_dir": Path(root).is_dir(), "found": found, "schema_problems": schema_problems}))
 """)
 
 
@@ -154,3 +158,4 @@ def test_the_installed_package_reads_every_committed_record(installed, tmp_path)
     found = out["found"]
     assert sorted(found) == RECORDS
     assert all(found.values()), {k: v for k, v in found.items() if not v}
+    assert out["schema_problems"] == []

@@ -588,7 +588,6 @@ def record_dict(
         config,
         epochs=run.epochs,
         parameters=run.parameters,
-        weights="none: trained from scratch",
         data={
             **dict(source),
             "scenes": f"Fashion-MNIST garments pasted on {config.canvas}x{config.canvas} textured canvases",

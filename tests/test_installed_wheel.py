@@ -32,13 +32,12 @@ READ_EVERY_RECORD = textwrap.dedent("""
     import json, sys
     from pathlib import Path
     import cifar_lessons
-    from cifar_lessons.detection import model as detector
+    from cifar_lessons.detection import record as det_record
     from cifar_lessons.fashion import scratch as fashion, transfer as fashion_transfer
     from cifar_lessons.gradcam import study as grad_cam_study
     from cifar_lessons.display import ladder
     from cifar_lessons.records import committed as results, store as records
-    from cifar_lessons.segmentation import unet as segmenter
-
+    from cifar_lessons.segmentation import record as seg_record
     root = results.results_root()
     found = {}
     for step in results.LADDER + results.EXTRA:
@@ -52,8 +51,8 @@ READ_EVERY_RECORD = textwrap.dedent("""
         found[rec["name"]] = rec["metrics"]["accuracy"]
     for name in (grad_cam_study.RECORD, grad_cam_study.TUNED):
         found[name] = grad_cam_study.committed_study(name=name) is not None
-    found["detection-grid"] = "run-card" in detector.record_card(detector.committed_run()).data  # the card's template ships
-    found["segmentation-unet"] = segmenter.committed_run() is not None
+    found["detection-grid"] = "run-card" in det_record.record_card(det_record.committed_run()).data  # the card's template ships
+    found["segmentation-unet"] = seg_record.committed_run() is not None
     # The model solution's run, which results/README.md compares with the seed recipe's.
     found["solution-lite0-32"] = records.load_record(root / "solution-lite0-32", model=False).metrics["accuracy"]
     # The record schema ships as package data, and every committed record matches it there too.

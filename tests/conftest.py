@@ -14,6 +14,9 @@ import tarfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# As under `make test` (the Makefile exports it): the companions train at the build size unless a
+# test asks otherwise; outside a book build they would train at full size (cifar_lessons.config).
+os.environ.setdefault("CIFAR_LESSONS_BUILD", "1")
 
 import numpy as np
 import pytest

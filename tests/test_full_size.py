@@ -32,13 +32,24 @@ CHAPTERS = {
 }
 
 
+BUILD = {"CIFAR_LESSONS_BUILD": "1"}  # what make site sets while the chapters execute
+
+
 @pytest.mark.parametrize("value, full", [
-    (None, False), ("", False), ("0", False), ("false", False), ("No", False), (" no ", False),
+    ("0", False), ("false", False), ("No", False), (" no ", False),
     ("1", True), ("true", True), ("YES", True), ("True", True),
 ])
-def test_the_variable_says_yes_or_no(value, full):
+def test_the_variable_says_yes_or_no_in_a_build_and_out_of_it(value, full):
+    assert resolve_full_size(None, {ENV_FULL_SIZE: value}) is full
+    assert resolve_full_size(None, {ENV_FULL_SIZE: value, **BUILD}) is full
+
+
+@pytest.mark.parametrize("value", [None, ""])
+def test_unset_it_is_full_size_where_a_student_runs_and_the_build_size_in_the_book_build(value):
     env = {} if value is None else {ENV_FULL_SIZE: value}
-    assert resolve_full_size(None, env) is full
+    assert resolve_full_size(None, env) is True  # Colab, a student's Jupyter: the real run
+    assert resolve_full_size(None, {**env, **BUILD}) is False  # make site: minutes, not half an hour
+    assert resolve_full_size(None, {**env, "CIFAR_LESSONS_BUILD": "0"}) is True
 
 
 def test_an_explicit_argument_wins_over_the_variable_even_a_bad_one():
@@ -57,16 +68,18 @@ def test_any_other_value_is_a_one_line_error_naming_the_variable_and_the_accepte
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_every_book_profile_trains_the_build_size_and_full_size_is_the_defaults(chapter):
+def test_every_book_profile_trains_the_build_size_in_a_build_and_full_size_is_the_defaults(chapter):
     make, _, Config, _ = CHAPTERS[chapter]
-    env = {"CIFAR_LESSONS_BACKBONE": "efficientnet_lite0"} if Config is ft.TransferConfig else {}
+    backbone = {"CIFAR_LESSONS_BACKBONE": "efficientnet_lite0"} if Config is ft.TransferConfig else {}
+    assert make(env=backbone).full_size(), "outside the book's build (Colab, Jupyter) a chapter trains at full size"
+    env = {**backbone, **BUILD}
     for profile in PROFILES:
         small = make(profile, env=env)
         assert small.profile == profile and not small.full_size() and small.size_name() == "build size"
         assert {k: getattr(small, k) for k in Config.build_size} == Config.build_size
         for full in (make(profile, full_size=True, env=env), make(profile, env={**env, ENV_FULL_SIZE: "1"})):
             assert full.full_size() and full.size_name() == "full size"
-            assert full == Config(profile=profile, **({"backbone": "efficientnet_lite0"} if env else {}))
+            assert full == Config(profile=profile, **({"backbone": "efficientnet_lite0"} if backbone else {}))
     assert make(env={**env, ENV_FULL_SIZE: "1"}, full_size=False).size_name() == "build size"
     with pytest.raises(ConfigError, match=ENV_FULL_SIZE):
         make(env={**env, ENV_FULL_SIZE: "maybe"})
@@ -90,7 +103,7 @@ def _record(name: str):
 @pytest.mark.parametrize("module, make", [(det_record, det_config.detector_config), (seg_record, seg_config.segment_config)])
 def test_the_detection_and_segmentation_cards_warn_at_the_build_size_only(module, make):
     source = {"official": True, "description": "Debian's copy"}
-    small = module.run_card(make(env={}), source).data
+    small = module.run_card(make(env=BUILD), source).data
     assert "<b>Build size.</b>" in small and "CIFAR_LESSONS_FULL_SIZE=1" in small
     assert "<b>Run:</b> build size &middot;" in small and "Not the real result" in small
     full = module.run_card(make(full_size=True, env={}), source).data
@@ -112,7 +125,8 @@ def test_each_chapter_says_how_to_train_at_full_size_and_what_its_records_took(c
     records = [_record(name) for name in names]
     minutes = sum(rec["record"]["timing"]["run_seconds"] for rec in records) / 60
     notes = " ".join((REPO / "book" / f"{chapter}.py").read_text().replace("\n# ", " ").split())
-    assert f"`{call}(full_size=True)`" in notes
+    assert "Opened in Colab or your own Jupyter, this chapter trains at full size" in notes
+    assert f"`{call}(full_size=False)`" in notes, "how to ask for the small run"
     assert "`CIFAR_LESSONS_FULL_SIZE=1`" in notes and "whatever its profile" in notes
     said = re.search(r"about ([\d.]+) minutes on 2 CPU cores", notes)
     assert said and abs(float(said[1]) - minutes) <= 0.5, (said and said[0], f"{minutes:.1f} min")

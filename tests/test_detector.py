@@ -149,7 +149,7 @@ def test_evaluate_reports_every_class_and_best_class_only_from_the_same_outputs(
 
 @pytest.mark.parametrize("profile", ["quick", "seed", "better"])
 def test_every_profile_trains_the_build_size_and_full_size_is_asked_for(profile):
-    c = det_config.detector_config(profile, env={})
+    c = det_config.detector_config(profile, env={"CIFAR_LESSONS_BUILD": "1"})  # the book's build
     assert (c.n_train, c.n_test, c.epochs) == (5000, 300, 5) and c.profile == profile and not c.full_size()
     full = det_config.detector_config(profile, full_size=True, env={})
     assert full == det_config.DetectorConfig(profile=profile) and full.full_size()

@@ -101,7 +101,7 @@ def test_scale_gives_float32_in_zero_one_with_a_channel_axis():
 
 @pytest.mark.parametrize("profile", ["quick", "seed", "better"])
 def test_every_profile_trains_the_build_size_and_full_size_is_asked_for(profile):
-    c = fashion.fashion_config(profile, env={})
+    c = fashion.fashion_config(profile, env={"CIFAR_LESSONS_BUILD": "1"})  # the book's build
     assert (c.n, c.dense_epochs, c.cnn_epochs) == (10_000, 2, 2) and c.profile == profile
     assert not c.full_size() and c.size_name() == "build size"
     full = fashion.fashion_config(profile, full_size=True, env={})
@@ -197,7 +197,7 @@ def test_an_incomplete_committed_record_is_an_error_not_a_missing_one(tmp_path):
 
 def test_the_run_card_warns_at_the_build_size_only():
     source = {"kind": "debian-copy", "official": True, "sha256": "ab" * 32, "description": "Debian's copy"}
-    small = fashion.run_card(fashion.fashion_config("seed", env={}), source).data
+    small = fashion.run_card(fashion.fashion_config("seed", env={"CIFAR_LESSONS_BUILD": "1"}), source).data
     full = fashion.run_card(fashion.fashion_config("seed", full_size=True, env={}), source).data
     assert "run-card" in small and "Not the real result" in small and "<b>Build size.</b>" in small
     assert "CIFAR_LESSONS_FULL_SIZE=1" in small and "<b>Run:</b> build size &middot;" in small

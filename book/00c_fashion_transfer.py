@@ -38,6 +38,20 @@ if "google.colab" in sys.modules:
 # it our ten classes.
 
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## In this chapter
+#
+# You will learn to:
+#
+# - reuse an ImageNet network's features for a new task;
+# - adapt grey 28×28 images to a colour network's input;
+# - train a head on a frozen base, then fine-tune the whole network at a low rate;
+# - compare transfer with training from scratch on the same data.
+#
+# **Before it:** [A network from scratch](00b_fashion_from_scratch.ipynb).
+#
+# **Time:** At full size, about 13.8 min on 2 CPU cores (`results/fashion-transfer`). On a Colab GPU: not measured (this project's machines have none).
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
 # runtime type → T4 GPU*. There it trains at full size, whose run, shown at the end, took 14 min on
@@ -333,3 +347,80 @@ else:
 # - Input size first, then enough epochs; on small, plentiful, centred pictures a CNN from scratch is a strong rival.
 #
 # Next: [CIFAR-10](01_dataset.ipynb), colour photos, where the same recipe is the whole project.
+
+# %% [markdown] tags=["exercises"]
+# ## Exercises
+#
+# Try each before opening its solution. A solution with code runs on this page, so its output is
+# this page's own; in Colab, run it after the chapter's cells.
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Grey to colour
+# :label: ex-00c-rgb
+# :nonumber:
+#
+# The pretrained base expects three channels. `ft.grey_to_rgb` repeats the grey channel three
+# times. Check that the three channels of a converted image are identical, and say why a learned
+# colour filter still sees something useful.
+# ```
+# ```{solution-start} ex-00c-rgb
+# :class: dropdown
+# ```
+#
+# Identical channels mean each first-layer filter sees the sum of its three colour kernels
+# applied to the same grey image: it still responds to the edges and textures its kernels
+# encode, only not to colour.
+
+# %% tags=["exercises"]
+three = ft.grey_to_rgb(data.x_train[:4])
+print("shape", three.shape, "| channels identical:", bool((three[..., 0] == three[..., 1]).all()
+                                                        and (three[..., 1] == three[..., 2]).all()))
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} How much is frozen
+# :label: ex-00c-trainable
+# :nonumber:
+#
+# The chapter's model has been fine-tuned. How many of its parameters were trainable in that
+# phase? **Predict** the fraction from the layer table, then count `trainable_weights` and
+# `non_trainable_weights`.
+# ```
+# ```{solution-start} ex-00c-trainable
+# :class: dropdown
+# ```
+#
+# After fine-tuning the base is trainable except its BatchNorm layers, which stay frozen
+# (their running statistics are not trained by gradient); the head is a small fraction of the whole.
+
+# %% tags=["exercises"]
+import math
+
+trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
+frozen = sum(math.prod(w.shape) for w in model.non_trainable_weights)
+print(f"trainable {trainable:,}, not trainable {frozen:,} ({trainable / (trainable + frozen):.0%} trainable)")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Why resize at all
+# :label: ex-00c-size
+# :nonumber:
+#
+# The garments are 28×28 but the chapter resizes them before the base. What would go wrong at
+# 28×28 with a base that downsamples by 32?
+# ```
+#
+# ```{solution} ex-00c-size
+# :class: dropdown
+#
+# A base that halves the resolution five times turns 32×32 into a single 1×1 cell, and 28×28
+# into less than one: Keras refuses input smaller than 32 for these bases, and even at 32 the last
+# feature map has no spatial extent left. A larger input keeps a few cells of spatial layout for the
+# head to use, at a cost that grows with the number of pixels (chapter 6 measures it).
+# ```

@@ -33,6 +33,19 @@ if "google.colab" in sys.modules:
 # CIFAR-10 is 60,000 colour photographs of ten everyday classes, each only **32×32 pixels**.
 # This chapter looks at the images, the subset the recipe trains on, and how the data is split.
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## In this chapter
+#
+# You will learn to:
+#
+# - load CIFAR-10 and take the first 10,000 training images, as the project does;
+# - check class balance and look at the images at their real size;
+# - split a validation set from the training images, and keep the test set for the end.
+#
+# **Before it:** [A network from scratch](00b_fashion_from_scratch.ipynb).
+#
+# **Time:** Under a minute on 2 CPU cores; it trains nothing. On a Colab GPU: not measured (this project's machines have none).
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Earlier in the course we met Fashion-MNIST: 70,000 grey 28×28 pictures of clothing on a plain
 # background, where a small dense network already reaches about 88% test accuracy. CIFAR-10 looks

@@ -33,6 +33,20 @@ if "google.colab" in sys.modules:
 # A convolutional network pretrained on ImageNet, with its classifier cut off, under a small new
 # head for our ten classes.
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## In this chapter
+#
+# You will learn to:
+#
+# - build a pretrained base without its top, and a two-`Dense` head on it;
+# - preprocess images the way the base's ImageNet weights expect;
+# - explain a residual block, and what BatchNorm does in training and at inference;
+# - read a model summary: which parameters train and which are frozen.
+#
+# **Before it:** [The dataset](01_dataset.ipynb); [transfer learning on Fashion-MNIST](00c_fashion_transfer.ipynb).
+#
+# **Time:** Under a minute on 2 CPU cores; it trains nothing. On a Colab GPU: not measured (this project's machines have none).
+
 # %%
 from cifar_lessons.backbones import describe_weights
 from cifar_lessons.config import chapter_config

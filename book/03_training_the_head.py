@@ -43,6 +43,19 @@ if USE_DRIVE:
 #
 # Phase 1 of the recipe: freeze the pretrained base, and train only the new head for 10 epochs.
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## In this chapter
+#
+# You will learn to:
+#
+# - freeze the base and train only the head;
+# - compile and fit with a validation split, and read the curves;
+# - explain why the head trains first, on a frozen base.
+#
+# **Before it:** [The architecture](02_architecture.ipynb).
+#
+# **Time:** The head phase, about 21 s on 2 CPU cores with EfficientNet-Lite0 at 32 px (`results/lite0-32-seed`). On a Colab GPU: not measured (this project's machines have none).
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
 # runtime type → T4 GPU*.

@@ -43,6 +43,19 @@ if USE_DRIVE:
 #
 # Phase 2: unfreeze the base and train the whole network for 10 more epochs, gently.
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## In this chapter
+#
+# You will learn to:
+#
+# - unfreeze the base but keep BatchNorm frozen, and compile again at a low rate;
+# - continue training from where the head phase stopped;
+# - read over-fitting in the curves, and what the low rate does about it.
+#
+# **Before it:** [Training the head](03_training_the_head.ipynb).
+#
+# **Time:** Fine-tuning, about 5.4 min on 2 CPU cores with EfficientNet-Lite0 at 32 px (`results/lite0-32-seed`). On a Colab GPU: not measured (this project's machines have none).
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
 # runtime type → T4 GPU*.

@@ -44,6 +44,19 @@ if USE_DRIVE:
 # The test set, untouched until now, tells us how the model does on images it has never seen, and
 # where it goes wrong.
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## In this chapter
+#
+# You will learn to:
+#
+# - evaluate once on the test set, with its standard error;
+# - read a confusion matrix and per-class precision and recall;
+# - look at the most confident mistakes and say what they have in common.
+#
+# **Before it:** [Fine-tuning](04_fine_tuning.ipynb).
+#
+# **Time:** Evaluation, about 10 s on 2 CPU cores (`results/lite0-32-seed`). On a Colab GPU: not measured (this project's machines have none).
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
 # runtime type → T4 GPU*.

@@ -43,6 +43,19 @@ if USE_DRIVE:
 #
 # What the project showed, the decisions behind it, and what to try next.
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## In this chapter
+#
+# You will learn to:
+#
+# - summarise what the project measured, and where each number comes from;
+# - name the decisions behind the recipe, and their alternatives;
+# - plan a presentation of the project.
+#
+# **Before it:** Chapters 1 to 6.
+#
+# **Time:** Under a minute on 2 CPU cores; it trains nothing. On a Colab GPU: not measured (this project's machines have none).
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
 # runtime type → T4 GPU*.

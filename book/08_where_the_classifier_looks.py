@@ -37,6 +37,19 @@ if "google.colab" in sys.modules:
 # the answer over the image: for correct predictions, and for its most confident mistakes.
 
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## In this chapter
+#
+# You will learn to:
+#
+# - compute a Grad-CAM map from a class score's gradients;
+# - read maps of correct predictions and of confident mistakes;
+# - check a map against a random head, and say what a map cannot show.
+#
+# **Before it:** [Evaluation](05_evaluation.ipynb).
+#
+# **Time:** At full size, about 2.2 min on 2 CPU cores, 6.5 min with fine-tuning (`results/gradcam-lite0-96`, `results/gradcam-lite0-96-tuned`). On a Colab GPU: not measured (this project's machines have none).
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
 # runtime type → T4 GPU*. At the size it trains here, the whole chapter ran in 3½ min on 2 CPU cores
@@ -72,8 +85,10 @@ run_card(config, data.source.to_dict())  # the weights as the configuration name
 # The base's last feature map has a grid of positions and many channels. Grad-CAM weighs each channel
 # by how much it pushed the class's score up, adds the channels, keeps the positive part:
 #
-# **map = ReLU( Σ<sub>k</sub> w<sub>k</sub> · channel<sub>k</sub> )**, with w<sub>k</sub> = the
-# average gradient of the class score over channel k. The score is the class's value *before* the
+# $$\alpha_k^c = \frac{1}{Z} \sum_{i,j} \frac{\partial y^c}{\partial A^k_{ij}}, \qquad
+# L^c = \mathrm{ReLU}\Big(\sum_k \alpha_k^c A^k\Big)$$
+#
+# $A^k$ is channel $k$ of the last feature map ($Z$ positions), $y^c$ the class's score *before* the
 # softmax, as in Selvaraju et al.: a confident softmax saturates, and its gradients vanish.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -275,3 +290,72 @@ study.record_figure(records[study.TUNED], "mistakes.png")
 # - It can be no finer than that map: at 32 px it is 1×1, so upsample the input (96 px: 3×3).
 # - Compare the predicted class's map with the true class's; check maps against a randomised model.
 # - A map is a question, not a proof.
+
+# %% [markdown] tags=["exercises"]
+# ## Exercises
+#
+# Try each before opening its solution. A solution with code runs on this page, so its output is
+# this page's own; in Colab, run it after the chapter's cells.
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Ask about another class
+# :label: ex-08-class
+# :nonumber:
+#
+# Grad-CAM explains one class's score. Compute the maps of the first four correctly classified
+# test images for their *second* most likely class instead of the predicted one, and compare where
+# they look. (`grad_cam` takes a `class_index` array.)
+# ```
+# ```{solution-start} ex-08-class
+# :class: dropdown
+# ```
+#
+# The second class's map often lights a different part of the image, the part that looks
+# a little like that class, which is why one map per prediction is only part of the story.
+
+# %% tags=["exercises"]
+four = right[:4]
+second = probs[four].argsort(axis=1)[:, -2]
+second_maps = grad_cam(model, preprocessed(data.x_test[four], config.backbone), class_index=second)
+figures.grad_cam_rows(data.x_test[four], {"predicted": maps[:4], "2nd class": second_maps},
+                      [f"2nd: {data.class_names[c]}" for c in second])
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Why the score before the softmax
+# :label: ex-08-logit
+# :nonumber:
+#
+# Grad-CAM takes the gradient of the class score **before** the softmax. What would go wrong
+# with the probability after it, for an image the model is very sure of?
+# ```
+#
+# ```{solution} ex-08-logit
+# :class: dropdown
+#
+# A softmax output near 1 is flat: its gradient with respect to the features is close to zero,
+# so the map would fade exactly for the images the model is surest of. The score before the softmax
+# (the logit) keeps a useful gradient, and its rise means more evidence for that class alone rather
+# than less for the others.
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} The map's resolution
+# :label: ex-08-resolution
+# :nonumber:
+#
+# At 32×32 input the last feature map of this backbone is tiny. Use the chapter's `sides`
+# table to say how many cells a Grad-CAM map has at 32, 96 and 224 pixels, and what that means for
+# reading a map at 32.
+# ```
+#
+# ```{solution} ex-08-resolution
+# :class: dropdown
+#
+# `sides` maps each input size to the side of the last feature map (1 at 32 px for this base,
+# 3 at 96, 7 at 224). A 1×1 map has one value: it cannot point anywhere. That is why the chapter
+# studies the classifier at 96 pixels, where a 3×3 map can at least say which part of the image.
+# ```

@@ -37,6 +37,20 @@ if "google.colab" in sys.modules:
 # every object, a class and a score for each box, as many boxes as there are objects.
 
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## In this chapter
+#
+# You will learn to:
+#
+# - compute IoU, non-maximum suppression, precision, recall and mAP;
+# - run OpenCV's pretrained Haar cascades;
+# - encode boxes as grid targets and decode them back;
+# - train a small one-stage detector and measure it on held-out scenes.
+#
+# **Before it:** [A network from scratch](00b_fashion_from_scratch.ipynb).
+#
+# **Time:** At full size, about 9.1 min on 2 CPU cores (`results/detection-grid`). On a Colab GPU: not measured (this project's machines have none).
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
 # runtime type → T4 GPU*. There it trains at full size, whose run, shown at the end, took 9 min on
@@ -101,8 +115,9 @@ figures.detections_grid(list(photos.values()),
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Boxes and how much two agree: IoU
 #
-# A box is `(x1, y1, x2, y2)` in pixels. Two boxes agree by their **intersection over union**: the
-# shared area divided by the area they cover together. 1 is the same box, 0 no overlap.
+# A box is `(x1, y1, x2, y2)` in pixels. Two boxes agree by their **intersection over union**,
+# $\mathrm{IoU}(A, B) = |A \cap B| \,/\, |A \cup B|$: the shared area divided by the area they
+# cover together. 1 is the same box, 0 no overlap.
 
 # %% tags=["hide-input"]
 figures.iou_examples([((10, 10, 60, 60), (10, 10, 60, 60)), ((10, 10, 60, 60), (30, 30, 80, 80)),
@@ -145,8 +160,10 @@ figures.nms_before_after(photos["astronaut"], candidates, weights, kept,
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Precision, recall and average precision
 #
-# Rank all detections by score. A detection is a **true positive** if it overlaps an unmatched true box of
-# its class with IoU ≥ 0.5. **AP** is the area under precision against recall; **mAP** the mean over classes.
+# Rank all detections by score. A detection is a **true positive** (TP) if it overlaps an unmatched true
+# box of its class with IoU ≥ 0.5. Down the ranking, precision $= \mathrm{TP}/(\mathrm{TP}+\mathrm{FP})$ and
+# recall $= \mathrm{TP}/n_{\mathrm{true}}$; all-point **AP** $= \sum_n (r_n - r_{n-1})\, \max_{r \ge r_n} p(r)$,
+# the area under the precision-recall staircase; **mAP** is its mean over classes.
 
 # %% tags=["slides-show-output"]
 truth = [{"boxes": [[0, 0, 10, 10], [20, 20, 30, 30]], "labels": [0, 0]}, {"boxes": [[5, 5, 15, 15]], "labels": [0]}]
@@ -399,3 +416,75 @@ show_table(pd.DataFrame([
 # - NMS removes duplicate boxes; mAP@0.5 ranks all detections and averages AP over classes.
 # - A one-stage detector is a CNN whose every grid cell predicts objectness, class and box.
 # - Build data whose truth you know exactly, and measure on held-out scenes.
+
+# %% [markdown] tags=["exercises"]
+# ## Exercises
+#
+# Try each before opening its solution. A solution with code runs on this page, so its output is
+# this page's own; in Colab, run it after the chapter's cells.
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} NMS at another threshold
+# :label: ex-09-nms
+# :nonumber:
+#
+# Run `detection.nms` on the Haar candidates with IoU thresholds 0.1, 0.3, 0.5 and 0.7.
+# **Predict** how the number of boxes kept changes, then count them.
+# ```
+# ```{solution-start} ex-09-nms
+# :class: dropdown
+# ```
+#
+# A box is dropped when it overlaps a better one by more than the threshold, so a *higher*
+# threshold drops fewer boxes: more boxes survive, including near-duplicates.
+
+# %% tags=["exercises"]
+for threshold in (0.1, 0.3, 0.5, 0.7):
+    kept_here = detection.nms(candidates, weights, iou_threshold=threshold)
+    print(f"IoU threshold {threshold}: {len(kept_here)} of {len(candidates)} boxes kept")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} IoU by hand
+# :label: ex-09-iou
+# :nonumber:
+#
+# Two 50×50 boxes, one shifted 20 pixels right of the other. Compute their IoU by hand, then
+# check with `detection.iou`. How far must the shift be before IoU drops below 0.5?
+# ```
+# ```{solution-start} ex-09-iou
+# :class: dropdown
+# ```
+#
+# The overlap is 30×50 = 1,500, the union 2·2,500 − 1,500 = 3,500, so IoU = 3/7 ≈ 0.43.
+# For a horizontal shift $s$ of a $w$-wide box, IoU $= (w-s)/(w+s)$, which is 0.5 at $s = w/3 ≈ 16.7$.
+
+# %% tags=["exercises"]
+print(f"shift 20: {detection.iou((0, 0, 50, 50), (20, 0, 70, 50)):.4f} (3/7 = {3 / 7:.4f})")
+for shift in (15, 16, 17, 18):
+    print(f"shift {shift}: IoU {detection.iou((0, 0, 50, 50), (shift, 0, 50 + shift, 50)):.3f}")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Two objects in one cell
+# :label: ex-09-grid
+# :nonumber:
+#
+# The scenes never put two object centres in the same grid cell. Why does this detector need
+# that, and what do real one-stage detectors do instead?
+# ```
+#
+# ```{solution} ex-09-grid
+# :class: dropdown
+#
+# Each cell predicts one box and one class, so two centres in one cell would compete for one
+# target and one would be lost. YOLOv1 predicted two boxes per cell but one class; later one-stage
+# detectors (YOLOv3, SSD, RetinaNet) predict several *anchor* boxes of different shapes per cell, at
+# several grid scales, so nearby objects of different sizes each have their own slot.
+# ```

@@ -38,6 +38,19 @@ if "google.colab" in sys.modules:
 # then a small network trained to do it where they fail.
 
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## In this chapter
+#
+# You will learn to:
+#
+# - segment with a threshold, a watershed and GrabCut;
+# - score masks with pixel accuracy, IoU and Dice;
+# - build and train a small U-Net, and compare it with Otsu's threshold.
+#
+# **Before it:** [A network from scratch](00b_fashion_from_scratch.ipynb); [detection](09_detection.ipynb) for IoU.
+#
+# **Time:** At full size, about 4.5 min on 2 CPU cores (`results/segmentation-unet`). On a Colab GPU: not measured (this project's machines have none).
+
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
 # runtime type → T4 GPU*. There it trains at full size, whose run, shown at the end, took 4 min on
@@ -184,8 +197,9 @@ show_table(record.score_table({f"Otsu, {len(scenes.test):,} held-out scenes": ot
 # ÷ (true positives + false positives + false negatives). Mean IoU averages it over the classes, so the
 # small class counts as much as the large one; it is the headline number of PASCAL VOC and Cityscapes.
 # Pixels are pooled over all held-out scenes before dividing, as those benchmarks do
-# (`cifar_lessons.segmentation.metrics`). Dice, the F1 score of pixels, is a monotonic function of IoU,
-# D = 2J / (1 + J), so for one mask the two rank predictions the same way. Averages over classes or
+# (`cifar_lessons.segmentation.metrics`). Dice, the F1 score of pixels,
+# $D = 2|A \cap B| / (|A| + |B|)$, is a monotonic function of IoU $J$, $D = 2J/(1 + J)$, so for one
+# mask the two rank predictions the same way. Averages over classes or
 # images can rank two models differently, because the function is not linear.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -322,3 +336,80 @@ else:
 #   separates the object, and fail where texture does not.
 # - A U-Net learns the difference from examples: an encoder for context, a decoder for detail, skips
 #   for sharp edges.
+
+# %% [markdown] tags=["exercises"]
+# ## Exercises
+#
+# Try each before opening its solution. A solution with code runs on this page, so its output is
+# this page's own; in Colab, run it after the chapter's cells.
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Dice and IoU
+# :label: ex-10-dice
+# :nonumber:
+#
+# For one mask, Dice $= 2|A \cap B| / (|A| + |B|)$ and IoU $= |A \cap B| / |A \cup B|$. Show that
+# Dice $= 2\,\mathrm{IoU} / (1 + \mathrm{IoU})$, then check it on the U-Net's first held-out
+# prediction.
+# ```
+# ```{solution-start} ex-10-dice
+# :class: dropdown
+# ```
+#
+# Since $|A| + |B| = |A \cup B| + |A \cap B|$, dividing top and bottom of Dice by
+# $|A \cup B|$ gives $2\,\mathrm{IoU}/(1 + \mathrm{IoU})$: for one mask the two always rank alike.
+# Averaged over classes or images they need not, because the map is not linear.
+
+# %% tags=["exercises"]
+pred, true = run.predictions[0] == 1, scenes.test.masks[0] == 1
+inter, union = (pred & true).sum(), (pred | true).sum()
+iou_one, dice_one = inter / union, 2 * inter / (pred.sum() + true.sum())
+print(f"IoU {iou_one:.4f}, Dice {dice_one:.4f}, 2 IoU / (1 + IoU) = {2 * iou_one / (1 + iou_one):.4f}")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Where Otsu fails
+# :label: ex-10-otsu-background
+# :nonumber:
+#
+# Otsu's threshold needs garment and background to differ in brightness. **Predict** on which
+# background kinds it does worst, then compute its mean IoU per background kind on the held-out scenes.
+# ```
+# ```{solution-start} ex-10-otsu-background
+# :class: dropdown
+# ```
+#
+# Textured photos (brick, gravel) have both dark and bright pixels, so no single level
+# separates them from a garment; plain noise is easier.
+
+# %% tags=["exercises"]
+kinds_test = np.array(scenes.test.kinds)
+for kind in BACKGROUNDS:
+    picked = kinds_test == kind
+    per_scene = segmenter.per_scene_iou(otsu_test[picked], scenes.test.masks[picked])
+    print(f"{kind:8s} Otsu mean IoU {per_scene.mean():.3f} over {picked.sum()} scenes")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} What the skip connections carry
+# :label: ex-10-skip
+# :nonumber:
+#
+# A U-Net joins each decoder stage to the encoder stage of the same size. What would the
+# masks lose without those skip connections?
+# ```
+#
+# ```{solution} ex-10-skip
+# :class: dropdown
+#
+# The encoder halves the resolution at each stage to see more context; by the bottleneck
+# the exact edges are gone. The decoder can only guess them back from coarse maps, so masks would
+# come out blobby. The skip connections hand the decoder the encoder's full-resolution features, so
+# it can place edges where the pixels are.
+# ```

@@ -43,11 +43,16 @@ SLIDES = REPO / "_build" / "html" / "slides"
 #: TOC parts whose notebooks get no deck: the student's starter and solution are worked in, not presented.
 NO_DECK_PARTS = ("Your project",)
 NODE = REPO / "node_modules"
+#: What the site and the decks copy of MathJax (``make site`` copies the same into the book's static files).
+MATHJAX_PARTS = ("tex-chtml.js", "output/chtml/fonts", "input/tex/extensions", "ui", "a11y")
 ASSETS = {  # source in node_modules -> name under slides/
     "reveal.js/dist": "reveal.js/dist",
     "reveal.js/plugin/notes": "reveal.js/plugin/notes",
     "requirejs/require.js": "require.js",
     "jquery/dist/jquery.min.js": "jquery.min.js",
+    # MathJax for the chapters' formulas: the TeX-to-HTML build, its fonts, and the parts it loads
+    # on demand (TeX extensions, the right-click menu and its accessibility), not the 24 MB whole.
+    **{f"mathjax/es5/{part}": f"mathjax/{part}" for part in MATHJAX_PARTS},
 }
 # The slide canvas reveal.js scales to the screen: at 1280x720 it is drawn at 0.99 of its size, at
 # 1024x768 at 0.94, so the template's smallest text (19 px) renders at 17.8 px or more.
@@ -106,7 +111,7 @@ def exporter() -> SlidesExporter:
     c.SlidesExporter.reveal_url_prefix = "reveal.js"
     c.SlidesExporter.require_js_url = "require.js"
     c.SlidesExporter.jquery_url = "jquery.min.js"
-    c.SlidesExporter.mathjax_url = ""
+    c.SlidesExporter.mathjax_url = "mathjax/tex-chtml.js"  # from the site, as reveal.js is
     c.SlidesExporter.font_awesome_url = ""
     c.SlidesExporter.reveal_scroll = False  # a slide never scrolls: its content is made to fit
     c.SlidesExporter.reveal_width = str(WIDTH)
@@ -116,7 +121,8 @@ def exporter() -> SlidesExporter:
     c.SlidesExporter.reveal_theme = "white"  # its fonts ship with reveal.js ("simple" fetches Google Fonts)
     c.SlidesExporter.extra_template_basedirs = [str(REPO / "slides")]
     c.SlidesExporter.template_name = "cifar_reveal"
-    c.TagRemovePreprocessor.remove_cell_tags = {"remove-cell"}
+    # A chapter's exercises and their solutions are for reading, not presenting.
+    c.TagRemovePreprocessor.remove_cell_tags = {"remove-cell", "exercises"}
     c.TagRemovePreprocessor.remove_input_tags = {"slides-hide-code"}
     c.TagRemovePreprocessor.enabled = True
     ex = SlidesExporter(config=c)
@@ -187,6 +193,8 @@ def print_pdfs(stems: list[str]) -> None:
                 timeout=60_000,
             )
             page.wait_for_timeout(300)  # reveal lays the pages out over a few animation frames
+            # and MathJax typesets the formulas once loaded (deferred): wait for it to finish.
+            page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
             slides, pages = page.evaluate(
                 "() => [Reveal.getTotalSlides(), document.querySelectorAll('.pdf-page').length]"
             )

@@ -85,6 +85,8 @@ from cifar_lessons.pipeline import make_dataset
 
 test_images, test_labels = data.x_test, data.y_test
 test_data = make_dataset(test_images, test_labels, backbone=config.backbone, batch_size=256)
+# Chapter 4's record keeps the model uncompiled: evaluate needs its loss and metrics.
+model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 test_loss, test_accuracy = model.evaluate(test_data, verbose=0)
 print(f"test accuracy: {test_accuracy:.2%}   test loss: {test_loss:.3f}   "
       f"({len(test_images):,} test images; chance is 10%)")

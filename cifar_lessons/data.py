@@ -175,12 +175,8 @@ def validation_size(n_images: int, fraction: float) -> int:
 
 
 def split_validation(train_images: np.ndarray, train_labels: np.ndarray, fraction: float = 0.1):
-    """Hold out the last ``fraction`` of the *training* images to validate on.
-
-    Returns ``(fit_images, fit_labels), (val_images, val_labels)``. Never the test set: choosing
-    epochs or learning rates by test accuracy would make the final test figure optimistic. The
-    order is already random (official, or the seeded shuffle), so the tail is a fair sample.
-    """
+    """Hold out the last ``fraction`` of the training images (in random order already) to
+    validate on; never the test set, which would make the final test figure optimistic."""
     n_val = validation_size(len(train_images), fraction)
     fit_images, fit_labels = train_images[:-n_val], train_labels[:-n_val]
     val_images, val_labels = train_images[-n_val:], train_labels[-n_val:]

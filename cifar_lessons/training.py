@@ -71,8 +71,7 @@ def train_head(
     base_model.trainable = False
     compile_classifier(model, learning_rate)  # Adam, sparse categorical cross-entropy
     # Validated every epoch on images held out from the training set, never the test set.
-    # fit_options: the recipe's callbacks, initial_epoch, verbose (and shuffle=False: the
-    # batches come shuffled by tf.data, so fit has nothing to shuffle).
+    # fit_options: the recipe's callbacks (backups), initial_epoch, verbose, shuffle=False.
     return model.fit(train_data, validation_data=val_data, epochs=epochs, **fit_options)
 
 

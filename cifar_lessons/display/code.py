@@ -27,7 +27,7 @@ BOX = (
     "background:#f5f5f5;border-left:4px solid #4c72b0;padding:0.45em 0.8em;margin:0.3em 0 0.6em 0;"
     "overflow-x:auto"
 )
-PRE = "margin:0;font-size:0.86em;line-height:1.35;white-space:pre-wrap;background:none;border:none;padding:0"
+PRE = "margin:0;font-size:0.8em;line-height:1.4;white-space:pre-wrap;background:none;border:none;padding:0"
 CAPTION = "font-size:0.78em;color:#555;margin:0 0 0.25em 0;font-family:sans-serif"
 
 

@@ -17,7 +17,7 @@ import textwrap
 import jupytext
 import numpy as np
 import pytest
-from conftest import REPO
+from conftest import REPO, heavy_imports
 
 PROJECT = ["01_dataset", "02_architecture", "03_training_the_head", "04_fine_tuning", "05_evaluation",
            "06_doing_better", "07_takeaways"]
@@ -216,3 +216,7 @@ def test_importing_the_recipe_runs_no_git():
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300, cwd=REPO)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_showing_code_and_loading_data_import_no_tensorflow():
+    assert heavy_imports("import cifar_lessons.display, cifar_lessons.display.code, cifar_lessons.data") == []

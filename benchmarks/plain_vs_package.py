@@ -157,9 +157,8 @@ def run_plain(args) -> dict:
 def run_package(args) -> dict:
     """The seed recipe through cifar_lessons's stages, with the fast options."""
     from cifar_lessons.config import make_config
-    from cifar_lessons.data import split_validation
     from cifar_lessons.precision import policy_name
-    from cifar_lessons.recipe import new_model, run_evaluation, run_fine_tune, train_phase1
+    from cifar_lessons.recipe import fine_tune_phase, head_phase, new_model, run_evaluation, split_data
 
     overrides = {
         k: v
@@ -182,14 +181,14 @@ def run_package(args) -> dict:
     )
     data = load(args)
     out: dict = {}
-    n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
-    n_fit = len(data.x_train) - n_val
+    split = split_data(config, data)
+    n_fit, n_val = len(split[0][0]), len(split[1][0])
     with Phase(out, "setup", 0):
         model = new_model(config)
     with Phase(out, "head", images_seen(n_fit, n_val, config.head_epochs)):
-        history = train_phase1(config, data, model, verbose=2)
+        history = head_phase(config, model, split, verbose=2)
     with Phase(out, "fine_tune", images_seen(n_fit, n_val, config.fine_tune_epochs)):
-        run_fine_tune(config, data, model, history, verbose=2)
+        fine_tune_phase(config, model, split, history, verbose=2)
     with Phase(out, "evaluate", len(data.x_test)):
         metrics, _ = run_evaluation(config, data, model, verbose=0)
     out["accuracy"] = metrics["accuracy"]

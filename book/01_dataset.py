@@ -61,12 +61,26 @@ if "google.colab" in sys.modules:
 
 # %%
 from cifar_lessons.config import chapter_config
-from cifar_lessons.data import load_cifar10, split_validation
-from cifar_lessons.display import plots, run_card
+from cifar_lessons.data import download_cifar10, load_cifar10, split_validation
+from cifar_lessons.display import plots, run_card, show_code
 
 config = chapter_config()
 data = load_cifar10(config.data, n=config.n, seed=config.seed)
 run_card(config, data.source.to_dict())
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Loading CIFAR-10 with Keras
+#
+# Keras downloads the dataset once and gives it as NumPy arrays; the recipe keeps the first 10,000
+# training images. This is the code `load_cifar10` runs, from the package:
+
+# %%
+show_code(download_cifar10)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# This is the function that runs online and in Colab. A machine without internet names a local copy
+# of the data instead (`CIFAR_LESSONS_DATA`), and `load_cifar10` reads the same arrays from it; the
+# run card above says which source this page used.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What the images look like
@@ -131,9 +145,14 @@ plots.class_balance(data.y_train, data.y_test, data.class_names)
 # While training, we need a score on images the model has not seen, to pick epochs and learning
 # rates and to spot overfitting. That score must **not** come from the test set.
 
-# %% tags=["slides-show-output"]
-(x_fit, y_fit), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_fraction)
-print(f"fit on {len(x_fit):,} images, validate on {len(x_val):,}, test once at the end on {len(data.x_test):,}")
+# %%
+show_code(split_validation)
+
+# %% tags=["slides-show-code", "slides-show-output"]
+train_images, train_labels = data.x_train, data.y_train  # the first 10,000 (chapter 3 splits them so)
+(fit_images, fit_labels), (val_images, val_labels) = split_validation(
+    train_images, train_labels, config.validation_fraction)  # 0.1: the last 1,000 of 10,000
+print(f"fit on {len(fit_images):,}, validate on {len(val_images):,}, test at the end on {len(data.x_test):,}")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Every decision we make while looking at a score (stop here, lower the learning rate, try another

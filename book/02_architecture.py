@@ -51,8 +51,9 @@ if "google.colab" in sys.modules:
 from cifar_lessons.backbones import describe_weights
 from cifar_lessons.config import chapter_config
 from cifar_lessons.data import load_cifar10
-from cifar_lessons.display import plots, run_card, shown_backbone
-from cifar_lessons.models import base_of, build_classifier, spatial_sizes, trainable_counts
+from cifar_lessons.display import plots, run_card, show_code, shown_backbone
+from cifar_lessons.models import build_base, classifier_on, pretrained_base, spatial_sizes, trainable_counts
+from cifar_lessons.pipeline import preprocess
 
 config = chapter_config()
 data = load_cifar10(config.data, n=config.n, seed=config.seed)
@@ -101,8 +102,28 @@ run_card(config, data.source.to_dict(), describe_weights(config.weights, config.
 # Base (frozen) → global average pooling → Dense 256 → Dense 128 → 10-way softmax.
 
 # %% tags=["slides-show-code", "slides-output-to-notes"]
-model = build_classifier(config.backbone, config.weights, config.image_size, config.head, config.dropout)
+base_model = build_base(config.backbone, config.weights, config.image_size)  # pretrained_base() online
+model = classifier_on(base_model, config.image_size, config.head, config.dropout)
 model.summary(expand_nested=False, show_trainable=True)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The pretrained base
+#
+# ResNet50 from `keras.applications`, with its ImageNet weights and without its 1,000-class top.
+
+# %%
+show_code(pretrained_base)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# That is what `build_base` runs for ResNet50 with ImageNet weights, online and in Colab. Offline, a
+# build names another base or weights on disk (`CIFAR_LESSONS_BACKBONE`, `CIFAR_LESSONS_WEIGHTS`), and
+# `build_base` builds that one instead; the run card says which.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The new head on the frozen base
+
+# %%
+show_code(classifier_on)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The head has two hidden Dense layers, the first wider than the second (256 then 128, both powers of
@@ -131,7 +152,7 @@ plots.model_diagram(model)
 shown_backbone(config)
 
 # %% tags=["slides-show-output"]
-for name, side, channels in spatial_sizes(base_of(model)):
+for name, side, channels in spatial_sizes(base_model):
     print(f"{name:>22}: {side:>2}x{side:<2} x {channels:>4} channels")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -143,10 +164,19 @@ for name, side, channels in spatial_sizes(base_of(model)):
 # gives the network back its spatial detail, at the cost of much more computation. The recipe keeps
 # 32×32 so that it runs in a class.
 #
-# Note also the input preprocessing. ResNet50's ImageNet weights expect `preprocess_input` from
-# `keras.applications.resnet50`: pixel values 0–255, channels in BGR order, with the ImageNet mean
-# subtracted. Dividing by 255 first (the habit from Fashion-MNIST) silently feeds the network inputs
-# it has never seen. The data pipeline applies the right function for each backbone.
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The input the base expects
+#
+# ResNet50's ImageNet weights expect `keras.applications.resnet50.preprocess_input`, applied to pixel
+# values 0–255: never divide by 255 first.
+
+# %%
+show_code(preprocess)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# `preprocess_input` flips the channels to BGR order and subtracts the ImageNet mean pixel, as the
+# weights were trained. Dividing by 255 first (the habit from Fashion-MNIST) silently feeds the network
+# inputs it has never seen. The data pipeline (chapter 3) applies this function to every batch.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaways

@@ -66,9 +66,12 @@ if USE_DRIVE:
 # %%
 from cifar_lessons.backbones import describe_weights
 from cifar_lessons.config import chapter_config, progress_verbose
-from cifar_lessons.display import plots, run_card
-from cifar_lessons.models import trainable_counts
-from cifar_lessons.recipe import load_data, new_model, save_stage, stage_backup, stage_dir, train_phase1, training_datasets
+from cifar_lessons.data import split_validation
+from cifar_lessons.display import plots, run_card, show_code
+from cifar_lessons.models import base_of, compile_classifier, trainable_counts
+from cifar_lessons.pipeline import make_dataset
+from cifar_lessons.recipe import head_phase, load_data, new_model, save_stage, stage_backup, stage_dir, training_datasets
+from cifar_lessons.training import train_head
 
 config = chapter_config()
 data = load_data(config)
@@ -81,7 +84,7 @@ run_card(config, data.source.to_dict(), describe_weights(config.weights, config.
 # them flow into the base and they would scramble the ImageNet filters we came for.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# So phase 1 sets `base.trainable = False`: the optimiser updates only the head. The base becomes a
+# So phase 1 sets `base_model.trainable = False`: the optimiser updates only the head. The base becomes a
 # fixed feature extractor, turning each image into 2048 numbers, and the head learns to read the ten
 # classes from them. Freezing also makes each step much cheaper: no gradients are computed for 23.5
 # million base parameters, so phase 1 runs several times faster than phase 2 on a CPU.
@@ -92,40 +95,64 @@ run_card(config, data.source.to_dict(), describe_weights(config.weights, config.
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The data pipeline and the model
 #
-# `tf.data` turns the images into shuffled, preprocessed batches of 64; validation images come from
-# the training subset. Phase 2 (chapter 4) trains on exactly these batches; phase 1 needs each image
-# only once, as the next slide shows. `new_model` sets the random seeds, then builds the classifier
-# from chapter 2.
+# `tf.data` turns the images into shuffled, preprocessed batches of 64; validation images are the last
+# 10% of the training subset (chapter 1). Phase 2 (chapter 4) trains on exactly these batches; phase 1
+# needs each image only once, as a later slide shows. `new_model` sets the random seeds, then builds
+# the classifier from chapter 2.
 
-# %% tags=["slides-show-output"]
-train_ds, val_ds = training_datasets(data, config)
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The pipeline, in `tf.data`
+
+# %%
+show_code(make_dataset)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### The split, the batches, the model
+
+# %% tags=["slides-show-code", "slides-show-output"]
+train_images, train_labels = data.x_train, data.y_train
+split = split_validation(train_images, train_labels, config.validation_fraction)
+train_data, val_data = training_datasets(config, split)  # make_dataset on each half
 model = new_model(config)
-print(train_ds.element_spec)
+base_model = base_of(model)
+print(train_data.element_spec)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## Compile and train
+# ## Compile
 #
-# `train_phase1` freezes the base, compiles the head with Adam (learning rate 10⁻³) and sparse
-# categorical cross-entropy, and calls Keras's `fit`, one line per epoch. **A shortcut:** the frozen
-# base runs over the images only once, and the head trains on the features it produced.
+# Adam at 10⁻³; *sparse* categorical cross-entropy, since the labels are class indices 0–9; accuracy
+# reported after every epoch.
+
+# %%
+show_code(compile_classifier)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Freeze and train
+#
+# The head phase in Keras: freeze the base, compile, `fit` with the validation images.
+
+# %%
+show_code(train_head)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Why the shortcut is allowed: a frozen base in inference mode turns each image into the **same**
+# `head_phase`, below, runs `train_head` for 10 epochs with two additions of the package. **A shortcut:**
+# the frozen base runs over the images only once, and `train_head` trains the head alone on the features
+# it produced. Why that is allowed: a frozen base in inference mode turns each image into the **same**
 # feature vector in every epoch. So the base runs over the training images once, its pooled features
 # are kept, and the head trains on them: ten epochs of a small dense network instead of ten passes
 # through the whole base. Same model, same arithmetic (a test checks that the losses match an
 # end-to-end `fit` epoch by epoch), a fraction of the time. With augmentation (random flips and crops,
 # `augment=True`) the base sees different pixels in every epoch, so there is nothing to cache and
-# `train_phase1` trains through the whole network instead.
+# `head_phase` calls `train_head` on the whole model and the image batches instead.
 #
-# `train_phase1` also adds two Keras callbacks to `fit`: `BackupAndRestore`, which backs the head up
+# `head_phase` also adds two Keras callbacks to `fit`: `BackupAndRestore`, which backs the head up
 # after every epoch, and `TerminateOnNaN`, which stops training as soon as the loss stops being a number.
 # If training stops midway (the cell is interrupted, or the kernel restarts), running this cell again
 # resumes after the last finished epoch. In Colab that holds while the runtime lives: a recycled
 # runtime erases its files, backups included, unless `USE_DRIVE = True` keeps them in Google Drive.
 
 # %% slideshow={"slide_type": "fragment"} tags=["slides-show-code"]
-history = train_phase1(config, data, model, verbose=progress_verbose(), resume=stage_backup(config, "head"))
+history = head_phase(config, model, split, verbose=progress_verbose(), resume=stage_backup(config, "head"))
 
 # %% tags=["slides-show-output"]
 print(f"phase 1 took {history.seconds['head']:.0f} s; trainable parameters: {trainable_counts(model)['trainable']:,}")

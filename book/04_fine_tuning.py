@@ -66,9 +66,10 @@ if USE_DRIVE:
 # %%
 from cifar_lessons.backbones import describe_weights
 from cifar_lessons.config import chapter_config, progress_verbose
-from cifar_lessons.display import plots, record_card, run_card
-from cifar_lessons.models import base_of, trainable_counts
-from cifar_lessons.recipe import head_stage, load_data, run_fine_tune, save_stage, stage_backup, stage_dir
+from cifar_lessons.display import plots, record_card, run_card, show_code
+from cifar_lessons.models import base_of, trainable_counts, unfreeze
+from cifar_lessons.recipe import fine_tune_phase, head_stage, load_data, save_stage, split_data, stage_backup, stage_dir
+from cifar_lessons.training import fine_tune
 from cifar_lessons.records.committed import committed
 
 config = chapter_config()
@@ -100,21 +101,38 @@ print(f"phase 1: {history.epochs} epochs, final validation accuracy {history.his
 # the current batch of 64 CIFAR images and updates its running averages with them, replacing the ones
 # computed over ImageNet. The standard remedy is to call the base with `training=False`. In Keras 3
 # that alone is **not enough**: `fit` passes `training=True` down into nested models (reported as
-# [keras-team/keras#20285](https://github.com/keras-team/keras/issues/20285)). The helper
+# [keras-team/keras#20285](https://github.com/keras-team/keras/issues/20285)). `unfreeze`
 # therefore also keeps every BatchNormalization layer frozen when it unfreezes the base, and frozen
 # BatchNorm layers always run in inference mode. The package's tests check that no moving statistic
 # changes in either phase.
 
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Unfreeze, but not BatchNorm
+
+# %%
+show_code(unfreeze)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Compile again, train everything
+
+# %%
+show_code(fine_tune)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# `fine_tune_phase`, below, runs `fine_tune` for 10 epochs at the profile's rate, on the same
+# batches as chapter 3 (the same `split`), numbered on from phase 1. Backed up every epoch: after a
+# kernel restart, running the cell again resumes (in Colab, while the runtime lives, or with
+# `USE_DRIVE = True`).
+
 # %% tags=["slides-show-code"]
-# Unfreeze (BatchNorm stays frozen), recompile with Adam at 1e-5, train 10 more epochs.
-# Backed up every epoch: after a kernel restart, running this cell again resumes (in Colab, while
-# the runtime lives, or with USE_DRIVE = True).
-history = run_fine_tune(config, data, model, history, verbose=progress_verbose(),
-                        resume=stage_backup(config, "tuned"))
+base_model = base_of(model)
+split = split_data(config, data)  # the same fit and validation images as chapter 3
+history = fine_tune_phase(config, model, split, history, verbose=progress_verbose(),
+                          resume=stage_backup(config, "tuned"))
 
 # %% tags=["slides-show-output"]
 counts = trainable_counts(model)
-bn_layers = sum(layer.__class__.__name__ == "BatchNormalization" for layer in base_of(model).layers)
+bn_layers = sum(layer.__class__.__name__ == "BatchNormalization" for layer in base_model.layers)
 print(f"phase 2 took {history.seconds['fine_tune']:.0f} s")
 print(f"trainable parameters: {counts['trainable']:,} of {counts['total']:,}")
 print(f"BatchNorm layers kept frozen: {bn_layers}")
@@ -125,7 +143,7 @@ print(f"BatchNorm layers kept frozen: {bn_layers}")
 # spent in convolutions, and at 32 pixels ResNet50's last stages work on tiny maps: 2×2, then 1×1.
 # There a 1×1 convolution is exactly a matrix product of each pixel's channels with the kernel, and a
 # 3×3 convolution on a 1×1 map only ever uses its kernel's centre (the other taps see the zero
-# padding). `run_fine_tune` therefore computes those layers as matrix products
+# padding). `fine_tune_phase` therefore computes those layers as matrix products
 # (`cifar_lessons.pointwise`): the same model, the same weights, the same arithmetic up to rounding
 # (a test compares outputs and gradients), but this CPU's library computes the convolutions' weight
 # gradients on such small maps slowly, and a training step of ResNet50 went from about 170 to about

@@ -68,8 +68,8 @@ import pandas as pd
 
 from cifar_lessons.backbones import describe_weights
 from cifar_lessons.config import chapter_config, progress_verbose
-from cifar_lessons.display import plots, record_card, run_card, show_table
-from cifar_lessons.evaluate import confident_mistakes, top_confusions
+from cifar_lessons.display import plots, record_card, run_card, show_code, show_table
+from cifar_lessons.evaluate import confident_mistakes, predict_probabilities, top_confusions
 from cifar_lessons.recipe import load_data, run_evaluation, save_stage, stage_dir, tuned_stage
 from cifar_lessons.records.committed import committed
 
@@ -89,10 +89,20 @@ run_card(config, record.data, record.weights, record.record)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Test accuracy
+#
+# Keras's `evaluate` gives the loss and the accuracy on the test images, through the same pipeline as
+# training.
 
-# %% tags=["slides-show-output"]
-print(f"test accuracy: {metrics['accuracy']:.2%}   test loss: {metrics['loss']:.3f}   "
-      f"({metrics['n_test']:,} test images; chance is 10%)")
+# %% tags=["slides-show-code", "slides-show-output"]
+from cifar_lessons.pipeline import make_dataset
+
+test_images, test_labels = data.x_test, data.y_test
+test_data = make_dataset(test_images, test_labels, backbone=config.backbone, batch_size=256)
+# Chapter 4's record keeps the model uncompiled: evaluate needs its loss and metrics.
+model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+test_loss, test_accuracy = model.evaluate(test_data, verbose=0)
+print(f"test accuracy: {test_accuracy:.2%}   test loss: {test_loss:.3f}   "
+      f"({len(test_images):,} test images; chance is 10%)")
 
 # %% tags=["slides-show-output"]
 full_size = committed("lite0-32-seed")
@@ -105,6 +115,21 @@ record_card(full_size)
 # This is the number to report, with the run card above it: the same recipe on other data or
 # weights gives a different number. Accuracy alone hides a lot, though. Ten classes with 1,000 test
 # images each can average 80% with some classes at 95% and others at 60%.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Every probability of every test image
+#
+# The rest of the chapter needs more than two numbers. `run_evaluation`, above, predicted them:
+
+# %%
+show_code(predict_probabilities)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The accuracy of those probabilities is `evaluate`'s (printed below); a mirrored second look at each
+# test image, chapter 6's `flip_test`, would change it.
+
+# %% tags=["slides-show-output"]
+print(f"from the probabilities: accuracy {metrics['accuracy']:.2%}, loss {metrics['loss']:.3f}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Per-class report

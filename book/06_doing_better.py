@@ -69,9 +69,9 @@ import dataclasses
 import pandas as pd
 
 from cifar_lessons.config import chapter_config, progress_verbose
-from cifar_lessons.display import plots, record_card, run_card, show_table
+from cifar_lessons.display import plots, record_card, run_card, show_code, show_table
 from cifar_lessons.display.ladder import accuracy_time_figure, ladder_table
-from cifar_lessons.recipe import load_data, run_evaluation, tuned_stage
+from cifar_lessons.recipe import fine_tune_rate, load_data, run_evaluation, tuned_stage
 from cifar_lessons.records.committed import committed, EXTRA, LADDER, provenance_rows
 
 ladder = ladder_table()
@@ -128,6 +128,14 @@ show_table(ladder_table(EXTRA), ["change", "input", "epochs", "test accuracy", "
 # is unfrozen the gradients that reach it are small and the base adapts less. After 3 epochs the head
 # is sensible but not overfitted, and fine-tuning moves the base further (validation 67 % instead of 59 %).
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The rate `fine_tune` compiles with, in the package:
+
+# %%
+from cifar_lessons.models import cosine_decay
+
+show_code(fine_tune_rate, cosine_decay)
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The learning curves, side by side
 #
@@ -150,6 +158,11 @@ plots.curves_side_by_side([records[n].history for n in names], [n.replace("lite0
 #
 # - **Training**: each image is flipped left–right at random and cropped from a 4-pixel border.
 # - **Testing**: predict each image and its mirror image, and average the two.
+
+# %%
+from cifar_lessons.pipeline import augmenter
+
+show_code(augmenter)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # A cat is still a cat when mirrored or shifted by a few pixels, so these random changes add variety

@@ -64,10 +64,11 @@ if USE_DRIVE:
 
 # %%
 from cifar_lessons.config import chapter_config, progress_verbose
-from cifar_lessons.display import run_card, show_results, show_table
+from cifar_lessons.display import run_card, show_code, show_results, show_table
 from cifar_lessons.display.ladder import accuracy_time_figure, ladder_table
 from cifar_lessons.recipe import full_stage, load_data, runs_root
 from cifar_lessons.records.store import find_records
+from cifar_lessons.training import fine_tune, train_head
 
 config = chapter_config()
 data = load_data(config)
@@ -101,6 +102,14 @@ show_results(find_records(runs_root()))
 # | tuning on the test set inflates results | validate on 10% of the training subset; test once |
 # | ResNet50 expects BGR, mean-subtracted 0–255 input | the backbone's own `preprocess_input`, never `/255` |
 # | a sorted copy of the data | shuffle with a fixed seed before taking the first *n* |
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## The two phases, in Keras
+#
+# Chapters 3 and 4: the whole of the recipe's training.
+
+# %%
+show_code(train_head, fine_tune)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Measured at full size

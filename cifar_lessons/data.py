@@ -146,7 +146,7 @@ def load_cifar10(source: str | os.PathLike | None = None, *, n: int = 10_000, se
     if source is None:
         source = os.environ.get(ENV_DATA) or None
     if source is None:
-        (x_tr, y_tr), (x_te, y_te), src = _load_keras_download()
+        (x_tr, y_tr), (x_te, y_te), src = _load_keras_download(n)
     else:
         path = Path(source).expanduser()
         if not path.exists():
@@ -164,28 +164,44 @@ def load_cifar10(source: str | os.PathLike | None = None, *, n: int = 10_000, se
     )
 
 
-def split_validation(x: np.ndarray, y: np.ndarray, fraction: float = 0.1):
-    """Hold out the last ``fraction`` of the *training* images for validation.
-
-    The test set is never used during training: choosing epochs or learning rates by test
-    accuracy would make the final test figure optimistic. The training order is already
-    random (official order, or the seeded shuffle), so the tail is a fair sample.
-    """
+def validation_size(n_images: int, fraction: float) -> int:
+    """How many of ``n_images`` training images :func:`split_validation` holds out."""
     if not 0 < fraction < 1:
         raise ConfigError(f"validation fraction must be between 0 and 1, got {fraction}")
-    n_val = max(1, int(round(len(x) * fraction)))
-    if n_val >= len(x):
-        raise ConfigError(f"cannot hold out {n_val} validation images from {len(x)} training images")
-    return (x[:-n_val], y[:-n_val]), (x[-n_val:], y[-n_val:])
+    n_val = max(1, int(round(n_images * fraction)))
+    if n_val >= n_images:
+        raise ConfigError(f"cannot hold out {n_val} validation images from {n_images} training images")
+    return n_val
+
+
+def split_validation(train_images: np.ndarray, train_labels: np.ndarray, fraction: float = 0.1):
+    """Hold out the last ``fraction`` of the training images (in random order already) to
+    validate on; never the test set, which would make the final test figure optimistic."""
+    n_val = validation_size(len(train_images), fraction)
+    fit_images, fit_labels = train_images[:-n_val], train_labels[:-n_val]
+    val_images, val_labels = train_images[-n_val:], train_labels[-n_val:]
+    return (fit_images, fit_labels), (val_images, val_labels)
 
 
 # --------------------------------------------------------------------------- Keras download
-def _load_keras_download():
-    import keras
+def download_cifar10(n: int = 10_000):
+    """CIFAR-10 from Keras (downloaded once, then read from ~/.keras): the first ``n``
+    training images and all 10,000 test images."""
+    import keras  # here: importing cifar_lessons.data stays free of TensorFlow
 
+    (train_images, train_labels), (test_images, test_labels) = keras.datasets.cifar10.load_data()
+    # Keras gives each label as a row of one number, shape (50000, 1): one flat vector of
+    # class indices 0-9 is simpler to index, and sparse cross-entropy takes it as it is.
+    train_labels = train_labels.reshape(-1).astype("int64")
+    test_labels = test_labels.reshape(-1).astype("int64")
+    # The official order is already random: the first n are a fair sample of all classes.
+    return (train_images[:n], train_labels[:n]), (test_images, test_labels)
+
+
+def _load_keras_download(n: int):
     try:
         with keras_cache_lock():
-            (x_tr, y_tr), (x_te, y_te) = keras.datasets.cifar10.load_data()
+            train, test = download_cifar10(n)
     except Exception as exc:  # network failures surface as plain Exception from get_file
         raise DataError(
             f"could not download CIFAR-10 with Keras "
@@ -201,7 +217,7 @@ def _load_keras_download():
         description="official CIFAR-10 archive via keras.datasets.cifar10.load_data() "
         "(sha256 checked by Keras)",
     )
-    return (x_tr, y_tr.reshape(-1).astype(np.int64)), (x_te, y_te.reshape(-1).astype(np.int64)), src
+    return train, test, src
 
 
 # --------------------------------------------------------------------------- local sources

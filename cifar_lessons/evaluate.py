@@ -13,11 +13,12 @@ from .pipeline import make_dataset
 
 
 def predict_probabilities(
-    model: keras.Model, x: np.ndarray, *, backbone: str, batch_size: int = 128, verbose: int | str = "auto"
+    model: keras.Model, test_images, *, backbone: str, batch_size=128, verbose="auto"
 ) -> np.ndarray:
-    """Class probabilities for raw ``uint8`` images, through the same pipeline as training."""
-    ds = make_dataset(x, np.zeros(len(x), dtype=np.int64), backbone=backbone, batch_size=batch_size)
-    return model.predict(ds.map(lambda img, _: img), verbose=verbose)
+    """The ten class probabilities of each test image, through the pipeline of training."""
+    no_labels = np.zeros(len(test_images), "int64")
+    test_data = make_dataset(test_images, no_labels, backbone=backbone, batch_size=batch_size)
+    return model.predict(test_data.map(lambda x, y: x), verbose=verbose)
 
 
 def compute_metrics(probabilities: np.ndarray, y_true: np.ndarray, class_names: tuple[str, ...]) -> dict:

@@ -14,16 +14,13 @@ cached; :func:`can_cache_features` says so and the recipe trains end to end inst
 
 from __future__ import annotations
 
-import time
-
 import keras
 import numpy as np
 import tensorflow as tf
 
-from .models import compile_classifier, set_base_trainable
+from .models import base_of, set_base_trainable
 from .pipeline import array_dataset, make_dataset
-from .resume import start_epoch
-from .training import TwoPhaseHistory, log_learning_rate
+from .training import TwoPhaseHistory, run_phase
 
 #: The classifier's pooling layer (see :func:`cifar_lessons.models.build_classifier`):
 #: everything up to it is the frozen feature extractor, everything after it the head.
@@ -95,24 +92,20 @@ def train_head_on_features(
     callbacks: list | None = None,
     verbose: int | str = "auto",
 ) -> TwoPhaseHistory:
-    """Phase 1 as :func:`cifar_lessons.training.train_head` does it, on :func:`feature_datasets`.
+    """The head phase (:func:`cifar_lessons.training.train_head`) on :func:`feature_datasets`.
 
-    The same optimiser, learning rate and epochs; the layers trained are the classifier's own
-    head layers, so ``model`` holds the trained head afterwards.
+    The same optimiser, learning rate and epochs; the model trained is :func:`head_of` the
+    classifier, whose layers are the classifier's own, so ``model`` holds the trained head afterwards.
     """
-    history = history or TwoPhaseHistory()
-    set_base_trainable(model, False)
-    head = head_of(model)
-    compile_classifier(head, learning_rate)
-    start = time.perf_counter()
-    h = head.fit(
+    return run_phase(
+        "head",
+        head_of(model),
+        base_of(model),
         train_ds,
-        validation_data=val_ds,
-        initial_epoch=start_epoch(callbacks),
+        val_ds,
         epochs=epochs,
+        learning_rate=learning_rate,
+        history=history,
+        callbacks=callbacks,
         verbose=verbose,
-        shuffle=False,
-        callbacks=[log_learning_rate(head), *(callbacks or [])],
     )
-    history.append(h, "head", time.perf_counter() - start)
-    return history

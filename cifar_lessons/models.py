@@ -56,6 +56,16 @@ def get_backbone(name: str) -> Backbone:
         raise ConfigError(f"unknown backbone {name!r}; choose one of: {', '.join(BACKBONES)}") from None
 
 
+def pretrained_base(image_size: int = 32) -> keras.Model:
+    """The course's base: ResNet50 with its ImageNet weights, without its classifier."""
+    base_model = keras.applications.ResNet50(
+        weights="imagenet",  # downloaded once, then read from ~/.keras
+        include_top=False,  # keep the convolutional layers, drop ImageNet's classifier
+        input_shape=(image_size, image_size, 3),  # (32, 32, 3): CIFAR-10's own size
+    )
+    return base_model
+
+
 def build_base(
     backbone: str = "resnet50", weights: str | None = "imagenet", image_size: int = 32
 ) -> keras.Model:
@@ -73,6 +83,8 @@ def build_base(
         return spec.constructor(include_top=False, weights=None, input_shape=shape)
     if weights == "imagenet":
         try:
+            if backbone == "resnet50":
+                return pretrained_base(image_size)  # the course's own lines (chapter 2)
             return spec.constructor(include_top=False, weights="imagenet", input_shape=shape)
         except WeightsError:
             raise
@@ -113,31 +125,38 @@ def build_classifier(
     dropout: float = 0.3,
     num_classes: int = 10,
 ) -> keras.Model:
-    """The transfer-learning model: (resize) -> frozen base -> pooling -> two Dense layers -> softmax.
-
-    Input is an already-preprocessed 32x32 batch (see :mod:`cifar_lessons.pipeline`); when
-    ``image_size`` is larger, a ``Resizing`` layer upsamples inside the model. The base is
-    called with ``training=False`` and its BatchNorm layers stay frozen when it is unfrozen
-    (:func:`set_base_trainable`), so they run in inference mode in both phases: their
-    moving statistics, learnt on ImageNet, are never overwritten by a few CIFAR batches.
-    """
+    """The transfer-learning model for a backbone and its weights: :func:`build_base`, then
+    :func:`classifier_on` it. Input is an already-preprocessed 32x32 batch (see
+    :mod:`cifar_lessons.pipeline`)."""
     if len(head) != 2 or any(k <= 0 or k & (k - 1) for k in head) or head[0] <= head[1]:
         raise ConfigError(f"head must be two powers of two, the first wider, got {tuple(head)!r}")
-    base = build_base(backbone, weights, image_size)
-    base.trainable = False
+    base_model = build_base(backbone, weights, image_size)
+    return classifier_on(base_model, image_size, head, dropout, num_classes, name=f"{backbone}_cifar10")
+
+
+def classifier_on(
+    base_model, image_size=32, head=(256, 128), dropout=0.3, num_classes=10, name=None
+) -> keras.Model:
+    """Chapter 2's model: the frozen base, average pooling, two hidden Dense layers."""
+    base_model.trainable = False  # phase 1 trains the new head only
     inputs = keras.Input(shape=(32, 32, 3), name="image")
     x = inputs
-    if image_size != 32:
+    if image_size != 32:  # larger inputs (chapter 6): upsample inside the model
         x = keras.layers.Resizing(image_size, image_size, name="resize")(x)
-    x = base(x, training=False)
-    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)
-    for i, width in enumerate(head, start=1):
-        x = keras.layers.Dense(width, activation="relu", name=f"dense_{i}")(x)
-        if dropout:
+    x = base_model(x, training=False)  # BatchNorm in inference mode (see also unfreeze)
+    x = keras.layers.GlobalAveragePooling2D(name="pool")(x)  # one feature vector per image
+    for i, units in enumerate(head, start=1):  # two hidden Dense layers: 256, 128 units
+        x = keras.layers.Dense(units, activation="relu", name=f"dense_{i}")(x)
+        if dropout:  # silences 30% of the units at random while training
             x = keras.layers.Dropout(dropout, name=f"dropout_{i}")(x)
-    # float32 even under a mixed-precision policy: the softmax and the loss need the full range.
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classes", dtype="float32")(x)
-    return keras.Model(inputs, outputs, name=f"{backbone}_cifar10")
+    # Ten probabilities; float32 even under mixed precision, for the softmax and the loss.
+    outputs = keras.layers.Dense(
+        num_classes,
+        activation="softmax",
+        dtype="float32",
+        name="classes",
+    )(x)
+    return keras.Model(inputs, outputs, name=name)
 
 
 def base_of(model: keras.Model) -> keras.Model:
@@ -149,29 +168,31 @@ def base_of(model: keras.Model) -> keras.Model:
 
 
 def set_base_trainable(model: keras.Model, trainable: bool) -> keras.Model:
-    """Freeze or unfreeze the base; its BatchNormalization layers always stay frozen.
-
-    A frozen BatchNormalization layer runs in inference mode, so its ImageNet moving
-    statistics survive fine-tuning. ``base(x, training=False)`` alone is not enough in
-    Keras 3: ``fit`` passes ``training=True`` down through nested models and overrides it
-    (the tests in ``tests/test_training.py`` catch exactly this).
-    """
+    """Freeze the classifier's base, or :func:`unfreeze` it (its BatchNormalization layers stay frozen)."""
     base = base_of(model)
-    base.trainable = trainable
     if trainable:
-        for layer in base.layers:
-            if isinstance(layer, keras.layers.BatchNormalization):
-                layer.trainable = False
+        unfreeze(base)
+    else:
+        base.trainable = False
     return model
 
 
-def compile_classifier(model: keras.Model, learning_rate, *, loss=None, metrics=("accuracy",)) -> keras.Model:
-    """Compile with Adam at ``learning_rate`` (a number or a schedule) and, unless another ``loss``
-    is given, sparse categorical cross-entropy (labels are class indices).
+def unfreeze(base_model: keras.Model) -> None:
+    """Let the whole base train, except its BatchNormalization layers, which stay frozen."""
+    base_model.trainable = True
+    for layer in base_model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            # Frozen, BatchNorm runs in inference mode and keeps its ImageNet statistics.
+            # training=False alone is not enough in Keras 3: fit passes training=True down
+            # into nested models (keras-team/keras#20285; tests/test_training.py checks it).
+            layer.trainable = False
 
-    Every model in the book is compiled here. Compiling again after changing ``trainable`` is what
-    makes Keras see the change.
-    """
+
+def compile_classifier(
+    model: keras.Model, learning_rate, *, loss=None, metrics: tuple = ("accuracy",)
+) -> keras.Model:
+    """Adam at ``learning_rate`` (a number or a schedule), and sparse categorical
+    cross-entropy unless another loss is given: the labels are class indices 0-9."""
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
         loss=loss if loss is not None else keras.losses.SparseCategoricalCrossentropy(),
@@ -180,10 +201,11 @@ def compile_classifier(model: keras.Model, learning_rate, *, loss=None, metrics=
     return model
 
 
-def cosine_decay(learning_rate: float, decay_steps: int) -> keras.optimizers.schedules.LearningRateSchedule:
-    """A rate that falls along a cosine from ``learning_rate`` to zero over ``decay_steps`` (at least one):
-    large steps first, small ones at the end, so the last epoch's weights are the ones to keep."""
-    return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, decay_steps))
+def cosine_decay(learning_rate: float, decay_steps: int):
+    """A rate that falls along a cosine from ``learning_rate`` to zero over ``decay_steps``:
+    large steps first, small ones at the end, so the last epoch's weights are worth keeping."""
+    decay_steps = max(1, decay_steps)
+    return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=decay_steps)
 
 
 def trainable_counts(model: keras.Model) -> dict[str, int]:

@@ -12,7 +12,6 @@ notes on phase 2's cost tell why.
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from .models import get_backbone
@@ -53,32 +52,30 @@ def augmenter(seed: int = 0) -> keras.Sequential:
     )
 
 
-def make_dataset(
-    x: np.ndarray,
-    y: np.ndarray,
-    *,
-    backbone: str = "resnet50",
-    batch_size: int = 64,
-    shuffle: bool = False,
-    augment: bool = False,
-    seed: int = 42,
-) -> tf.data.Dataset:
-    """A batched, prefetched dataset of ``(preprocessed image, label)`` pairs.
+def preprocess(images, backbone: str = "resnet50"):
+    """Images 0-255 as the base's ImageNet weights expect them: never divide by 255."""
+    if backbone == "resnet50":
+        # RGB to BGR, then the ImageNet mean pixel subtracted ("caffe" mode), from 0-255.
+        return keras.applications.resnet50.preprocess_input(images)
+    return get_backbone(backbone).preprocess(images)  # another base: its weights' own
 
-    Shuffling uses ``seed`` and reshuffles each epoch, so a run is repeatable.
-    Augmentation (off in the seed profile) runs on 0-255 pixels before preprocessing.
-    The autotuner is off (:func:`without_autotune`).
-    """
-    preprocess = get_backbone(backbone).preprocess
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+
+def make_dataset(
+    images, labels, *, backbone="resnet50", batch_size=64, shuffle=False, augment=False, seed=42
+) -> tf.data.Dataset:
+    """Batches of (preprocessed image, label): cast to float, flipped and cropped when
+    augmenting, preprocessed, prefetched (the autotuner off: :func:`without_autotune`)."""
+    get_backbone(backbone)  # an unknown backbone fails here, in one line
+    ds = tf.data.Dataset.from_tensor_slices((images, labels))
+    if shuffle:  # a new order every epoch, the same in every run with this seed
+        ds = ds.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
-    ds = ds.map(lambda img, label: (tf.cast(img, tf.float32), label), num_parallel_calls=PARALLEL_CALLS)
-    if augment:
+    parallel = PARALLEL_CALLS
+    ds = ds.map(lambda x, y: (tf.cast(x, tf.float32), y), num_parallel_calls=parallel)
+    if augment:  # on 0-255 pixels, before preprocessing (chapter 6)
         aug = augmenter(seed)
-        ds = ds.map(lambda img, label: (aug(img, training=True), label), num_parallel_calls=PARALLEL_CALLS)
-    ds = ds.map(lambda img, label: (preprocess(img), label), num_parallel_calls=PARALLEL_CALLS)
+        ds = ds.map(lambda x, y: (aug(x, training=True), y), num_parallel_calls=parallel)
+    ds = ds.map(lambda x, y: (preprocess(x, backbone), y), num_parallel_calls=parallel)
     return without_autotune(ds.prefetch(PREFETCH))
 
 

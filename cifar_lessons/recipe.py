@@ -1,8 +1,10 @@
 """The whole recipe as a few composable stages, shared by the command line and the book.
 
-Stages: load the data, train the head (phase 1, record ``head``), fine-tune (phase 2,
-record ``tuned``), evaluate (record ``full``). Chapters 3-5 each run one stage and share
-the others through these records: a chapter opened alone (in Colab, say) finds the record
+Stages: load the data, split the validation images off once, the head phase
+(:func:`head_phase`, record ``head``), fine-tuning (:func:`fine_tune_phase`, record ``tuned``),
+evaluate (record ``full``). The Keras code of each phase is :mod:`cifar_lessons.training`'s,
+which the chapters show; this module adds what a run needs around it. Chapters 3-5 each run one
+stage and share the others through these records: a chapter opened alone (in Colab, say) finds the record
 it needs missing and makes it with these same functions.
 
 Each phase backs itself up after every epoch in a folder beside its record
@@ -13,6 +15,7 @@ the backup.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -24,12 +27,13 @@ import numpy as np
 
 from .backbones import describe_weights
 from .config import ENV_RUNS, RunConfig
-from .data import CifarData, load_cifar10, split_validation
+from .data import CifarData, load_cifar10, split_validation, validation_size
 from .errors import CifarLessonsError, DataError, RecordError, TrainingError, WeightsError
 from .evaluate import compute_metrics, predict_probabilities
 from .features import can_cache_features, feature_datasets, train_head_on_features
-from .models import build_base, build_classifier, cosine_decay
+from .models import base_of, build_base, build_classifier, cosine_decay
 from .pipeline import make_dataset
+from .pointwise import use_matmul
 from .precision import policy_name, set_precision
 from .records.store import (
     RunRecord,
@@ -41,7 +45,7 @@ from .records.store import (
     source_commit,
 )
 from .resume import finished_epochs, resume_callbacks
-from .training import TwoPhaseHistory, fine_tune, train_head
+from .training import TwoPhaseHistory, run_phase
 
 
 def load_data(config: RunConfig) -> CifarData:
@@ -49,12 +53,22 @@ def load_data(config: RunConfig) -> CifarData:
     return load_cifar10(config.data, n=config.n, seed=config.seed)
 
 
-def training_datasets(data: CifarData, config: RunConfig):
-    """Training and validation pipelines; validation is split from the training images."""
-    (x_tr, y_tr), (x_val, y_val) = split_validation(data.x_train, data.y_train, config.validation_fraction)
+Split = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def split_data(config: RunConfig, data: CifarData) -> Split:
+    """``(fit_images, fit_labels), (val_images, val_labels)``: the training images less the
+    validation images held out from them (:func:`cifar_lessons.data.split_validation`). A run splits
+    once and hands the split to both phases."""
+    return split_validation(data.x_train, data.y_train, config.validation_fraction)
+
+
+def training_datasets(config: RunConfig, split: Split):
+    """Training and validation pipelines of a :func:`split_data`."""
+    (fit_images, fit_labels), (val_images, val_labels) = split
     common = dict(backbone=config.backbone, batch_size=config.batch_size, seed=config.seed)
-    train = make_dataset(x_tr, y_tr, shuffle=True, augment=config.augment, **common)
-    val = make_dataset(x_val, y_val, **common)
+    train = make_dataset(fit_images, fit_labels, shuffle=True, augment=config.augment, **common)
+    val = make_dataset(val_images, val_labels, **common)
     return train, val
 
 
@@ -69,14 +83,17 @@ def new_model(config: RunConfig) -> keras.Model:
     return build_classifier(config.backbone, config.weights, config.image_size, config.head, config.dropout)
 
 
-def phase1_method(config: RunConfig) -> str:
-    """How phase 1 runs: on cached base features, or end to end when augmentation forbids it."""
+def head_method(config: RunConfig) -> str:
+    """How the head phase runs: on cached base features, or end to end when augmentation forbids it."""
     return "cached features" if can_cache_features(config.augment) else "end to end"
 
 
-#: The source commit, read when this module is imported: a run's record names the code that ran,
-#: even if the working tree changes while it trains.
-SOURCE_COMMIT = source_commit()
+@functools.cache
+def run_commit() -> str | None:
+    """The source commit, read once per process, when the first run starts: its records name the
+    code that ran, even if the working tree changes while it trains. Not at import, which would
+    run ``git`` for every ``import cifar_lessons.recipe``."""
+    return source_commit()
 
 
 def record_header(
@@ -85,7 +102,7 @@ def record_header(
     """What every record says about itself: configuration, data source, weights, machine, and what
     made it (the source commit and the command, or the book's chapters). ``kind`` is ``recipe``, or
     the study that runs the recipe's stages for its own ends (``grad-cam``)."""
-    n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
+    n_val = validation_size(len(data.x_train), config.validation_fraction)
     weights = describe_weights(config.weights, config.backbone)
     return {
         "kind": kind,
@@ -99,7 +116,7 @@ def record_header(
         },
         "weights": weights,
         "compute": {
-            "phase1": phase1_method(config),
+            "phase1": head_method(config),
             "precision": policy_name(config.precision),
             "batch_size": config.batch_size,
             "phase2_convolutions": "those on maps of 2x2 or less as matrix products "
@@ -107,69 +124,67 @@ def record_header(
         },
         "environment": environment(),
         "made_by": {
-            "commit": SOURCE_COMMIT,
+            "commit": run_commit(),
             "command": command or "the book's chapters (cifar_lessons.recipe stages)",
         },
     }
 
 
-def train_phase1(
+def head_phase(
     config: RunConfig,
-    data: CifarData,
     model: keras.Model,
+    split: Split,
     verbose: int | str = "auto",
     resume: Path | None = None,
 ) -> TwoPhaseHistory:
-    """Phase 1 on ``model``: on cached base features when it can be (the same result, with the
-    base run once instead of once an epoch), end to end through the frozen base when augmenting.
+    """The head phase on ``model`` (:func:`cifar_lessons.training.train_head`): on cached base
+    features when it can be (the same result, with the base run once instead of once an epoch),
+    end to end through the frozen base when augmenting.
 
     With ``resume`` (a phase's backup folder) it resumes after the last epoch backed up there;
     the cached features are simply computed again.
     """
+    run_commit()
     common = dict(epochs=config.head_epochs, learning_rate=config.head_learning_rate, verbose=verbose)
     if can_cache_features(config.augment):
         start = time.perf_counter()
         train, val = feature_datasets(
-            model,
-            *split_validation(data.x_train, data.y_train, config.validation_fraction),
-            backbone=config.backbone,
-            batch_size=config.batch_size,
-            seed=config.seed,
+            model, *split, backbone=config.backbone, batch_size=config.batch_size, seed=config.seed
         )
         extraction = time.perf_counter() - start
         callbacks = resume_callbacks(resume, train) if resume else None
         history = train_head_on_features(model, train, val, callbacks=callbacks, **common)
         history.seconds["head"] = round(
             history.seconds["head"] + extraction, 2
-        )  # the features are phase 1's work
+        )  # the features are the head phase's work
     else:
-        train, val = training_datasets(data, config)
+        train, val = training_datasets(config, split)
         callbacks = resume_callbacks(resume, train) if resume else None
-        history = train_head(model, train, val, callbacks=callbacks, **common)
+        history = run_phase("head", model, base_of(model), train, val, callbacks=callbacks, **common)
     _add_restored_time(history, "head", callbacks)
     return history
 
 
-def run_head(config: RunConfig, data: CifarData, verbose: int | str = "auto", resume: Path | None = None):
-    """Phase 1 from scratch: a new model, its head trained on the frozen base (resumably)."""
-    model = new_model(config)
-    return model, train_phase1(config, data, model, verbose, resume)
-
-
-def run_fine_tune(
+def fine_tune_phase(
     config: RunConfig,
-    data: CifarData,
     model: keras.Model,
+    split: Split,
     history: TwoPhaseHistory,
     verbose: int | str = "auto",
     resume: Path | None = None,
 ) -> TwoPhaseHistory:
-    """Phase 2 on a model whose head is trained; extends ``history`` (resumes as :func:`run_head`)."""
+    """Fine-tuning (:func:`cifar_lessons.training.fine_tune`) of a model whose head is trained;
+    extends ``history`` (resumes as :func:`head_phase`)."""
+    run_commit()
     keras.utils.set_random_seed(config.seed + 1)
-    train, val = training_datasets(data, config)
+    train, val = training_datasets(config, split)
     callbacks = resume_callbacks(resume, train) if resume else None
-    fine_tune(
+    # The same arithmetic, faster: convolutions on the last 1x1 and 2x2 maps as matrix products.
+    use_matmul(model)
+    run_phase(
+        "fine_tune",
         model,
+        base_of(model),
         train,
         val,
         epochs=config.fine_tune_epochs,
@@ -183,11 +198,11 @@ def run_fine_tune(
 
 
 def fine_tune_rate(config: RunConfig, steps_per_epoch: int):
-    """Phase 2's learning rate: the seed's constant, or a cosine decay from it to zero over all of
-    phase 2's steps (taught in the chapter "Doing better"). A decay lets a rate ten times the seed's
-    make fast progress early and still settle at the end."""
+    """Phase 2's learning rate: the seed's constant, or a cosine decay from it to zero over
+    all of phase 2's steps, so that a rate ten times the seed's settles at the end."""
     if config.fine_tune_schedule == "cosine":
-        return cosine_decay(config.fine_tune_learning_rate, config.fine_tune_epochs * steps_per_epoch)
+        steps = config.fine_tune_epochs * steps_per_epoch
+        return cosine_decay(config.fine_tune_learning_rate, steps)
     return config.fine_tune_learning_rate
 
 
@@ -269,7 +284,7 @@ def stage_dir(config: RunConfig, stage: str, root: str | os.PathLike | None = No
 
 def stage_backup(config: RunConfig, stage: str, root=None) -> Path:
     """Where a chapter's ``stage`` ("head" or "tuned") backs up its epochs, for the ``resume`` of
-    :func:`train_phase1` (chapter 3) and :func:`run_fine_tune` (chapter 4): a training cell interrupted,
+    :func:`head_phase` (chapter 3) and :func:`fine_tune_phase` (chapter 4): a training cell interrupted,
     or whose kernel restarted, resumes after its last finished epoch when it is run again. In Colab the
     backup lives as long as the runtime's files do, unless the runs folder is in Google Drive
     (:func:`cifar_lessons.colab.use_drive`)."""
@@ -286,14 +301,20 @@ def _model_stage(config: RunConfig, data: CifarData, stage: str, make, root=None
     if (path / "model.keras").exists():
         rec = load_record(path)
         return rec.load_model(), TwoPhaseHistory.from_dict(rec.history)
+    run_commit()  # the commit the stage starts from, before it trains
     model, history = make(_phase_backup(path, stage))
     save_stage(path, config, data, stage, model, history, overwrite=True)
     return model, history
 
 
 def head_stage(config: RunConfig, data: CifarData, verbose: int | str = "auto", root=None):
-    """The phase-1 model and history: loaded from its record, or trained (resumably) and recorded now."""
-    return _model_stage(config, data, "head", lambda backup: run_head(config, data, verbose, backup), root)
+    """The head phase's model and history: loaded from its record, or trained (resumably) and recorded now."""
+
+    def make(backup):
+        model = new_model(config)
+        return model, head_phase(config, model, split_data(config, data), verbose, backup)
+
+    return _model_stage(config, data, "head", make, root)
 
 
 def tuned_stage(config: RunConfig, data: CifarData, verbose: int | str = "auto", root=None):
@@ -301,7 +322,7 @@ def tuned_stage(config: RunConfig, data: CifarData, verbose: int | str = "auto",
 
     def make(backup):
         model, history = head_stage(config, data, verbose, root)
-        return model, run_fine_tune(config, data, model, history, verbose, backup)
+        return model, fine_tune_phase(config, model, split_data(config, data), history, verbose, backup)
 
     return _model_stage(config, data, "tuned", make, root)
 
@@ -384,6 +405,7 @@ def run_recipe(
     the run with :class:`TrainingError` and removes the backup: the diverged model is no result.
     """
     run_start = time.perf_counter()
+    run_commit()  # the commit this run starts from
     out = prepare_out(out, overwrite)
     with out_lock(out):
         backup = resume_dir(out)
@@ -401,14 +423,16 @@ def run_recipe(
             log(
                 _phase_note(backup / "head", 1, config.head_epochs, 0)
                 or f"phase 1: training the head for {config.head_epochs} epochs on the frozen base "
-                f"({phase1_method(config)}; precision {policy_name(config.precision)})"
+                f"({head_method(config)}; precision {policy_name(config.precision)})"
             )
-            model, history = run_head(config, data, verbose, backup / "head")
+            split = split_data(config, data)
+            model = new_model(config)
+            history = head_phase(config, model, split, verbose, backup / "head")
             log(
                 _phase_note(backup / "fine_tune", 2, config.fine_tune_epochs, config.head_epochs)
                 or f"phase 2: fine-tuning the whole model for {config.fine_tune_epochs} epochs"
             )
-            run_fine_tune(config, data, model, history, verbose, backup / "fine_tune")
+            fine_tune_phase(config, model, split, history, verbose, backup / "fine_tune")
         except TrainingError:
             shutil.rmtree(backup, ignore_errors=True)
             raise

@@ -1,8 +1,11 @@
 """Two-phase transfer learning: train the head on a frozen base, then fine-tune everything.
 
-Taught in chapter 3 (training the head) and chapter 4 (fine-tuning). Both phases use
-Keras's own ``fit``, progress bars and callbacks; this module only decides what is
-trainable, how it is compiled, and joins the two histories into one.
+Taught in chapter 3 (training the head) and chapter 4 (fine-tuning), which show
+:func:`train_head` and :func:`fine_tune` as they are written here: plain Keras, with the course's
+names. Both phases use Keras's own ``fit``, progress bars and callbacks. What the recipe adds
+around them (cached features, backups, timing, one history for both phases) is in
+:mod:`cifar_lessons.recipe`; ``**fit_options`` passes its ``initial_epoch``, ``callbacks`` and
+``verbose`` on to ``fit``.
 """
 
 from __future__ import annotations
@@ -11,10 +14,8 @@ import time
 from dataclasses import dataclass, field
 
 import keras
-import tensorflow as tf
 
-from .models import compile_classifier, set_base_trainable
-from .pointwise import use_matmul
+from .models import compile_classifier, unfreeze
 from .resume import start_epoch
 
 
@@ -63,70 +64,60 @@ def log_learning_rate(model: keras.Model) -> keras.callbacks.Callback:
 
 
 def train_head(
-    model: keras.Model,
-    train_ds: tf.data.Dataset,
-    val_ds: tf.data.Dataset,
-    *,
-    epochs: int = 10,
-    learning_rate: float = 1e-3,
-    history: TwoPhaseHistory | None = None,
-    callbacks: list | None = None,
-    verbose: int | str = "auto",
-) -> TwoPhaseHistory:
-    """Phase 1: freeze the base, compile, and train only the new head.
-
-    With random new layers on top, large gradients would wreck pretrained features, so
-    the base stays frozen until the head has learnt something sensible.
-    """
-    history = history or TwoPhaseHistory()
-    set_base_trainable(model, False)
-    compile_classifier(model, learning_rate)
-    start = time.perf_counter()
-    h = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        initial_epoch=start_epoch(callbacks),
-        epochs=epochs,
-        verbose=verbose,
-        shuffle=False,
-        callbacks=[log_learning_rate(model), *(callbacks or [])],
-    )
-    history.append(h, "head", time.perf_counter() - start)
-    return history
+    model, base_model, train_data, val_data, *, epochs=10, learning_rate=1e-3, **fit_options
+) -> keras.callbacks.History:
+    """Phase 1, the head phase: freeze the base, compile, train only the new head."""
+    # The new head starts random: its first, large gradients would scramble the base.
+    base_model.trainable = False
+    compile_classifier(model, learning_rate)  # Adam, sparse categorical cross-entropy
+    # Validated every epoch on images held out from the training set, never the test set.
+    # fit_options: the recipe's callbacks (backups), initial_epoch, verbose, shuffle=False.
+    return model.fit(train_data, validation_data=val_data, epochs=epochs, **fit_options)
 
 
 def fine_tune(
+    model, base_model, train_data, val_data, *, epochs=20, learning_rate=1e-5, **fit_options
+) -> keras.callbacks.History:
+    """Phase 2, fine-tuning: unfreeze the base (not BatchNorm), compile again, train."""
+    unfreeze(base_model)
+    # Compiling again makes Keras see the new trainable flags; 1e-5 only nudges the weights.
+    compile_classifier(model, learning_rate)
+    # epochs counts on from phase 1, as fit does: initial_epoch=10, epochs=20 trains 11-20.
+    return model.fit(train_data, validation_data=val_data, epochs=epochs, **fit_options)
+
+
+def run_phase(
+    phase: str,
     model: keras.Model,
-    train_ds: tf.data.Dataset,
-    val_ds: tf.data.Dataset,
+    base_model: keras.Model,
+    train_data,
+    val_data,
     *,
-    epochs: int = 10,
-    learning_rate: float = 1e-5,
+    epochs: int,
+    learning_rate,
     history: TwoPhaseHistory | None = None,
     callbacks: list | None = None,
     verbose: int | str = "auto",
 ) -> TwoPhaseHistory:
-    """Phase 2: unfreeze the base, recompile with a low learning rate, train the whole model.
-
-    Recompiling is required for the new ``trainable`` flags to take effect. BatchNorm
-    layers stay frozen, so they keep running in inference mode with ImageNet statistics.
-    Epoch numbers continue from phase 1, so the progress bar says "Epoch 11/20".
-    """
+    """:func:`train_head` (``phase="head"``) or :func:`fine_tune` (``"fine_tune"``) for ``epochs``
+    epochs, as the recipe runs them: numbered on from ``history``'s epochs, resumed after the last
+    epoch a backup among ``callbacks`` holds, the learning rate logged, the phase's time kept, and
+    the epochs appended to ``history``, which is returned."""
     history = history or TwoPhaseHistory()
-    set_base_trainable(model, True)
-    # The same arithmetic, faster: convolutions on the last 1x1 and 2x2 maps as matrix products.
-    use_matmul(model)
-    compile_classifier(model, learning_rate)
-    done = history.epochs
+    train = {"head": train_head, "fine_tune": fine_tune}[phase]
+    first = history.epochs
     start = time.perf_counter()
-    h = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        initial_epoch=start_epoch(callbacks, done),
-        epochs=done + epochs,
-        verbose=verbose,
-        shuffle=False,
+    keras_history = train(
+        model,
+        base_model,
+        train_data,
+        val_data,
+        epochs=first + epochs,
+        learning_rate=learning_rate,
+        initial_epoch=start_epoch(callbacks, first),
         callbacks=[log_learning_rate(model), *(callbacks or [])],
+        verbose=verbose,
+        shuffle=False,  # the datasets are shuffled already; fit would warn that it ignores True
     )
-    history.append(h, "fine_tune", time.perf_counter() - start)
+    history.append(keras_history, phase, time.perf_counter() - start)
     return history

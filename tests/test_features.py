@@ -13,8 +13,8 @@ from cifar_lessons.features import can_cache_features, feature_datasets, head_of
 from cifar_lessons.models import base_of, build_classifier
 from cifar_lessons.pipeline import make_dataset
 from cifar_lessons.precision import cpu_has_bfloat16, policy_name
-from cifar_lessons.recipe import new_model, record_header, run_head, training_datasets
-from cifar_lessons.training import train_head
+from cifar_lessons.recipe import head_phase, new_model, record_header, split_data, training_datasets
+from cifar_lessons.training import run_phase
 
 
 def _pixels(x, backbone):
@@ -33,8 +33,10 @@ def test_cached_features_train_the_same_head_as_the_whole_network(backbone):
         return build_classifier(backbone, "none", 32, (64, 32), 0.3)
 
     through = build()
-    h1 = train_head(through, make_dataset(x_tr, y_tr, backbone=backbone, batch_size=16, shuffle=True, seed=3),
-                    make_dataset(x_val, y_val, backbone=backbone, batch_size=16), epochs=3, verbose=0)
+    h1 = run_phase("head", through, base_of(through),
+                   make_dataset(x_tr, y_tr, backbone=backbone, batch_size=16, shuffle=True, seed=3),
+                   make_dataset(x_val, y_val, backbone=backbone, batch_size=16), epochs=3, learning_rate=1e-3,
+                   verbose=0)
     cached = build()
     h2 = train_head_on_features(cached, *feature_datasets(cached, (x_tr, y_tr), (x_val, y_val), backbone=backbone,
                                                           batch_size=16, seed=3), epochs=3, verbose=0)
@@ -64,12 +66,14 @@ def test_recipe_caches_features_unless_augmenting(png_tree):
                              augment=augment)
         data = load_cifar10(config.data, n=config.n, seed=config.seed)
         assert record_header(config, data, "head")["compute"]["phase1"] == method
-        model, history = run_head(config, data, verbose=0)
+        model = new_model(config)
+        history = head_phase(config, model, split_data(config, data), verbose=0)
         assert history.epochs == 1 and not base_of(model).trainable
         if not augment:  # the recorded run matches one trained through the whole network
             reference = new_model(config)
-            train, val = training_datasets(data, config)
-            ref = train_head(reference, train, val, epochs=1, verbose=0)
+            train, val = training_datasets(config, split_data(config, data))
+            ref = run_phase("head", reference, base_of(reference), train, val, epochs=1, learning_rate=1e-3,
+                            verbose=0)
             np.testing.assert_allclose(history.history["loss"], ref.history["loss"], rtol=1e-5)
 
 

@@ -103,7 +103,7 @@ def interrupt_and_resume_a_book_stage(png_tree, tmp_path, monkeypatch):
         def on_epoch_begin(self, epoch, logs=None):
             CountEpochs.ran += 1
 
-    originals = {name: getattr(recipe, name) for name in ("train_head", "train_head_on_features")}
+    originals = {name: getattr(recipe, name) for name in ("run_phase", "train_head_on_features")}
 
     def add_callback(callback):  # to phase 1's fit, on cached features (this config) or end to end
         for name, fit in originals.items():

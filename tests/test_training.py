@@ -9,8 +9,8 @@ import pytest
 from cifar_lessons.config import make_config
 from cifar_lessons.data import load_cifar10
 from cifar_lessons.models import base_of, trainable_counts
-from cifar_lessons.recipe import new_model, training_datasets
-from cifar_lessons.training import fine_tune, train_head
+from cifar_lessons.recipe import fine_tune_phase, new_model, split_data, training_datasets
+from cifar_lessons.training import run_phase
 
 
 def snapshot(layers_weights):
@@ -45,14 +45,15 @@ def trained(png_tree, request, tmp_path_factory):
     data = load_cifar10(config.data, n=config.n, seed=config.seed)
     model = new_model(config)
     base = base_of(model)
-    train, val = training_datasets(data, config)
+    split = split_data(config, data)
+    train, val = training_datasets(config, split)
     states = {"start": (snapshot(kernels(base)), snapshot(bn_stats(base)), snapshot(model.get_layer("dense_1").weights))}
     counts = {"head": None, "fine": None}
-    history = train_head(model, train, val, epochs=2, learning_rate=1e-3, verbose=0)
+    history = run_phase("head", model, base, train, val, epochs=2, learning_rate=1e-3, verbose=0)
     counts["head"] = trainable_counts(model)
     lr_head = float(model.optimizer.learning_rate.numpy())
     states["head"] = (snapshot(kernels(base)), snapshot(bn_stats(base)), snapshot(model.get_layer("dense_1").weights))
-    fine_tune(model, train, val, epochs=1, learning_rate=1e-5, history=history, verbose=0)
+    fine_tune_phase(config, model, split, history, verbose=0)  # the recipe's: 1 epoch at 1e-5
     counts["fine"] = trainable_counts(model)
     lr_fine = float(model.optimizer.learning_rate.numpy())
     states["fine"] = (snapshot(kernels(base)), snapshot(bn_stats(base)), snapshot(model.get_layer("dense_1").weights))
@@ -108,8 +109,9 @@ def test_same_seed_repeats_phase1_exactly(png_tree):
     runs = []
     for _ in range(2):
         model = new_model(config)
-        train, val = training_datasets(data, config)
-        runs.append(train_head(model, train, val, epochs=1, verbose=0).history["loss"])
+        train, val = training_datasets(config, split_data(config, data))
+        runs.append(run_phase("head", model, base_of(model), train, val, epochs=1, learning_rate=1e-3,
+                              verbose=0).history["loss"])
     assert runs[0] == runs[1]
 
 

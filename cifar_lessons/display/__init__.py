@@ -2,7 +2,8 @@
 
 - :mod:`~cifar_lessons.display.cards`: the run card every chapter starts with, one renderer for all;
 - :mod:`~cifar_lessons.display.tables`: tables without pandas' index, fewer columns on a slide;
-- :mod:`~cifar_lessons.display.plots`: the recipe's figures (matplotlib and seaborn).
+- :mod:`~cifar_lessons.display.plots`: the recipe's figures (matplotlib and seaborn);
+- :mod:`~cifar_lessons.display.code`: the recipe's own functions, shown in the chapter that teaches them.
 
 The names a chapter calls are importable from here (``from cifar_lessons.display import run_card``);
 the figures are not, so that a card does not import matplotlib. Nothing here imports a study
@@ -10,6 +11,7 @@ the figures are not, so that a card does not import matplotlib. Nothing here imp
 """
 
 from .cards import model_line, record_card, run_card, run_card_line, shown_backbone, training_line
+from .code import show_code
 from .tables import results_table, show_results, show_table
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "results_table",
     "run_card",
     "run_card_line",
+    "show_code",
     "show_results",
     "show_table",
     "shown_backbone",

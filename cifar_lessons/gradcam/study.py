@@ -6,7 +6,7 @@ same functions.
 
 **The model.** The project's classifier (:func:`cifar_lessons.models.build_classifier`) at 96-pixel
 input, its ImageNet base frozen, its head trained for 3 epochs on the base's cached features
-(:func:`cifar_lessons.recipe.train_phase1`), and no fine-tuning. Why 96 pixels: Grad-CAM can be no
+(:func:`cifar_lessons.recipe.head_phase`), and no fine-tuning. Why 96 pixels: Grad-CAM can be no
 finer than the base's last feature map, and at 32 pixels that map is 1x1
 (:mod:`cifar_lessons.gradcam.method`);
 at 96 it is 3x3. Why frozen: the chapter must run alone, in minutes, and Grad-CAM through a frozen
@@ -74,12 +74,13 @@ def study_config(
 def train(config: RunConfig, data, verbose: int | str = "auto"):
     """The chapter's model and its history: a new classifier, its head trained on the frozen base
     (and, with ``fine_tune_epochs``, the whole model fine-tuned after it: the full-size companion)."""
-    from ..recipe import new_model, run_fine_tune, train_phase1
+    from ..recipe import fine_tune_phase, head_phase, new_model, split_data
 
     model = new_model(config)
-    history = train_phase1(config, data, model, verbose)
+    split = split_data(config, data)
+    history = head_phase(config, model, split, verbose)
     if config.fine_tune_epochs:
-        run_fine_tune(config, data, model, history, verbose)
+        fine_tune_phase(config, model, split, history, verbose)
     return model, history
 
 

@@ -59,13 +59,15 @@ if "google.colab" in sys.modules:
 
 # %%
 from cifar_lessons.config import progress_verbose
-from cifar_lessons.display import plots, show_table
+from cifar_lessons.display import plots, provenance, show_table
 from cifar_lessons.evaluate import confident_mistakes, top_confusions
 from cifar_lessons.fashion import scratch as fashion
 
 config = fashion.fashion_config()  # build size (full_size=True: full size)
 data = fashion.load(config)
-fashion.run_card(config, data.source.to_dict())
+committed = fashion.committed_runs()
+card = fashion.run_card(config, data.source.to_dict())
+provenance(card, *(fashion.record_card(rec) for rec in committed.values() if rec))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The data
@@ -246,7 +248,6 @@ for true, predicted, count in top_confusions(cnn_run.metrics["confusion_matrix"]
 # This build's two runs, and the full-size runs committed in `results/`.
 
 # %% tags=["slides-show-output"]
-committed = fashion.committed_runs()
 show_table(fashion.comparison_table({"dense": dense_run, "cnn": cnn_run}, config, committed))
 
 # %%
@@ -289,8 +290,6 @@ if measured:
     display(plots.curves_side_by_side([rec["history"] for rec in measured.values()],
                                       [f"{fashion.MODEL_NAMES[k]}\n({rec['name']}, full size)" for k, rec in measured.items()],
                                       ncols=2))
-    for rec in measured.values():
-        display(fashion.record_card(rec))
 else:
     print("Not measured yet: no results/fashion-* records in this checkout.")
 

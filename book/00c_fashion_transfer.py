@@ -66,14 +66,17 @@ if "google.colab" in sys.modules:
 # %%
 from cifar_lessons.backbones import backbone_name, describe_weights
 from cifar_lessons.config import progress_verbose
-from cifar_lessons.display import plots, show_table
+from cifar_lessons.display import plots, provenance, show_table
 from cifar_lessons.evaluate import top_confusions
 from cifar_lessons.fashion import scratch as fashion, transfer as ft
 
 config = ft.transfer_config()  # build size (full_size=True: full size)
 data = fashion.load(fashion.FashionConfig(profile=config.profile, n=config.n))
 weights = describe_weights(config.weights, config.backbone)
-ft.run_card(config, data.source.to_dict(), weights)
+committed, scratch = ft.committed_run(), fashion.committed_runs()
+quoted = [ft.record_card(committed)] if committed else []
+quoted += [fashion.record_card(rec) for rec in scratch.values() if rec]
+provenance(ft.run_card(config, data.source.to_dict(), weights), *quoted)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Why transfer: the baseline to beat
@@ -81,7 +84,6 @@ ft.run_card(config, data.source.to_dict(), weights)
 # The small CNN of the last chapter, trained from scratch on all 60,000 training images (54,000 to fit, 6,000 to validate; its committed record):
 
 # %% tags=["slides-show-output"]
-scratch = fashion.committed_runs()
 for kind, rec in scratch.items():
     if rec:
         print(f"{fashion.MODEL_NAMES[kind]:14s} {rec['metrics']['accuracy']:.1%} test accuracy, "
@@ -248,7 +250,6 @@ plots.confusion_heatmap(run.metrics["confusion_matrix"], data.class_names)
 # The committed full-size records, and this build's own run, each row saying where it came from.
 
 # %% tags=["slides-show-output"]
-committed = ft.committed_run()
 show_table(ft.comparison_table(run, config, scratch, committed),
            slide_columns=["model", "from", "epochs", "train time", "test accuracy"])
 
@@ -269,7 +270,6 @@ if committed:
     print(f"{backbone_name(committed['record']['config']['backbone'])}, all 60,000 images: "
           f"test accuracy {committed['metrics']['accuracy']:.1%}")
     display(plots.training_curves(committed["history"]["history"], committed["history"]["phase2_start"]))
-    display(ft.record_card(committed))
 else:
     print(f"Not measured yet: no results/{ft.COMMITTED} record in this checkout.")
 

@@ -49,11 +49,11 @@ if "google.colab" in sys.modules:
 # %%
 from cifar_lessons.config import chapter_config
 from cifar_lessons.data import load_cifar10, split_validation
-from cifar_lessons.display import plots, run_card
+from cifar_lessons.display import plots, provenance, run_card
 
 config = chapter_config()
 data = load_cifar10(config.data, n=config.n, seed=config.seed)
-run_card(config, data.source.to_dict())
+provenance(run_card(config, data.source.to_dict()))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What the images look like

@@ -53,13 +53,14 @@ if USE_DRIVE:
 # %%
 from cifar_lessons.backbones import describe_weights
 from cifar_lessons.config import chapter_config, progress_verbose
-from cifar_lessons.display import plots, run_card
+from cifar_lessons.display import plots, provenance, run_card
 from cifar_lessons.models import trainable_counts
 from cifar_lessons.recipe import load_data, new_model, save_stage, stage_backup, stage_dir, train_phase1, training_datasets
 
 config = chapter_config()
 data = load_data(config)
-run_card(config, data.source.to_dict(), describe_weights(config.weights, config.backbone))
+weights = describe_weights(config.weights, config.backbone)
+provenance(run_card(config, data.source.to_dict(), weights))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Why freeze first?

@@ -53,14 +53,16 @@ if USE_DRIVE:
 # %%
 from cifar_lessons.backbones import describe_weights
 from cifar_lessons.config import chapter_config, progress_verbose
-from cifar_lessons.display import plots, record_card, run_card
+from cifar_lessons.display import plots, provenance, record_card, run_card
 from cifar_lessons.models import base_of, trainable_counts
 from cifar_lessons.recipe import head_stage, load_data, run_fine_tune, save_stage, stage_backup, stage_dir
 from cifar_lessons.records.committed import committed
 
 config = chapter_config()
 data = load_data(config)
-run_card(config, data.source.to_dict(), describe_weights(config.weights, config.backbone))
+weights = describe_weights(config.weights, config.backbone)
+card = run_card(config, data.source.to_dict(), weights)
+provenance(card, record_card(committed("lite0-32-seed")))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # We continue from the model chapter 3 trained. `head_stage` loads it from its run record; opened on
@@ -142,9 +144,6 @@ plots.training_curves(history.history, history.phase2_start)
 # %% tags=["hide-input"]
 full_size = committed("lite0-32-seed")
 plots.training_curves(full_size.history["history"], full_size.history["phase2_start"])
-
-# %% tags=["hide-input"]
-record_card(full_size)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # This build's run above may be a quick one (see its run card); this is the seed recipe measured once

@@ -51,15 +51,18 @@ if USE_DRIVE:
 
 # %%
 from cifar_lessons.config import chapter_config, progress_verbose
-from cifar_lessons.display import run_card, show_results, show_table
+from cifar_lessons.display import provenance, record_card, run_card, show_results, show_table
 from cifar_lessons.display.ladder import accuracy_time_figure, ladder_table
 from cifar_lessons.recipe import full_stage, load_data, runs_root
+from cifar_lessons.records.committed import LADDER, committed
 from cifar_lessons.records.store import find_records
 
 config = chapter_config()
 data = load_data(config)
 record = full_stage(config, data, verbose=progress_verbose())
-run_card(config, record.data, record.weights, record.record)
+card = run_card(config, record.data, record.weights, record.record)
+names = dict.fromkeys(step.record for step in LADDER)  # the records the ladder quotes
+provenance(card, *(record_card(committed(name)) for name in names))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Results

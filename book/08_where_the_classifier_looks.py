@@ -36,7 +36,6 @@ if "google.colab" in sys.modules:
 # The classifier says *cat*. **Grad-CAM** asks which part of the picture made it say so, and paints
 # the answer over the image: for correct predictions, and for its most confident mistakes.
 
-
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
 # runtime type → T4 GPU*. At the size it trains here, the whole chapter ran in 3½ min on 2 CPU cores
@@ -55,7 +54,7 @@ if "google.colab" in sys.modules:
 # %%
 from IPython.display import display
 from cifar_lessons.config import progress_verbose
-from cifar_lessons.display import plots, record_card, run_card, show_table
+from cifar_lessons.display import plots, provenance, record_card, run_card, show_table
 from cifar_lessons.evaluate import confident_mistakes
 from cifar_lessons.gradcam import figures, study
 from cifar_lessons.gradcam.method import grad_cam, last_conv_layer, preprocessed
@@ -64,7 +63,9 @@ from cifar_lessons.recipe import load_data, run_evaluation
 
 config = study.study_config()
 data = load_data(config)
-run_card(config, data.source.to_dict())  # the weights as the configuration names them
+records = {name: study.committed_study(name=name) for name in (study.RECORD, study.TUNED)}
+card = run_card(config, data.source.to_dict())  # the weights as the configuration names them
+provenance(card, *(record_card(rec) for rec in filter(None, records.values())))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Grad-CAM in one line
@@ -226,12 +227,7 @@ figures.grad_cam_rows(data.x_test[:8], {"trained\nhead": measured["trained"][:8]
 # `scripts/measure_grad_cam.py`: this chapter's model, and the same with its base fine-tuned.
 
 # %% tags=["hide-input"]
-records = {name: study.committed_study(name=name) for name in (study.RECORD, study.TUNED)}
 show_table(study.records_table(records), study.RECORDS_ON_SLIDES)
-
-# %% tags=["hide-input"]
-for rec in filter(None, records.values()):
-    display(record_card(rec))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The first row is this chapter's model at full size: the same code, on the 10,000-image training subset (9,000 to fit, 1,000 to validate).

@@ -62,12 +62,14 @@ from cifar_lessons import vision
 from cifar_lessons.config import progress_verbose
 from cifar_lessons.data import FASHION_MNIST_CLASS_NAMES as CLASSES
 from cifar_lessons.detection import figures, metrics as detection, model as detector
-from cifar_lessons.display import plots, show_table
+from cifar_lessons.display import plots, provenance, show_table
 from cifar_lessons.fashion.scratch import layer_table
 
 config = detector.detector_config()  # build size (full_size=True: full size)
 train_scenes, val_scenes, test_scenes, source = detector.load_scenes(config)
-detector.run_card(config, source)
+committed = detector.committed_run()
+quoted = detector.record_card(committed) if committed else None
+provenance(detector.run_card(config, source), quoted)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A detector that ships with OpenCV
@@ -355,7 +357,6 @@ if committed:
     display(plots.loss_curves({f"full size ({committed['name']}): {committed['record']['config']['n_train']:,} scenes, "
                                f"{committed['record']['epochs']} epochs": committed["history"]["history"],
                                f"this build ({config.size_name()})": run.history}))
-    display(detector.record_card(committed))
 else:
     print("Not measured yet: no results/detection-grid record in this checkout.")
 

@@ -63,13 +63,15 @@ import numpy as np
 from scipy import ndimage
 from cifar_lessons import vision
 from cifar_lessons.config import progress_verbose
-from cifar_lessons.display import plots, show_table
+from cifar_lessons.display import plots, provenance, show_table
 from cifar_lessons.segmentation import figures, unet as segmenter
 
 config = segmenter.segment_config()  # build size (full_size=True: full size)
 scenes = segmenter.build_scenes(config)  # garments on textures, exact masks
 photos = vision.sample_photos(["coins", "astronaut"])  # from scikit-image
-segmenter.run_card(config, scenes.source)
+committed = segmenter.committed_run()
+quoted = segmenter.record_card(committed) if committed else None
+provenance(segmenter.run_card(config, scenes.source), quoted)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Otsu's threshold on coins
@@ -298,7 +300,6 @@ show_table(segmenter.background_table(run.metrics, kinds, committed["metrics"] i
 # %% tags=["hide-input", "slides-show-output"]
 if committed:
     display(figures.segmentation_curves({f"{committed['name']} (full size)": committed["history"]["history"]}))
-    display(segmenter.record_card(committed))
 else:
     print("Not measured yet: no results/segmentation-unet record in this checkout.")
 

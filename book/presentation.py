@@ -54,10 +54,12 @@ if USE_DRIVE:
 from IPython.display import Markdown
 
 from cifar_lessons.config import chapter_config, progress_verbose
-from cifar_lessons.display import model_line, plots, run_card, show_results, show_table, training_line
+from cifar_lessons.display import model_line, plots, provenance, record_card, run_card
+from cifar_lessons.display import show_results, show_table, training_line
 from cifar_lessons.display.ladder import accuracy_time_figure, ladder_table
 from cifar_lessons.models import base_of
 from cifar_lessons.recipe import full_stage, load_data, runs_root
+from cifar_lessons.records.committed import LADDER, committed
 from cifar_lessons.records.store import find_records
 
 config = chapter_config()
@@ -65,7 +67,9 @@ data = load_data(config)
 record = full_stage(config, data, verbose=progress_verbose())
 
 # %% tags=["hide-input"]
-run_card(config, record.data, record.weights, record.record)
+card = run_card(config, record.data, record.weights, record.record)
+names = dict.fromkeys(step.record for step in LADDER)  # the records the ladder quotes
+provenance(card, *(record_card(committed(name)) for name in names))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # This presentation reuses the run the chapters made, so every number here matches the book. The run

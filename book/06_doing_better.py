@@ -64,6 +64,8 @@ from cifar_lessons.records.committed import EXTRA, LADDER, choose_on_validation,
 config = chapter_config()
 data = load_data(config)
 ladder = ladder_table()
+
+# %% tags=["hide-input"]
 records = {name: committed(name) for name in dict.fromkeys(s.record for s in LADDER + EXTRA)}
 provenance(run_card(config, data.source.to_dict()), *(record_card(r) for r in records.values()))
 
@@ -134,7 +136,7 @@ print(f"{choice.record}: validation {choice.validation:.1%} on {choice.n_validat
 # Whether they help at 128 pixels is not measured. Mirrored test images are not in it.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## This build's run: mirrored validation images
+# ## Mirroring, judged on validation
 #
 # Mirroring needs no training, so every build can judge it where it should be judged: on the
 # validation images of the model chapters 3 and 4 trained.

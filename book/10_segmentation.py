@@ -69,6 +69,8 @@ from cifar_lessons.segmentation import figures, unet as segmenter
 config = segmenter.segment_config()  # build size (full_size=True: full size)
 scenes = segmenter.build_scenes(config)  # garments on textures, exact masks
 photos = vision.sample_photos(["coins", "astronaut"])  # from scikit-image
+
+# %%
 committed = segmenter.committed_run()
 quoted = segmenter.record_card(committed) if committed else None
 provenance(segmenter.run_card(config, scenes.source), quoted)
@@ -242,7 +244,7 @@ figures.segmentation_curves({f"this build ({config.size_name()})": run.history})
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Measured: U-Net against Otsu
 #
-# The same held-out scenes, the same metrics; this build and the committed full-size record.
+# The same held-out scenes, the same metrics; this page's run and the full-size run.
 
 # %% tags=["slides-show-output"]
 committed = segmenter.committed_run()
@@ -256,8 +258,7 @@ show_table(segmenter.score_table(rows))
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Read the rows in pairs. Otsu's threshold learns nothing, so its two rows differ only because the
 # build and the record score different numbers of held-out scenes (the size decides). The U-Net's rows are
-# this build's run (see the run card at the top) and the committed full-size run, measured once by
-# `scripts/measure_segmentation.py` on the machine its run card names. The chapter's goal for the
+# this page's run and the full-size run, measured once. The chapter's goal for the
 # full size is a mean IoU of at least 0.85 on held-out scenes. Pixel accuracy makes Otsu look half
 # decent; its garment IoU shows that it is not.
 
@@ -286,7 +287,7 @@ show_table(segmenter.background_table(run.metrics, kinds, committed["metrics"] i
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # No kind of background lets one brightness level separate garment from background: Otsu's best
-# kind (in the committed run, brick at 0.57, whose bricks are evenly grey) stays far below the U-Net's
+# kind (in the full-size run, brick at 0.57, whose bricks are evenly grey) stays far below the U-Net's
 # worst (grass at 0.94). Gravel, grass and stripes are the hardest for Otsu, since their bright parts
 # are as bright as a garment. The U-Net is steady across kinds: it has learnt what a garment looks
 # like, its outline and its smooth interior, not how bright it is. Held-out textures come from parts
@@ -295,7 +296,7 @@ show_table(segmenter.background_table(run.metrics, kinds, committed["metrics"] i
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The full-size run
 #
-# The committed record: 4,000 scenes, 8 epochs, with its run card.
+# 4,000 scenes, 8 epochs.
 
 # %% tags=["hide-input", "slides-show-output"]
 if committed:

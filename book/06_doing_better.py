@@ -53,21 +53,22 @@ if USE_DRIVE:
 
 # %% slideshow={"slide_type": "skip"}
 import dataclasses
-
 from cifar_lessons.config import chapter_config, progress_verbose
 from cifar_lessons.data import split_validation
-from cifar_lessons.display import provenance, record_card, run_card, show_table
+from cifar_lessons.display import provenance, record_card, run_card
+from cifar_lessons.display import show_table
 from cifar_lessons.display.ladder import accuracy_time_figure, ladder_table
 from cifar_lessons.recipe import load_data, run_evaluation, tuned_stage
-from cifar_lessons.records.committed import EXTRA, LADDER, choose_on_validation, committed
+from cifar_lessons.records import committed
 
 config = chapter_config()
 data = load_data(config)
 ladder = ladder_table()
 
 # %% tags=["hide-input"]
-records = {name: committed(name) for name in dict.fromkeys(s.record for s in LADDER + EXTRA)}
-provenance(run_card(config, data.source.to_dict()), *(record_card(r) for r in records.values()))
+names = dict.fromkeys(s.record for s in committed.LADDER + committed.EXTRA)
+cards = [record_card(committed.committed(name)) for name in names]
+provenance(run_card(config, data.source.to_dict()), *cards)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## One change at a time, judged on validation
@@ -76,7 +77,9 @@ provenance(run_card(config, data.source.to_dict()), *(record_card(r) for r in re
 # and 1,000 validation images in every row; the figures are full-size runs kept in `results/`.
 
 # %% tags=["hide-input"]
-show_table(ladder[["change", "input", "validation accuracy", "validation gain", "kept?", "wall time"]])
+columns = ["change", "input", "validation accuracy", "validation gain",
+           "kept?", "wall time"]
+show_table(ladder[columns])
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **The rule**, fixed before reading the table: a change is kept when it raises validation accuracy
@@ -121,9 +124,11 @@ accuracy_time_figure(on="validation")
 # highest one: `lite0-128-better`, 87.5 % on validation. Its test accuracy, read once:
 
 # %% tags=["slides-show-output"]
-choice = choose_on_validation()
-print(f"{choice.record}: validation {choice.validation:.1%} on {choice.n_validation:,} images; "
-      f"test {choice.test:.1%} ± {choice.test_se:.1%} on {choice.n_test:,} images")
+choice = committed.choose_on_validation()
+print(f"{choice.record}: validation {choice.validation:.1%}",
+      f"on {choice.n_validation:,} images;",
+      f"test {choice.test:.1%} ± {choice.test_se:.1%}",
+      f"on {choice.n_test:,} images")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **88.2 % ± 0.3 %** on the 10,000 test images (the standard error √(p(1−p)/n)), single-pass. That is
@@ -142,11 +147,13 @@ print(f"{choice.record}: validation {choice.validation:.1%} on {choice.n_validat
 # validation images of the model chapters 3 and 4 trained.
 
 # %% slideshow={"slide_type": "skip"}
-model, history = tuned_stage(config, data, verbose=progress_verbose())
-_, (val_images, val_labels) = split_validation(data.x_train, data.y_train, config.validation_fraction)
+verbose = progress_verbose()
+model, history = tuned_stage(config, data, verbose=verbose)
+x, y, fraction = data.x_train, data.y_train, config.validation_fraction
+_, (val_images, val_labels) = split_validation(x, y, fraction)
 validation = dataclasses.replace(data, x_test=val_images, y_test=val_labels)
 mirrored = dataclasses.replace(config, flip_test=True)
-metrics, _ = run_evaluation(mirrored, validation, model, verbose=progress_verbose())
+metrics, _ = run_evaluation(mirrored, validation, model, verbose=verbose)
 
 # %% tags=["slides-show-output"]
 single, both = metrics["without_flip_test"]["accuracy"], metrics["accuracy"]

@@ -132,3 +132,19 @@ def test_no_code_cell_scrolls_sideways_at_1280_px(name, pages):
         .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
         .map(pre => pre.innerText.split('\\n').reduce((a, b) => a.length >= b.length ? a : b).slice(0, 80))""")
     assert wide == [], f"{name}: code cells wider than the page: {wide}"
+
+
+#: A code cell at 1280 px holds 77 characters (14 px monospace in a 684 px box with 16 px padding).
+PAGE_CHARACTERS = 77
+#: The course's own line, which the solution shows whole (tests/test_student_notebooks.py): CSS wraps it.
+COURSE_LINES = ('    base_model = keras.applications.ResNet50(weights="imagenet", include_top=False, '
+                'input_shape=(32, 32, 3))',)
+
+
+@pytest.mark.parametrize("name", ["06_doing_better", "project_solution"])
+def test_chapter_6_and_the_solution_keep_their_code_lines_within_the_page(name):
+    cells = json.loads((REPO / "book" / f"{name}.ipynb").read_text())["cells"]
+    shown = [c for c in cells if c["cell_type"] == "code" and "remove-cell" not in c["metadata"].get("tags", [])]
+    long = [line for c in shown for line in "".join(c["source"]).splitlines()
+            if len(line) > PAGE_CHARACTERS and line not in COURSE_LINES]
+    assert long == [], long

@@ -46,19 +46,15 @@ if USE_DRIVE:
 # the end, for the recipe you chose.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
-# runtime type → T4 GPU*.
-# Without Drive, the last section retrains chapters 3 and 4 first: about 8 min on a 2-core CPU.
-# On a T4 that should take about a minute (an estimate: see the introduction).
+# **In Colab,** this chapter trains nothing: its figures are full-size runs measured once, which the
+# package carries with it.
 
-# %% slideshow={"slide_type": "skip"}
-import dataclasses
-from cifar_lessons.config import chapter_config, progress_verbose
-from cifar_lessons.data import split_validation
+# %% tags=["hide-input"] slideshow={"slide_type": "skip"}
+from cifar_lessons.config import chapter_config
 from cifar_lessons.display import provenance, record_card, run_card
 from cifar_lessons.display import show_table
 from cifar_lessons.display.ladder import accuracy_time_figure, ladder_table
-from cifar_lessons.recipe import load_data, run_evaluation, tuned_stage
+from cifar_lessons.recipe import load_data
 from cifar_lessons.records import committed
 
 config = chapter_config()
@@ -138,31 +134,9 @@ print(f"{choice.record}: validation {choice.validation:.1%}",
 #
 # The chosen run was trained with flips and crops, which validation did not support at 32 pixels: they
 # are in it only because the runs at 96 and 128 pixels, the only ones at those sizes, had them.
-# Whether they help at 128 pixels is not measured. Mirrored test images are not in it.
-
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## Mirroring, judged on validation
-#
-# Mirroring needs no training, so every build can judge it where it should be judged: on the
-# validation images of the model chapters 3 and 4 trained.
-
-# %% slideshow={"slide_type": "skip"}
-verbose = progress_verbose()
-model, history = tuned_stage(config, data, verbose=verbose)
-x, y, fraction = data.x_train, data.y_train, config.validation_fraction
-_, (val_images, val_labels) = split_validation(x, y, fraction)
-validation = dataclasses.replace(data, x_test=val_images, y_test=val_labels)
-mirrored = dataclasses.replace(config, flip_test=True)
-metrics, _ = run_evaluation(mirrored, validation, model, verbose=verbose)
-
-# %% tags=["slides-show-output"]
-single, both = metrics["without_flip_test"]["accuracy"], metrics["accuracy"]
-print(f"validation accuracy {single:.1%}; with mirrored images {both:.1%}, "
-      f"{(both - single) * 100:+.1f} points, on {len(val_labels):,} images")
-
-# %% [markdown] slideshow={"slide_type": "notes"}
-# On a quick build the model is weaker and the validation set small, so the gain is noisy; a
-# full-size measurement needs the trained models, which the records do not keep.
+# Whether they help at 128 pixels is not measured. Mirrored test images are not in it: judging them
+# on validation needs a trained model's predictions of the mirrored validation images, which the
+# records do not keep.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The chosen recipe, as a profile

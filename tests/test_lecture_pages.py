@@ -148,3 +148,21 @@ def test_chapter_6_and_the_solution_keep_their_code_lines_within_the_page(name):
     long = [line for c in shown for line in "".join(c["source"]).splitlines()
             if len(line) > PAGE_CHARACTERS and line not in COURSE_LINES]
     assert long == [], long
+
+
+def test_the_box_warns_once_for_the_run_and_in_one_line_for_records_that_differ():
+    from cifar_lessons.display.cards import CardParts
+    from cifar_lessons.display.provenance import provenance_html
+
+    run = CardParts((("profile", "quick"),), "<b>Run:</b> quick", ("<b>Quick profile.</b>", "<b>Data:</b> copy."))
+    same = CardParts((("profile", "seed"),), "line", ("<b>Data:</b> copy.",), record_name="lite0-32-seed")
+    other = CardParts((("profile", "better"),), "line", ("<b>Not the seed recipe.</b> 128 px",),
+                      record_name="lite0-128-better", made_by={"commit": "0123456789abcdef", "command": "python -m x"})
+    html = provenance_html([run, same, other])
+    shown, box = html.split("<details", 1)
+    assert shown.count("admonition warning") == 1
+    assert "Quick profile" in shown and "128 px" not in shown
+    assert "1 of the 2 records it quotes differ" in shown
+    assert "128 px" in box and "0123456789" in box and "python -m x" in box
+    assert "this page's run, and 2 records" in box
+    assert "<details class='provenance'>" in "<details" + box and "open" not in box.split(">", 1)[0]

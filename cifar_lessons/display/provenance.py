@@ -37,33 +37,54 @@ def _made_by_row(card: CardParts) -> list[tuple[str, str]]:
 
 
 def provenance_html(cards: Iterable[CardParts]) -> str:
-    """The box's HTML: one warning (each distinct warning once, naming the cards it applies to when
-    not all of them), then the closed box with every card's rows."""
+    """The box's HTML: one warning, then the closed box with every card's rows.
+
+    The warning is this page's: the ways its own run is not the real result, and, in one line, that
+    the records it quotes differ too, when they do. What each record differs in is a row of its card,
+    inside the box, so that a page quoting eight records still shows one short warning."""
     cards = [c for c in cards if c is not None]
     if not cards:
         raise ValueError("a provenance box needs at least the page's own run card")
     names = [_heading(c, i == 0) for i, c in enumerate(cards)]
-    applies: dict[str, list[str]] = {}
-    for card, name in zip(cards, names):
-        for warning in card.warnings:
-            applies.setdefault(warning, []).append(name)
-    warnings = [
-        w if len(who) == len(cards) else f"<i>{', '.join(who)}:</i> {w}" for w, who in applies.items()
-    ]
+    run, records = cards[0], cards[1:]
+    warnings = list(run.warnings)
+    differing = [n for c, n in zip(records, names[1:]) if set(c.warnings) - set(run.warnings)]
+    if differing:
+        if len(records) == 1:
+            which = "the record it quotes differs"
+        elif len(differing) == len(records):
+            which = f"the {len(records)} records it quotes differ"
+        else:
+            which = f"{len(differing)} of the {len(records)} records it quotes differ"
+        warnings.append(
+            f"<b>Records.</b> Besides this page's run, {which} from the seed recipe (another "
+            "backbone, a copy of the data, or a changed recipe): each card in the box below says how."
+        )
     title = next((c.title for c in cards if c.warnings), NOT_REAL)
-    records = [n for n in names[1:]]
     summary = names[0] + (f", and {len(records)} record{'s' if len(records) > 1 else ''}" if records else "")
-    shown = [{"heading": n, "rows": [*c.rows, *_made_by_row(c)]} for c, n in zip(cards, names)]
-    env = _template().environment
-    text = env.get_template("provenance.html.j2").render(
-        line=cards[0].line,
-        deck_only=DECK_ONLY,
-        warnings=warnings,
-        title=title,
-        summary=summary,
-        cards=shown,
+    shown = [
+        {"heading": n, "rows": [*c.rows, *_made_by_row(c), *_notes_row(c, run, i == 0)]}
+        for i, (c, n) in enumerate(zip(cards, names))
+    ]
+    text = (
+        _template()
+        .environment.get_template("provenance.html.j2")
+        .render(
+            line=run.line,
+            deck_only=DECK_ONLY,
+            warnings=warnings,
+            title=title,
+            summary=summary,
+            cards=shown,
+        )
     )
     return "".join(part.strip() for part in text.splitlines())
+
+
+def _notes_row(card: CardParts, run: CardParts, first: bool) -> list[tuple[str, str]]:
+    """A record's own warnings, as a row of its card (the page's warning gives the run's)."""
+    own = [w for w in card.warnings if first is False and w not in run.warnings]
+    return [("differs", " ".join(own))] if own else []
 
 
 def provenance(run, *records):

@@ -45,21 +45,16 @@ if USE_DRIVE:
 # judge each change on the **validation** images, keep what helps, and look at the test set once, at
 # the end, for the recipe you chose.
 
-# %% [markdown] slideshow={"slide_type": "notes"}
-# **In Colab,** this chapter trains nothing: its figures are full-size runs measured once, which the
-# package carries with it.
-
 # %% tags=["hide-input"] slideshow={"slide_type": "skip"}
 from cifar_lessons.config import chapter_config
 from cifar_lessons.display import provenance, record_card, run_card
 from cifar_lessons.display import show_table
-from cifar_lessons.display.ladder import accuracy_time_figure, ladder_table
+from cifar_lessons.display import ladder
 from cifar_lessons.recipe import load_data
 from cifar_lessons.records import committed
 
 config = chapter_config()
 data = load_data(config)
-ladder = ladder_table()
 
 # %% tags=["hide-input"]
 names = dict.fromkeys(s.record for s in committed.LADDER + committed.EXTRA)
@@ -73,9 +68,7 @@ provenance(run_card(config, data.source.to_dict()), *cards)
 # and 1,000 validation images in every row; the figures are full-size runs kept in `results/`.
 
 # %% tags=["hide-input"]
-columns = ["change", "input", "validation accuracy", "validation gain",
-           "kept?", "wall time"]
-show_table(ladder[columns])
+show_table(ladder.ladder_table(columns=ladder.JUDGED))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **The rule**, fixed before reading the table: a change is kept when it raises validation accuracy
@@ -83,20 +76,16 @@ show_table(ladder[columns])
 # the row above in points, ± its standard error: each accuracy on n = 1,000 images has a standard
 # error of √(p(1−p)/n), about 1.5 points, and a difference of two such runs about 2 points.
 #
-# - A learning rate ten times higher, decayed along a cosine: +7.9 ± 2.2. At 10⁻⁵ the base hardly
-#   moves in 10 epochs; at 10⁻⁴ it adapts, and the decay lets the last epochs settle. The schedule is
-#   one Keras object, `keras.optimizers.schedules.CosineDecay(1e-4, decay_steps=...)`, given to Adam
-#   in place of a number.
-# - A 3-epoch head phase instead of 10: +7.9 ± 2.2. After 10 epochs on the frozen base the head has
-#   memorised the training images' features, so when the base is unfrozen its gradients are small.
-# - Flips and crops: −1.0 ± 2.1, a change smaller than its uncertainty. By the rule they are not kept:
-#   at 32 pixels and 10 fine-tuning epochs, validation shows no gain.
-# - Mirrored test images: no validation figure. They change only how the test set is predicted, and
-#   training validates single-pass, so the only evidence for them was the test set (+0.9 points
-#   there). A step judged on the test set alone is not kept.
-# - 96-pixel input: +18.9 ± 1.9, and 128 pixels: +3.1 ± 1.6. The frozen ImageNet features are much
-#   better at the resolution they were trained at. The cost grows more slowly than the pixels: 9
-#   times the pixels (96 px) took 16.7 minutes instead of 6.6, 16 times (128 px) took 29.2.
+# - Fine-tuning at 10⁻⁴ with a cosine decay: +7.9 ± 2.2. At 10⁻⁵ the base hardly moves in 10 epochs.
+#   The schedule is one Keras object, `keras.optimizers.schedules.CosineDecay`, given to Adam.
+# - A 3-epoch head phase: +7.9 ± 2.2. After 10 epochs the head has memorised the training features,
+#   so the gradients that reach the unfrozen base are small.
+# - Flips and crops: −1.0 ± 2.1, a change smaller than its uncertainty: not kept.
+# - Mirrored test images change only how the test set is predicted, and training validates
+#   single-pass: their only evidence was the test set (+0.9 points), so they are not kept.
+# - 96 pixels: +18.9 ± 1.9; 128 pixels: +3.1 ± 1.6. ImageNet features work best near the resolution
+#   they were learnt at. 9 times the pixels (96 px) took 16.7 minutes instead of 6.6, 16 times
+#   (128 px) took 29.2.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## What it costs
@@ -104,7 +93,7 @@ show_table(ladder[columns])
 # Validation accuracy against the whole run's wall time on 2 CPU cores, one point per measured run.
 
 # %% tags=["hide-input"]
-accuracy_time_figure(on="validation")
+ladder.accuracy_time_figure(on="validation")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The recipe changes at 32 pixels are nearly free: the same minutes, many more points. Larger inputs
@@ -119,7 +108,7 @@ accuracy_time_figure(on="validation")
 # Only a recipe that was trained has a validation figure, so the choice is the measured run with the
 # highest one: `lite0-128-better`, 87.5 % on validation. Its test accuracy, read once:
 
-# %% tags=["slides-show-output"]
+# %% tags=["hide-input", "slides-show-output"]
 choice = committed.choose_on_validation()
 print(f"{choice.record}: validation {choice.validation:.1%}",
       f"on {choice.n_validation:,} images;",
@@ -138,21 +127,10 @@ print(f"{choice.record}: validation {choice.validation:.1%}",
 # on validation needs a trained model's predictions of the mirrored validation images, which the
 # records do not keep.
 
-# %% [markdown] slideshow={"slide_type": "slide"}
-# ## The chosen recipe, as a profile
-#
-# ```bash
-# # offline, EfficientNet-Lite0 with its packaged ImageNet weights
-# python -m cifar_lessons run --profile better --backbone efficientnet_lite0
-# # online (Colab), ResNet50 with Keras's ImageNet weights
-# python -m cifar_lessons run --profile better
-# ```
-
-# %% [markdown] slideshow={"slide_type": "notes"}
-# `--profile better` is the chosen run's recipe: 3 + 10 epochs, fine-tuning at 10⁻⁴ with a cosine
-# decay, flips and crops, 128-pixel input. The seed profile stays exactly the course recipe. Every
-# option can also be set on its own (`--fine-tune-lr`, `--schedule`, `--head-epochs`, `--augment`,
-# `--image-size`, `--flip-test`).
+# %% [markdown] slideshow={"slide_type": "fragment"}
+# As a profile: `python -m cifar_lessons run --profile better` (offline, add
+# `--backbone efficientnet_lite0`): 3 + 10 epochs, fine-tuning at 10⁻⁴ with a cosine decay, flips and
+# crops, 128-pixel input. The seed profile stays exactly the course recipe.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaways

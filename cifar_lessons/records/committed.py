@@ -241,7 +241,7 @@ class Verdict:
     @property
     def says(self) -> str:
         if self.validation is None:
-            return "not kept: no validation figure (training validates single-pass)"
+            return "not kept: no validation figure"
         if self.gain is None:
             return "start"
         noise = ", smaller than its uncertainty" if self.within_noise else ""

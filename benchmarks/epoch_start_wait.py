@@ -99,20 +99,24 @@ def phase1(args, marks) -> None:
 
 
 def segmentation(args, marks) -> None:
-    """The Segmentation chapter's full-size training (``cifar_lessons.segmentation.unet.train``'s own
+    """The Segmentation chapter's full-size training (``cifar_lessons.segmentation.model.train``'s own
     steps)."""
     import keras
 
     from cifar_lessons.pipeline import array_dataset
-    from cifar_lessons.segmentation import unet as sg
+    from cifar_lessons.segmentation import config as seg_config
+    from cifar_lessons.segmentation import model as seg_model
+    from cifar_lessons.segmentation import scenes as seg_scenes
 
-    config = sg.segment_config("seed", full_size=True, env={})
-    data = sg.build_scenes(config)
-    model = sg.unet(config.size, filters=config.filters, bottleneck=config.bottleneck, seed=config.seed)
-    sg.compile_unet(model, config)
+    config = seg_config.segment_config("seed", full_size=True, env={})
+    data = seg_scenes.build_scenes(config)
+    model = seg_model.unet(
+        config.size, filters=config.filters, bottleneck=config.bottleneck, seed=config.seed
+    )
+    seg_model.compile_unet(model, config)
     keras.utils.set_random_seed(config.seed)
-    train = (sg.scale(data.train.images), data.train.masks[..., None])
-    val = (sg.scale(data.val.images), data.val.masks[..., None])
+    train = (seg_model.scale(data.train.images), data.train.masks[..., None])
+    val = (seg_model.scale(data.val.images), data.val.masks[..., None])
     if args.pipeline == "numpy":  # as the chapter was first written
         model.fit(
             *train,

@@ -39,9 +39,8 @@ if "google.colab" in sys.modules:
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
-# runtime type → T4 GPU*. At the size it trains here, the whole chapter ran in 43 s on 2 CPU cores
-# when the book was built, so a GPU saves at most that; it matters at full size, whose run, shown at
-# the end, took 11 min on those cores.
+# runtime type → T4 GPU*. There it trains at full size, whose run, shown at the end, took 11 min on
+# 2 CPU cores; the website's small run of the whole chapter took 43 s on the same cores.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Fashion-MNIST is 70,000 grey pictures of clothing, 28×28 pixels, in ten classes: 60,000 to train
@@ -50,12 +49,12 @@ if "google.colab" in sys.modules:
 # on appears here first, in its plainest form: layers and activations, softmax and the loss, batches
 # and epochs, a validation split, learning curves, and a test set used once.
 #
-# Every build of this book trains small, whatever its profile: 10,000 training images and 2 epochs
-# per network, under a minute on 2 CPU cores, so that the whole site builds in minutes. The networks
-# here are half-trained. The full-size runs (all 60,000 images, 30 and 15 epochs) were measured once
-# and are shown at the end, each with its run card. To train at full size here, write
-# `fashion.fashion_config(full_size=True)` in the next cell, or set `CIFAR_LESSONS_FULL_SIZE=1`:
-# about 12 minutes on 2 CPU cores.
+# Opened in Colab or your own Jupyter, this chapter trains at full size: all 60,000 images, 30 and 15
+# epochs, about 12 minutes on 2 CPU cores (less on a GPU). The book's website runs every chapter on
+# 2 CPU cores, so there it trains small, whatever its profile: 10,000 images and 2 epochs per network,
+# half-trained; the full-size runs are shown at the end with their run cards. For the small run, write
+# `fashion.fashion_config(full_size=False)` in the next cell (`CIFAR_LESSONS_FULL_SIZE=1` makes the
+# website train at full size too). The run card under the next cell says which size ran, and where.
 
 # %%
 from cifar_lessons.config import progress_verbose

@@ -40,9 +40,8 @@ if "google.colab" in sys.modules:
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
-# runtime type → T4 GPU*. At the size it trains here, the whole chapter ran in 78 s on 2 CPU cores
-# when the book was built, so a GPU saves at most that; it matters at full size, whose run, shown at
-# the end, took 14 min on those cores.
+# runtime type → T4 GPU*. There it trains at full size, whose run, shown at the end, took 14 min on
+# 2 CPU cores; the website's small run of the whole chapter took 78 s on the same cores.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The previous chapter trained a dense network and a small CNN from scratch. This one keeps the data,
@@ -56,12 +55,13 @@ if "google.colab" in sys.modules:
 # EfficientNet-Lite0, a close relative whose ImageNet weights come with a pip package; the box
 # below says which one each run used.
 #
-# Every build of this book trains small, whatever its profile: 4,000 training images, the head for
-# 2 epochs and the whole network for 1, about a minute on 2 CPU cores, so that the whole site builds
-# in minutes. The network here is half-trained. The full-size run (all 60,000 images, 3 + 4 epochs)
-# was measured once and is shown at the end with its run card. To train at full size here, write
-# `ft.transfer_config(full_size=True)` in the next cell, or set `CIFAR_LESSONS_FULL_SIZE=1`: about
-# 14 minutes on 2 CPU cores.
+# Opened in Colab or your own Jupyter, this chapter trains at full size: all 60,000 images, 3 + 4
+# epochs, about 14 minutes on 2 CPU cores (less on a GPU). The book's website runs every chapter on
+# 2 CPU cores, so there it trains small, whatever its profile: 4,000 images, the head for 2 epochs and
+# the whole network for 1, half-trained; the full-size run is shown at the end with its run card. For
+# the small run, write `ft.transfer_config(full_size=False)` in the next cell
+# (`CIFAR_LESSONS_FULL_SIZE=1` makes the website train at full size too). The run card under the next
+# cell says which size ran, and where.
 
 # %%
 from cifar_lessons.backbones import backbone_name, describe_weights

@@ -39,21 +39,21 @@ if "google.colab" in sys.modules:
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # **In Colab,** this notebook asks for a T4 GPU; if you got a CPU, switch with *Runtime → Change
-# runtime type → T4 GPU*. At the size it trains here, the whole chapter ran in 2 min on 2 CPU cores
-# when the book was built, so a GPU saves at most that; it matters at full size, whose run, shown at
-# the end, took 9 min on those cores.
+# runtime type → T4 GPU*. There it trains at full size, whose run, shown at the end, took 9 min on
+# 2 CPU cores; the website's small run of the whole chapter took 2 min on the same cores.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # This chapter goes from a detector that ships with OpenCV, through the arithmetic every detector's
 # output needs (boxes, overlap, non-maximum suppression, mean average precision), to a small deep
 # detector trained here, on scenes this chapter builds itself, measured with the same arithmetic.
 #
-# Every build of this book trains small, whatever its profile: 5,000 scenes for 5 epochs, measured on
-# 300 held-out scenes, a minute or two on 2 CPU cores, so that the whole site builds in minutes. The
-# detector here is half-trained. The full size trains for 10 epochs of 20,000 scenes each, new scenes
-# every epoch; it was measured once and is shown near the end with its run card. To train at full size
-# here, write `detector.detector_config(full_size=True)` in the next cell, or set
-# `CIFAR_LESSONS_FULL_SIZE=1`: about 9 minutes on 2 CPU cores.
+# Opened in Colab or your own Jupyter, this chapter trains at full size: 10 epochs of 20,000 new
+# scenes each, measured on 1,000 held-out scenes, about 9 minutes on 2 CPU cores (less on a GPU).
+# The book's website runs every chapter on 2 CPU cores, so there it trains small, whatever its
+# profile: 5,000 scenes for 5 epochs, half-trained; the full-size run is shown near the end with its
+# run card. For the small run, write `detector_config(full_size=False)` in the next cell
+# (`CIFAR_LESSONS_FULL_SIZE=1` makes the website train at full size too). The run card under the next
+# cell says which size ran, and where.
 
 # %%
 import numpy as np
@@ -61,17 +61,17 @@ import pandas as pd
 from cifar_lessons import vision
 from cifar_lessons.config import progress_verbose
 from cifar_lessons.data import FASHION_MNIST_CLASS_NAMES as CLASSES
-from cifar_lessons.detection import figures, metrics as detection, model as detector
+from cifar_lessons.detection import figures, haar, metrics as detection, model as detector, record, scenes, targets
+from cifar_lessons.detection.config import GOAL, detector_config
 from cifar_lessons.display import plots, provenance, show_table
 from cifar_lessons.fashion.scratch import layer_table
 
-config = detector.detector_config()  # build size (full_size=True: full size)
-train_scenes, val_scenes, test_scenes, source = detector.load_scenes(config)
-
 # %%
-committed = detector.committed_run()
-quoted = detector.record_card(committed) if committed else None
-provenance(detector.run_card(config, source), quoted)
+config = detector_config()  # build size (full_size=True: full size)
+train_scenes, val_scenes, test_scenes, source = scenes.load_scenes(config)
+committed = record.committed_run()
+quoted = record.record_card(committed) if committed else None
+provenance(record.run_card(config, source), quoted)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## A detector that ships with OpenCV
@@ -81,8 +81,8 @@ provenance(detector.run_card(config, source), quoted)
 
 # %% tags=["hide-input"]
 photos = vision.sample_photos(["astronaut", "chelsea"])
-found = {"face": detector.haar_detect(photos["astronaut"], "face"),
-         "cat face": detector.haar_detect(photos["chelsea"], "cat face", scale_factor=1.05, min_neighbors=3)}
+found = {"face": haar.haar_detect(photos["astronaut"], "face"),
+         "cat face": haar.haar_detect(photos["chelsea"], "cat face", scale_factor=1.05, min_neighbors=3)}
 # A cascade gives boxes only, no scores: each box is drawn with its cascade's one class.
 figures.detections_grid(list(photos.values()),
                       [{"boxes": b, "scores": np.ones(len(b)), "labels": np.full(len(b), k)} for k, b in enumerate(found.values())],
@@ -130,7 +130,7 @@ print(f"by hand: {30 * 30 / (50 * 50 + 50 * 50 - 30 * 30):.4f}   "
 # drops every box that overlaps it with IoU above a threshold, and repeats with what is left.
 
 # %% tags=["hide-input"]
-candidates, weights = detector.haar_candidates(photos["astronaut"], "face")
+candidates, weights = haar.haar_candidates(photos["astronaut"], "face")
 kept = detection.nms(candidates, weights, iou_threshold=0.3)
 figures.nms_before_after(photos["astronaut"], candidates, weights, kept,
                        titles=("Haar windows, no merging", "after NMS at IoU 0.3"))
@@ -185,7 +185,7 @@ figures.detections_grid([train_scenes.images[i] for i in shown],
                       show_scores=False)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# `detector.make_scene` draws a smooth colour background with pixel noise, then pastes garments one by
+# `scenes.make_scene` draws a smooth colour background with pixel noise, then pastes garments one by
 # one: each 28×28 garment is resized, its brightness becomes its opacity (its dark edge blends into the
 # background), and its pixels darker than 25 are not pasted at all, so the box around the pasted
 # pixels is exact (a test checks it on black canvases). Garments never overlap and no two box centres
@@ -200,7 +200,7 @@ figures.detections_grid([train_scenes.images[i] for i in shown],
 # predicts it: **objectness** 1, the **class**, the centre's **offset** in the cell and **log width, height**.
 
 # %% tags=["slides-show-output"]
-target = detector.encode(train_scenes.boxes[0], train_scenes.labels[0], config)
+target = targets.encode(train_scenes.boxes[0], train_scenes.labels[0], config)
 rows, cols = np.nonzero(target[..., 0])  # the cells holding an object, row by row
 centres = (train_scenes.boxes[0][:, :2] + train_scenes.boxes[0][:, 2:]) / 2 // config.stride
 order = np.lexsort((centres[:, 0], centres[:, 1]))  # the true boxes in the same order
@@ -209,13 +209,13 @@ show_table(pd.DataFrame({"cell (row, col)": [f"({r}, {c})" for r, c in zip(rows,
                          "dx, dy": [f"{a:.2f}, {b:.2f}" for a, b in target[rows, cols, 2:4]],
                          "log w, log h": [f"{a:.2f}, {b:.2f}" for a, b in target[rows, cols, 4:6]],
                          "true box": [b.tolist() for b in train_scenes.boxes[0][order]],
-                         "decoded back": [np.round(b, 6).tolist() for b in detector.decode_target(target, config)["boxes"]]}))
+                         "decoded back": [np.round(b, 6).tolist() for b in targets.decode_target(target, config)["boxes"]]}))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # This is the first scene above, encoded. The other 64 − n cells have objectness 0 and nothing else.
 # Why offsets and logs: a network's output is unbounded, so the offset goes through a sigmoid (always
 # inside the cell), and the width as `log(w / 8)` lets one number cover small and large boxes with the
-# same precision. `detector.decode` inverts it exactly (a test checks that encoding then decoding gives
+# same precision. `targets.decode` inverts it exactly (a test checks that encoding then decoding gives
 # back every box), then scores each cell once **per class**, objectness × that class's probability,
 # drops scores under 0.01 and runs `detection.batched_nms`.
 #
@@ -283,13 +283,13 @@ plots.loss_curves({f"this build ({config.size_name()}): {config.n_train:,} scene
 
 # %% tags=["slides-show-output"]
 run = detector.evaluate(model, test_scenes, config, run)
-committed = detector.committed_run()
+committed = record.committed_run()
 print(f"this build ({config.size_name()}): mAP@0.5 = {run.metrics['map50']:.3f} on {len(test_scenes):,} held-out scenes "
       f"({run.metrics['n_objects']:,} objects)")
 if committed:
     print(f"full size ({committed['name']}): mAP@0.5 = {committed['metrics']['map50']:.3f} on "
-          f"{committed['metrics']['n_scenes']:,} scenes; goal {detector.GOAL} "
-          f"{'met' if committed['metrics']['map50'] >= detector.GOAL else 'not met'}")
+          f"{committed['metrics']['n_scenes']:,} scenes; goal {GOAL} "
+          f"{'met' if committed['metrics']['map50'] >= GOAL else 'not met'}")
 else:
     print("full size: not measured yet (scripts/measure_detection.py)")
 

@@ -30,6 +30,8 @@ ENV_BACKBONE = "CIFAR_LESSONS_BACKBONE"
 ENV_DATA = "CIFAR_LESSONS_DATA"
 ENV_WEIGHTS = "CIFAR_LESSONS_WEIGHTS"
 ENV_FULL_SIZE = "CIFAR_LESSONS_FULL_SIZE"
+#: Set by ``make site`` (and scripts/execute_chapters.py) while the book's chapters execute.
+ENV_BUILD = "CIFAR_LESSONS_BUILD"
 #: The folder where chapters 3-7 keep the stages they share (read by ``recipe.runs_root``, set by
 #: ``colab.use_drive``); here, with no TensorFlow import, so that setting it stays cheap.
 ENV_RUNS = "CIFAR_LESSONS_RUNS"
@@ -255,28 +257,38 @@ FULL_SIZE_YES = ("1", "true", "yes")
 def resolve_full_size(full_size: bool | None, env: Mapping[str, str] | None) -> bool:
     """Whether a chapter that trains outside the project's recipe trains at full size.
 
-    Those chapters (00b and 00c on Fashion-MNIST, 09 Detection, 10 Segmentation) train at a small
-    *build size* in every book build, whatever the profile, so that the whole site builds in minutes
-    on 2 cores; their full-size runs are committed records that each chapter shows beside its own
-    run. Full size is an explicit choice: ``full_size`` when given, else ``$CIFAR_LESSONS_FULL_SIZE``
-    (one variable for the whole book, like ``CIFAR_LESSONS_PROFILE``: a maintainer's full-size site
-    build, or a student in Colab reproducing a record). Unset, empty, ``0``, ``false`` or ``no`` is
-    the build size; ``1``, ``true`` or ``yes`` is full size; anything else is a one-line
-    :class:`ConfigError` naming the variable. ``env=None`` reads ``os.environ``.
+    Those chapters (00b and 00c on Fashion-MNIST, 09 Detection, 10 Segmentation) train at full size
+    wherever a student runs them (Colab, their own Jupyter), and at a small *build size* only in the
+    book's own build (``$CIFAR_LESSONS_BUILD``, set by ``make site``), so that the whole site builds
+    in minutes on 2 cores; their full-size runs are committed records that each chapter shows beside
+    its own run. The order: ``full_size`` when given; else ``$CIFAR_LESSONS_FULL_SIZE`` (one variable
+    for the whole book, like ``CIFAR_LESSONS_PROFILE``: ``1``, ``true`` or ``yes`` is full size, ``0``,
+    ``false`` or ``no`` the build size, anything else a one-line :class:`ConfigError` naming it); else
+    the build size in a book build and full size everywhere else. ``env=None`` reads ``os.environ``.
     """
     if full_size is not None:
         return bool(full_size)
     env = os.environ if env is None else env
     value = (env.get(ENV_FULL_SIZE) or "").strip().lower()
-    if value in ("",) + FULL_SIZE_NO:
+    if value in FULL_SIZE_NO:
         return False
     if value in FULL_SIZE_YES:
         return True
-    raise _problem(
-        "full_size",
-        f"{ENV_FULL_SIZE}={env[ENV_FULL_SIZE]!r} is not understood; use 1, true "
-        "or yes for full size, or 0, false or no (or leave it unset) for the build size",
-    )
+    if value:
+        raise _problem(
+            "full_size",
+            f"{ENV_FULL_SIZE}={env[ENV_FULL_SIZE]!r} is not understood; use 1, true "
+            "or yes for full size, or 0, false or no for the build size (unset: full size, "
+            "but the build size while the book's site builds)",
+        )
+    return not in_book_build(env)
+
+
+def in_book_build(env: Mapping[str, str] | None = None) -> bool:
+    """True while ``make site`` executes the chapters (it sets ``$CIFAR_LESSONS_BUILD``): the one place
+    where the companions train at the build size unless asked otherwise."""
+    env = os.environ if env is None else env
+    return (env.get(ENV_BUILD) or "").strip().lower() not in ("",) + FULL_SIZE_NO
 
 
 class TrainingSize:
@@ -371,4 +383,4 @@ def chapter_config(**overrides) -> RunConfig:
 
 def progress_verbose() -> int:
     """Keras progress: a live bar (1) interactively, one line per epoch (2) in a book build."""
-    return 2 if os.environ.get("CIFAR_LESSONS_BUILD") and "google.colab" not in sys.modules else 1
+    return 2 if in_book_build() and "google.colab" not in sys.modules else 1

@@ -79,12 +79,16 @@ def phase1_method(config: RunConfig) -> str:
 SOURCE_COMMIT = source_commit()
 
 
-def record_header(config: RunConfig, data: CifarData, stage: str, command: str | None = None) -> dict:
+def record_header(
+    config: RunConfig, data: CifarData, stage: str, command: str | None = None, kind: str = "recipe"
+) -> dict:
     """What every record says about itself: configuration, data source, weights, machine, and what
-    made it (the source commit and the command, or the book's chapters)."""
+    made it (the source commit and the command, or the book's chapters). ``kind`` is ``recipe``, or
+    the study that runs the recipe's stages for its own ends (``grad-cam``)."""
     n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
     weights = describe_weights(config.weights, config.backbone)
     return {
+        "kind": kind,
         "stage": stage,
         "config": config.to_dict(),
         "data": {
@@ -235,6 +239,8 @@ def save_stage(
     """Write a record for a finished stage, remove its phases' backup, and return it loaded back."""
     header = record_header(config, data, stage, command)
     header["timing"] = {f"{k}_seconds": v for k, v in history.seconds.items()}
+    # A stage the chapters write, one chapter at a time, has no whole-run clock: its phases' time so far.
+    header["timing"].setdefault("run_seconds", round(sum(history.seconds.values()), 2))
     path = save_record(
         out,
         record=header,

@@ -69,10 +69,10 @@ def parameter_count(model) -> int:
 
 # --------------------------------------------------------------------------- records
 def timing(train_seconds: float, run_seconds: float | None = None, **more) -> dict:
-    """A record's ``timing``: training seconds, the whole run's when known, and any ``more``."""
+    """A record's ``timing``: training seconds, any ``more``, and the whole run's. A chapter that trains
+    a study has no whole-run clock (loading happened cells before), so its run is its training."""
     out: dict[str, Any] = {"train_seconds": round(train_seconds, 1), **more}
-    if run_seconds is not None:
-        out["run_seconds"] = round(run_seconds, 1)
+    out["run_seconds"] = round(train_seconds if run_seconds is None else run_seconds, 1)
     return out
 
 
@@ -86,33 +86,31 @@ def study_record(
     data: Mapping,
     timing: Mapping,
     made_by: Mapping | None,
-    weights: Mapping | str | None = None,
+    weights: Mapping | None = None,
 ) -> dict:
     """``record.json`` of a study's run: what ran, on what, on which machine, in what time, made by what.
 
-    Every study's record has these keys in this order, so a reader (and a check) finds them in the
-    same place whatever the chapter.
+    Every study's record has the keys of ``cifar_lessons/records/record.schema.json``, as the
+    recipe's do: ``weights`` is the backbone's :func:`~cifar_lessons.backbones.describe_weights`, or,
+    for a network trained from scratch (no ``weights``), the same object saying so. A run the book's
+    chapter makes (no ``made_by``) names the source commit and the chapter.
     """
-    from .records.store import environment
+    from .backbones import describe_weights
+    from .records.store import environment, source_commit
 
-    record = {
+    return {
         "kind": kind,
+        "stage": "full",  # a study's record is written once, when it has been evaluated
         "model": model,
         "config": config.to_dict(),
         "epochs": epochs,
         "parameters": parameters,
+        "weights": dict(weights) if weights is not None else describe_weights(None, backbone=None),
+        "data": dict(data),
+        "environment": environment(),
+        "timing": dict(timing),
+        "made_by": dict(made_by or {"commit": source_commit(), "command": "the book's chapter"}),
     }
-    if weights is not None:
-        record["weights"] = dict(weights) if isinstance(weights, Mapping) else weights
-    record.update(
-        {
-            "data": dict(data),
-            "environment": environment(),
-            "timing": dict(timing),
-            "made_by": dict(made_by or {}),
-        }
-    )
-    return record
 
 
 def save_run(

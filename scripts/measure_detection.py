@@ -43,19 +43,22 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
 
     started = time.perf_counter()
+    from cifar_lessons.detection import config as det_config
     from cifar_lessons.detection import model as detector
+    from cifar_lessons.detection import record as det_record
+    from cifar_lessons.detection import scenes as det_scenes
     from cifar_lessons.errors import CifarLessonsError
     from cifar_lessons.records.committed import measured_by
 
     try:
-        config = detector.detector_config(args.profile, full_size=args.profile != "quick", env={})
+        config = det_config.detector_config(args.profile, full_size=args.profile != "quick", env={})
         if (
-            config != detector.DetectorConfig(profile=config.profile)
+            config != det_config.DetectorConfig(profile=config.profile)
             and out.resolve() == (REPO / "results").resolve()
         ):
             parser.error("results/ holds full-size runs only; give --out for a quick try-out")
         made_by = measured_by("measure_detection.py", argv)
-        train, val, test, source = detector.load_scenes(config)
+        train, val, test, source = det_scenes.load_scenes(config)
         scene_seconds = time.perf_counter() - started
         print(f"measure: data: {source['description']}", flush=True)
         print(
@@ -68,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         run = detector.train(model, train, config, val_scenes=val, verbose=2)
         detector.evaluate(model, test, config, run)
         seconds = time.perf_counter() - started
-        path = detector.save_run(
-            out / detector.COMMITTED,
+        path = det_record.save_run(
+            out / det_config.COMMITTED,
             config,
             source,
             run,
@@ -82,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     m = run.metrics["map50"]
     print(
-        f"measure: mAP@0.5 {m:.3f} on {len(test):,} held-out scenes (goal {detector.GOAL}: "
-        f"{'met' if m >= detector.GOAL else 'NOT met'}); training {run.seconds:.0f} s, whole run "
+        f"measure: mAP@0.5 {m:.3f} on {len(test):,} held-out scenes (goal {det_config.GOAL}: "
+        f"{'met' if m >= det_config.GOAL else 'NOT met'}); training {run.seconds:.0f} s, whole run "
         f"{seconds:.0f} s; "
         f"record {path}",
         flush=True,

@@ -41,17 +41,21 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     from cifar_lessons.errors import CifarLessonsError
     from cifar_lessons.records.committed import measured_by
-    from cifar_lessons.segmentation import unet as sg
+    from cifar_lessons.segmentation import config as seg_config
+    from cifar_lessons.segmentation import figures as seg_figures
+    from cifar_lessons.segmentation import model as seg_model
+    from cifar_lessons.segmentation import record as seg_record
+    from cifar_lessons.segmentation import scenes as seg_scenes
 
     try:
-        config = sg.segment_config(args.profile, full_size=args.profile != "quick", env={})
+        config = seg_config.segment_config(args.profile, full_size=args.profile != "quick", env={})
         if (
-            config != sg.SegmentConfig(profile=config.profile)
+            config != seg_config.SegmentConfig(profile=config.profile)
             and out.resolve() == (REPO / "results").resolve()
         ):
             parser.error("results/ holds full-size runs only; give --out for a quick try-out")
         made_by = measured_by("measure_segmentation.py", argv)
-        data = sg.build_scenes(config)
+        data = seg_scenes.build_scenes(config)
         load_seconds = time.perf_counter() - started
         print(f"measure: garments: {data.source['description']}", flush=True)
         print(
@@ -60,14 +64,16 @@ def main(argv: list[str] | None = None) -> int:
             f"scenes of {config.size} px; data and scenes in {load_seconds:.0f} s",
             flush=True,
         )
-        model = sg.unet(config.size, filters=config.filters, bottleneck=config.bottleneck, seed=config.seed)
+        model = seg_model.unet(
+            config.size, filters=config.filters, bottleneck=config.bottleneck, seed=config.seed
+        )
         print(f"measure: U-Net, {model.count_params():,} parameters, {config.epochs} epochs", flush=True)
-        run = sg.train(model, data, config, verbose=2)
-        sg.evaluate(model, data, run)
-        figure = sg.predictions_figure(data, run, title="Held-out scenes (committed full-size run)")
+        run = seg_model.train(model, data, config, verbose=2)
+        seg_model.evaluate(model, data, run)
+        figure = seg_figures.predictions_figure(data, run, title="Held-out scenes (committed full-size run)")
         seconds = time.perf_counter() - started
-        path = sg.save_run(
-            out / sg.COMMITTED,
+        path = seg_record.save_run(
+            out / seg_config.COMMITTED,
             config,
             data,
             run,
@@ -81,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     u, o = run.metrics["unet"], run.metrics["otsu"]
     print(
-        f"measure: U-Net: mean IoU {u['mean_iou']:.3f} (goal {sg.GOAL_MIOU}: "
-        f"{'met' if u['mean_iou'] >= sg.GOAL_MIOU else 'NOT met'}), pixel accuracy "
+        f"measure: U-Net: mean IoU {u['mean_iou']:.3f} (goal {seg_config.GOAL_MIOU}: "
+        f"{'met' if u['mean_iou'] >= seg_config.GOAL_MIOU else 'NOT met'}), pixel accuracy "
         f"{u['pixel_accuracy']:.2%}; "
         f"Otsu: mean IoU {o['mean_iou']:.3f}, pixel accuracy {o['pixel_accuracy']:.2%}",
         flush=True,

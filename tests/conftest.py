@@ -14,6 +14,9 @@ import tarfile
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# As under `make test` (the Makefile exports it): the companions train at the build size unless a
+# test asks otherwise; outside a book build they would train at full size (cifar_lessons.config).
+os.environ.setdefault("CIFAR_LESSONS_BUILD", "1")
 
 import numpy as np
 import pytest
@@ -112,3 +115,19 @@ def heavy_imports(code: str, heavy=("tensorflow", "keras", "torch", "cv2")) -> l
                             env={**os.environ, "PYTHONPATH": str(REPO)})
     assert result.returncode == 0, result.stderr
     return eval(result.stdout.strip().splitlines()[-1])
+
+
+def minimal_record(**changes) -> dict:
+    """The smallest ``record`` that ``save_record`` accepts (cifar_lessons/records/record.schema.json),
+    for tests of how records are written rather than of what they say."""
+    record = {
+        "kind": "recipe",
+        "stage": "full",
+        "config": {},
+        "data": {"n_train": 1, "n_test": 1},
+        "weights": {"weights": "none", "pretrained": False, "backbone": None, "description": "random"},
+        "environment": {"python": "3", "packages": {}, "device": "CPU"},
+        "timing": {"run_seconds": 0.0},
+        "made_by": {"commit": None, "command": "a test"},
+    }
+    return record | changes

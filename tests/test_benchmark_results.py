@@ -209,13 +209,12 @@ def test_build_times_are_the_committed_build_logs():
     assert f"the last row's {full / 60:.0f}-minute build ({full:,} s two at a time" in flat
 
     # The sizes the text gives are the code's: the build size, and the full size in brackets.
-    from cifar_lessons.detection import model as detector
+    from cifar_lessons.detection import config as det_config
     from cifar_lessons.fashion import scratch as fashion
     from cifar_lessons.fashion import transfer as fashion_transfer
-    from cifar_lessons.segmentation import unet as segmenter
-
-    f, t, d, g = fashion.FashionConfig(), fashion_transfer.TransferConfig(), detector.DetectorConfig(), segmenter.SegmentConfig()
-    fb, tb, db, gb = fashion.BUILD_SIZE, fashion_transfer.BUILD_SIZE, detector.BUILD_SIZE, segmenter.BUILD_SIZE
+    from cifar_lessons.segmentation import config as seg_config
+    f, t, d, g = fashion.FashionConfig(), fashion_transfer.TransferConfig(), det_config.DetectorConfig(), seg_config.SegmentConfig()
+    fb, tb, db, gb = fashion.BUILD_SIZE, fashion_transfer.BUILD_SIZE, det_config.BUILD_SIZE, seg_config.BUILD_SIZE
     assert (f"00b on {fb['n']:,} Fashion-MNIST images for {fb['dense_epochs']} + {fb['cnn_epochs']} epochs "
             f"(full size: {f.n:,}, {f.dense_epochs} + {f.cnn_epochs}), 00c on {tb['n']:,} images for "
             f"{tb['head_epochs']} + {tb['fine_tune_epochs']} epochs ({t.n:,}, {t.head_epochs} + {t.fine_tune_epochs}), "

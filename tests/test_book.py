@@ -150,8 +150,8 @@ def test_every_helper_names_the_chapter_that_teaches_it():
             f"cifar_lessons.{name} names no chapter"
     assert "book/00b_fashion_from_scratch" in importlib.import_module("cifar_lessons.fashion.scratch").__doc__
     assert "book/00c_fashion_transfer" in importlib.import_module("cifar_lessons.fashion.transfer").__doc__
-    assert "book/09_detection" in importlib.import_module("cifar_lessons.detection.model").__doc__
-    assert "book/10_segmentation" in importlib.import_module("cifar_lessons.segmentation.unet").__doc__
+    assert "book/09_detection" in importlib.import_module("cifar_lessons.detection").__doc__
+    assert "book/10_segmentation" in importlib.import_module("cifar_lessons.segmentation").__doc__
     assert "book/project_starter" in importlib.import_module("cifar_lessons.checks").__doc__
 
 

@@ -15,11 +15,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from cifar_lessons.detection import config as det_config
 from cifar_lessons.detection import model as d
+from cifar_lessons.detection import scenes as det_scenes
 from cifar_lessons.fashion import scratch as fashion
 from cifar_lessons.fashion import transfer as ft
 from cifar_lessons.pipeline import array_dataset
-from cifar_lessons.segmentation import unet as sg
+from cifar_lessons.segmentation import config as seg_config
+from cifar_lessons.segmentation import model as seg_model
+from cifar_lessons.segmentation import scenes as seg_scenes
 
 # Keras warns on stderr, which a chapter's page and deck would show, when fit is asked to shuffle a
 # pipeline: the pipelines shuffle themselves.
@@ -81,17 +85,17 @@ def test_fashion_transfer_fine_tuning(fits):
 
 
 def test_segmentation(fits):
-    config = dataclasses.replace(sg.SegmentConfig(), n_train=12, n_val=4, epochs=1, batch_size=4)
+    config = dataclasses.replace(seg_config.SegmentConfig(), n_train=12, n_val=4, epochs=1, batch_size=4)
     rng = np.random.default_rng(0)
 
     def scenes(n):
         images = rng.integers(0, 255, (n, config.size, config.size)).astype(np.uint8)
         masks = (images > 128).astype(np.uint8)
-        return sg.Scenes(images, masks, masks, images, ["noise"] * n)
+        return seg_scenes.Scenes(images, masks, masks, images, ["noise"] * n)
 
-    data = sg.SceneData(scenes(12), scenes(4), scenes(4), source={})
-    model = sg.unet(config.size, filters=(4, 8), bottleneck=8)
-    run = sg.train(model, data, config, verbose=0)
+    data = seg_scenes.SceneData(scenes(12), scenes(4), scenes(4), source={})
+    model = seg_model.unet(config.size, filters=(4, 8), bottleneck=8)
+    run = seg_model.train(model, data, config, verbose=0)
     _without_autotune(fits, 12, 4, 4)
     assert len(run.history["val_loss"]) == 1
 
@@ -100,9 +104,9 @@ def test_detection_on_fresh_scenes_every_epoch(fits):
     garments = np.zeros((10, 28, 28), np.uint8)
     garments[:, 6:22, 8:20] = 200
     labels = np.arange(10)
-    config = dataclasses.replace(d.DetectorConfig(), n_train=8, epochs=2, batch_size=4)
-    train = d.make_scenes(8, garments, labels, config, seed=1)
-    val = d.make_scenes(4, garments, labels, config, seed=2)
+    config = dataclasses.replace(det_config.DetectorConfig(), n_train=8, epochs=2, batch_size=4)
+    train = det_scenes.make_scenes(8, garments, labels, config, seed=1)
+    val = det_scenes.make_scenes(4, garments, labels, config, seed=2)
     run = d.train(d.small_detector(config), train, config, val_scenes=val, verbose=0)
     _without_autotune(fits, 8, 4, 4)
     assert len(fits) == 2 and len(run.history["loss"]) == 2

@@ -8,13 +8,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cifar_lessons.detection import config as det_config
+from cifar_lessons.detection import haar as det_haar
 from cifar_lessons.detection import model as d
+from cifar_lessons.detection import record as det_record
+from cifar_lessons.detection import scenes as det_scenes
+from cifar_lessons.detection import targets as det_targets
 from cifar_lessons.detection.metrics import iou_matrix, mean_average_precision
 from cifar_lessons.errors import ConfigError, RecordError
 from cifar_lessons.records.committed import COMMITTED_FILES
 
 REPO = Path(__file__).resolve().parents[1]
-CONFIG = d.DetectorConfig(profile="seed")
+CONFIG = det_config.DetectorConfig(profile="seed")
 
 
 def _garments(n: int = 10, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -33,7 +38,7 @@ def test_the_generators_boxes_are_the_tight_boxes_of_the_pasted_pixels():
     rng = np.random.default_rng(1)
     for _ in range(20):
         black = np.zeros((CONFIG.canvas, CONFIG.canvas, 3))
-        image, boxes, classes, masks = d.make_scene(rng, garments, labels, CONFIG, canvas=black)
+        image, boxes, classes, masks = det_scenes.make_scene(rng, garments, labels, CONFIG, canvas=black)
         assert 1 <= len(boxes) <= 3 and len(classes) == len(boxes) == len(masks)
         # On black, a pixel is non-black exactly where some garment was pasted ...
         assert np.array_equal(image.any(axis=-1), masks.any(axis=0))
@@ -48,21 +53,21 @@ def test_the_generators_boxes_are_the_tight_boxes_of_the_pasted_pixels():
 
 def test_scenes_are_reproducible_and_uint8():
     garments, labels = _garments()
-    scenes = d.make_scenes(30, garments, labels, CONFIG, seed=3)
+    scenes = det_scenes.make_scenes(30, garments, labels, CONFIG, seed=3)
     for b, lab in zip(scenes.boxes, scenes.labels):
         assert set(lab.tolist()) <= set(labels.tolist()) and len(b) == len(lab)
     assert scenes.images.shape == (30, 64, 64, 3) and scenes.images.dtype == np.uint8
-    again = d.make_scenes(30, garments, labels, CONFIG, seed=3)
+    again = det_scenes.make_scenes(30, garments, labels, CONFIG, seed=3)
     assert np.array_equal(again.images, scenes.images), "the same seed gives the same scenes"
 
 
 def test_encode_then_decode_gives_back_the_same_boxes_and_labels():
     garments, labels = _garments()
-    scenes = d.make_scenes(40, garments, labels, CONFIG, seed=5)
+    scenes = det_scenes.make_scenes(40, garments, labels, CONFIG, seed=5)
     for boxes, classes in zip(scenes.boxes, scenes.labels):
-        target = d.encode(boxes, classes, CONFIG)
+        target = det_targets.encode(boxes, classes, CONFIG)
         assert target.shape == (8, 8, 6) and target[..., 0].sum() == len(boxes)
-        out = d.decode_target(target, CONFIG)
+        out = det_targets.decode_target(target, CONFIG)
         order = np.lexsort(boxes.T[::-1])
         back = np.lexsort(out["boxes"].T[::-1])
         np.testing.assert_allclose(out["boxes"][back], boxes[order], atol=1e-9)
@@ -70,18 +75,18 @@ def test_encode_then_decode_gives_back_the_same_boxes_and_labels():
 
 
 def test_encode_puts_a_box_in_the_cell_of_its_centre():
-    target = d.encode([[20, 40, 44, 58]], [7], CONFIG)  # centre (32, 49), stride 8: column 4, row 6
+    target = det_targets.encode([[20, 40, 44, 58]], [7], CONFIG)  # centre (32, 49), stride 8: column 4, row 6
     assert np.flatnonzero(target[..., 0]).tolist() == [6 * 8 + 4]
     np.testing.assert_allclose(target[6, 4], [1, 7, 0.0, 0.125, np.log(24 / 8), np.log(18 / 8)])
     with pytest.raises(ValueError, match="one cell holds one object"):
-        d.encode([[20, 40, 44, 56], [22, 41, 42, 57]], [1, 2], CONFIG)
+        det_targets.encode([[20, 40, 44, 56], [22, 41, 42, 57]], [1, 2], CONFIG)
 
 
 def test_a_perfect_prediction_has_map_one_and_a_shifted_one_less():
     garments, labels = _garments()
-    scenes = d.make_scenes(25, garments, labels, CONFIG, seed=7)
+    scenes = det_scenes.make_scenes(25, garments, labels, CONFIG, seed=7)
     truths = scenes.ground_truths()
-    perfect = [d.decode_target(d.encode(b, lab, CONFIG), CONFIG) for b, lab in zip(scenes.boxes, scenes.labels)]
+    perfect = [det_targets.decode_target(det_targets.encode(b, lab, CONFIG), CONFIG) for b, lab in zip(scenes.boxes, scenes.labels)]
     assert mean_average_precision(perfect, truths, 10) == 1.0
     wrong = [{**p, "labels": (p["labels"] + 1) % 10} for p in perfect]
     assert mean_average_precision(wrong, truths, 10) == 0.0
@@ -97,10 +102,10 @@ def test_decode_scores_thresholds_and_suppresses_a_duplicate():
     grid[2, 2] = [0.9, 0.5, np.log(2), np.log(2)]
     grid[2, 3] = [0.1, 0.5, np.log(2), np.log(2)]  # ... and give nearly the same box
     probs[2, 2] = probs[2, 3] = np.eye(10)[4]
-    out = d.decode(obj, probs, grid, CONFIG)
+    out = det_targets.decode(obj, probs, grid, CONFIG)
     assert len(out["boxes"]) == 1 and out["labels"].tolist() == [4] and out["scores"].tolist() == [0.9]
     np.testing.assert_allclose(out["boxes"][0], [(2.9 - 1) * 8, (2.5 - 1) * 8, (2.9 + 1) * 8, (2.5 + 1) * 8])
-    assert len(d.decode(obj, probs, grid, CONFIG, nms_iou=0.95)["boxes"]) == 2
+    assert len(det_targets.decode(obj, probs, grid, CONFIG, nms_iou=0.95)["boxes"]) == 2
 
 
 def test_decode_reports_every_class_a_cell_is_torn_between_each_with_its_own_score():
@@ -110,21 +115,21 @@ def test_decode_reports_every_class_a_cell_is_torn_between_each_with_its_own_sco
     obj[5, 1] = 0.9
     probs[5, 1] = 0.0
     probs[5, 1, 6], probs[5, 1, 0], probs[5, 1, 2] = 0.6, 0.395, 0.005  # shirt, T-shirt, hardly a pullover
-    out = d.decode(obj, probs, grid, CONFIG, score_threshold=0.01)
+    out = det_targets.decode(obj, probs, grid, CONFIG, score_threshold=0.01)
     assert out["labels"].tolist() == [6, 0]  # the same box twice, best guess first; 0.0045 is dropped
     np.testing.assert_allclose(out["scores"], [0.54, 0.3555])
     np.testing.assert_allclose(out["boxes"][0], out["boxes"][1])
-    assert d.decode(obj, probs, grid, CONFIG, score_threshold=0.5)["labels"].tolist() == [6]
-    assert d.decode(obj, probs, grid, CONFIG, score_threshold=0.01, best_class_only=True)["labels"].tolist() == [6]
+    assert det_targets.decode(obj, probs, grid, CONFIG, score_threshold=0.5)["labels"].tolist() == [6]
+    assert det_targets.decode(obj, probs, grid, CONFIG, score_threshold=0.01, best_class_only=True)["labels"].tolist() == [6]
 
 
 def test_evaluate_reports_every_class_and_best_class_only_from_the_same_outputs():
     """Every object's true class is the network's second guess: best-class-only finds nothing, every class does."""
     garments, labels = _garments()
-    scenes = d.make_scenes(20, garments, labels, CONFIG, seed=3)
+    scenes = det_scenes.make_scenes(20, garments, labels, CONFIG, seed=3)
     out = np.full((len(scenes), 8, 8, 15), -10.0)
     for k, (boxes, classes) in enumerate(zip(scenes.boxes, scenes.labels)):
-        t = d.encode(boxes, classes, CONFIG)
+        t = det_targets.encode(boxes, classes, CONFIG)
         for i, j in zip(*np.nonzero(t[..., 0])):
             out[k, i, j, 0] = 10.0
             out[k, i, j, 1:11] = 0.0
@@ -144,24 +149,24 @@ def test_evaluate_reports_every_class_and_best_class_only_from_the_same_outputs(
 
 @pytest.mark.parametrize("profile", ["quick", "seed", "better"])
 def test_every_profile_trains_the_build_size_and_full_size_is_asked_for(profile):
-    c = d.detector_config(profile, env={})
+    c = det_config.detector_config(profile, env={})
     assert (c.n_train, c.n_test, c.epochs) == (5000, 300, 5) and c.profile == profile and not c.full_size()
-    full = d.detector_config(profile, full_size=True, env={})
-    assert full == d.DetectorConfig(profile=profile) and full.full_size()
-    assert d.detector_config(profile, env={"CIFAR_LESSONS_FULL_SIZE": "1"}) == full
+    full = det_config.detector_config(profile, full_size=True, env={})
+    assert full == det_config.DetectorConfig(profile=profile) and full.full_size()
+    assert det_config.detector_config(profile, env={"CIFAR_LESSONS_FULL_SIZE": "1"}) == full
 
 
 def test_an_unknown_profile_or_full_size_value_names_its_variable():
-    assert d.detector_config(env={}).profile == "seed"
+    assert det_config.detector_config(env={}).profile == "seed"
     with pytest.raises(ConfigError, match="CIFAR_LESSONS_PROFILE"):
-        d.detector_config(env={"CIFAR_LESSONS_PROFILE": "huge"})
+        det_config.detector_config(env={"CIFAR_LESSONS_PROFILE": "huge"})
     with pytest.raises(ConfigError, match="CIFAR_LESSONS_FULL_SIZE"):
-        d.detector_config(env={"CIFAR_LESSONS_FULL_SIZE": "2"})
+        det_config.detector_config(env={"CIFAR_LESSONS_FULL_SIZE": "2"})
 
 
 def test_the_loss_is_small_for_the_target_itself_and_large_for_the_wrong_class():
     keras = pytest.importorskip("keras")
-    target = d.encode([[20, 40, 44, 56]], [7], CONFIG)[None].astype(np.float32)  # cell (6, 4), offsets 0
+    target = det_targets.encode([[20, 40, 44, 56]], [7], CONFIG)[None].astype(np.float32)  # cell (6, 4), offsets 0
     good = np.full((1, 8, 8, 15), -10.0, dtype=np.float32)
     good[0, 6, 4, 0] = good[0, 6, 4, 1 + 7] = 10.0
     good[0, 6, 4, -4:-2] = 0.0  # sigmoid(0) = 0.5: the box is off by half a cell
@@ -175,20 +180,20 @@ def test_the_loss_is_small_for_the_target_itself_and_large_for_the_wrong_class()
 
 
 def test_an_incomplete_committed_record_is_an_error(tmp_path):
-    (tmp_path / d.COMMITTED).mkdir()
-    (tmp_path / d.COMMITTED / "record.json").write_text("{}")
+    (tmp_path / det_config.COMMITTED).mkdir()
+    (tmp_path / det_config.COMMITTED / "record.json").write_text("{}")
     with pytest.raises(RecordError, match="lacks"):
-        d.committed_run(tmp_path)
-    assert d.committed_run(tmp_path / "nowhere") is None
+        det_record.committed_run(tmp_path)
+    assert det_record.committed_run(tmp_path / "nowhere") is None
 
 
-RECORD = REPO / "results" / d.COMMITTED
+RECORD = REPO / "results" / det_config.COMMITTED
 
 
 @pytest.mark.skipif(not RECORD.is_dir(), reason="not measured yet")
 def test_the_committed_record_is_full_size_and_is_what_the_chapter_says():
-    rec = d.check_record(RECORD)
-    r, full = rec["record"], d.DetectorConfig()
+    rec = det_record.check_record(RECORD)
+    r, full = rec["record"], det_config.DetectorConfig()
     assert sorted(p.name for p in RECORD.iterdir()) == sorted(COMMITTED_FILES)
     assert r["config"] == full.to_dict(), "made with another configuration than the chapter's full size"
     assert r["epochs"] == full.epochs and len(rec["history"]["history"]["val_loss"]) == full.epochs
@@ -197,7 +202,7 @@ def test_the_committed_record_is_full_size_and_is_what_the_chapter_says():
     metrics = json.loads((RECORD / "metrics.json").read_text())
     # The chapter says what this record measured, 0.830, and that it meets the goal (0.8).
     assert metrics["n_scenes"] == full.n_test and round(metrics["map50"], 3) == 0.830
-    assert metrics["map50"] >= d.GOAL
+    assert metrics["map50"] >= det_config.GOAL
     ap = {k: f"{v:.2f}" for k, v in metrics["ap50_per_class"].items()}
     best = {k: f"{v:.2f}" for k, v in metrics["ap50_per_class_best_class_only"].items()}
     notes = (REPO / "book" / "09_detection.py").read_text().replace("\n# ", " ")  # markdown lines joined
@@ -215,15 +220,15 @@ def test_opencvs_face_cascade_finds_the_astronauts_face_and_nms_merges_its_raw_w
     from cifar_lessons.detection.metrics import iou, nms
 
     astronaut = vision.sample_photos(["astronaut"])["astronaut"]
-    faces = d.haar_detect(astronaut, "face")
+    faces = det_haar.haar_detect(astronaut, "face")
     assert len(faces) == 1 and iou(faces[0], (177, 66, 272, 161)) > 0.8  # where her face is
-    boxes, scores = d.haar_candidates(astronaut, "face")
+    boxes, scores = det_haar.haar_candidates(astronaut, "face")
     assert len(boxes) == len(scores) > 10, "without merging, many windows fire"
     kept = nms(boxes, scores, 0.3)
     assert len(kept) < len(boxes) / 3
     assert iou(boxes[kept[0]], faces[0]) > 0.5, "the best-scored window is on the face"
     with pytest.raises(KeyError, match="choose from"):
-        d.haar_cascade("dog face")
+        det_haar.haar_cascade("dog face")
 
 
 def test_detections_grid_draws_a_box_per_confident_detection_and_each_truth():

@@ -19,7 +19,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from conftest import REPO
+from conftest import REPO, minimal_record
 
 from cifar_lessons import files
 from cifar_lessons.errors import RecordError, WeightsError
@@ -136,7 +136,7 @@ def test_a_record_that_meets_a_full_disk_is_one_line_and_not_half_written(tmp_pa
         monkeypatch.setattr(records.np, "savez_compressed", enospc)
     out = tmp_path / "run"
     with pytest.raises(RecordError) as caught:
-        records.save_record(out, record={}, history={}, model=tiny_model(), probabilities=np.zeros((2, 3)))
+        records.save_record(out, record=minimal_record(), history={}, model=tiny_model(), probabilities=np.zeros((2, 3)))
     assert str(caught.value) == f"no space left on the device while writing {out}"
     assert os.listdir(tmp_path) == []
 

@@ -32,13 +32,12 @@ READ_EVERY_RECORD = textwrap.dedent("""
     import json, sys
     from pathlib import Path
     import cifar_lessons
-    from cifar_lessons.detection import model as detector
+    from cifar_lessons.detection import record as det_record
     from cifar_lessons.fashion import scratch as fashion, transfer as fashion_transfer
     from cifar_lessons.gradcam import study as grad_cam_study
     from cifar_lessons.display import ladder
     from cifar_lessons.records import committed as results, store as records
-    from cifar_lessons.segmentation import unet as segmenter
-
+    from cifar_lessons.segmentation import record as seg_record
     root = results.results_root()
     found = {}
     for step in results.LADDER + results.EXTRA:
@@ -52,12 +51,16 @@ READ_EVERY_RECORD = textwrap.dedent("""
         found[rec["name"]] = rec["metrics"]["accuracy"]
     for name in (grad_cam_study.RECORD, grad_cam_study.TUNED):
         found[name] = grad_cam_study.committed_study(name=name) is not None
-    found["detection-grid"] = "run-card" in detector.record_card(detector.committed_run()).data  # the card's template ships
-    found["segmentation-unet"] = segmenter.committed_run() is not None
+    found["detection-grid"] = "run-card" in det_record.record_card(det_record.committed_run()).data  # the card's template ships
+    found["segmentation-unet"] = seg_record.committed_run() is not None
     # The model solution's run, which results/README.md compares with the seed recipe's.
     found["solution-lite0-32"] = records.load_record(root / "solution-lite0-32", model=False).metrics["accuracy"]
+    # The record schema ships as package data, and every committed record matches it there too.
+    from cifar_lessons.records.schema import record_problems
+    schema_problems = [f"{p.parent.name}: {q}" for p in sorted(Path(root).glob("*/record.json"))
+                       for q in record_problems(json.loads(p.read_text()))]
     print(json.dumps({"package": cifar_lessons.__file__, "root": str(root),
-                      "root_is_dir": Path(root).is_dir(), "found": found}))
+                      "root_is_dir": Path(root).is_dir(), "found": found, "schema_problems": schema_problems}))
 """)
 
 
@@ -154,3 +157,4 @@ def test_the_installed_package_reads_every_committed_record(installed, tmp_path)
     found = out["found"]
     assert sorted(found) == RECORDS
     assert all(found.values()), {k: v for k, v in found.items() if not v}
+    assert out["schema_problems"] == []

@@ -3,6 +3,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import minimal_record
 
 from cifar_lessons.config import make_config
 from cifar_lessons.data import load_cifar10
@@ -32,7 +33,7 @@ def test_record_survives_save_and_reload(small, tmp_path):
     assert again.weights["weights"] == "none" and again.weights["pretrained"] is False
     assert TwoPhaseHistory.from_dict(again.history) == history
     assert again.metrics == {"accuracy": 0.5}
-    assert again.record["timing"] == {"head_seconds": 1.0, "fine_tune_seconds": 2.0}
+    assert again.record["timing"] == {"head_seconds": 1.0, "fine_tune_seconds": 2.0, "run_seconds": 3.0}
     assert {"tensorflow", "keras", "numpy"} <= set(again.record["environment"]["packages"])
     assert again.record["environment"]["device"]
     np.testing.assert_allclose(again.predictions(), probs)
@@ -67,7 +68,7 @@ def test_failed_write_leaves_nothing_behind(small, tmp_path, monkeypatch):
 
     monkeypatch.setattr(records, "_save_without_optimizer", full_disk)
     with pytest.raises(OSError, match="disk full"):
-        save_record(tmp_path / "run", record={}, history={}, model=model)
+        save_record(tmp_path / "run", record=minimal_record(), history={}, model=model)
     assert os.listdir(tmp_path) == []
 
 

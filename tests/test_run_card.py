@@ -90,16 +90,16 @@ def test_each_companion_record_card_shows_its_records_time_and_a_build_card_when
     """The Foundations and Beyond chapters' cards share one "time" row (``studies.time_row``)."""
     import re
 
-    from cifar_lessons.detection import model as detector
+    from cifar_lessons.detection import record as det_record
     from cifar_lessons.fashion import scratch as fashion
     from cifar_lessons.fashion import transfer as fashion_transfer
-    from cifar_lessons.segmentation import unet as segmenter
+    from cifar_lessons.segmentation import record as seg_record
     from cifar_lessons.studies import time_row
 
     cards = {"fashion-cnn": fashion.record_card(fashion.committed_runs()["cnn"]),
              "fashion-transfer": fashion_transfer.record_card(fashion_transfer.committed_run()),
-             "detection": detector.record_card(detector.committed_run()),
-             "segmentation": segmenter.record_card(segmenter.committed_run())}
+             "detection": det_record.record_card(det_record.committed_run()),
+             "segmentation": seg_record.record_card(seg_record.committed_run())}
     for name, card in cards.items():
         row = re.search(r"<th[^>]*>time</th><td[^>]*>([^<]*)</td>", card.data)
         assert row, name

@@ -15,7 +15,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import REPO, write_batches, write_class_tree
+from conftest import REPO, minimal_record, write_batches, write_class_tree
 
 from cifar_lessons.cli import main
 
@@ -77,11 +77,11 @@ def test_overwrite_replaces_a_record_written_by_this_package(tmp_path):
     from cifar_lessons.records.store import prepare_out, save_record
 
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    out = save_record(tmp_path / "rec", record={"stage": "full"}, history={}, model=model)
+    out = save_record(tmp_path / "rec", record=minimal_record(stage="full"), history={}, model=model)
     assert json.loads((out / "record.json").read_text())["producer"] == "cifar_lessons"
     assert prepare_out(out, overwrite=True) == out  # accepted up front, before any work
-    save_record(out, record={"stage": "again"}, history={}, model=model, overwrite=True)
-    assert json.loads((out / "record.json").read_text())["stage"] == "again"
+    save_record(out, record=minimal_record(stage="tuned"), history={}, model=model, overwrite=True)
+    assert json.loads((out / "record.json").read_text())["stage"] == "tuned"
     assert sorted(os.listdir(tmp_path)) == ["rec"]  # no temporary or old folder left
 
 
@@ -156,7 +156,7 @@ def test_saved_model_has_no_optimizer_variables(png_tree, tmp_path):
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     model.fit(np.zeros((8, 32, 32, 3), "float32"), np.zeros(8, "int64"), epochs=1, verbose=0)
     assert model.optimizer.variables  # Adam's moments exist and must not be saved
-    out = save_record(tmp_path / "rec", record={}, history={}, model=model)
+    out = save_record(tmp_path / "rec", record=minimal_record(), history={}, model=model)
     with zipfile.ZipFile(out / "model.keras") as z:
         z.extract("model.weights.h5", tmp_path)
     names = []
@@ -347,7 +347,7 @@ def test_a_temporary_folder_left_by_a_killed_save_is_cleaned_up(tmp_path):
     stale.mkdir()
     (stale / "record.json").write_text("{}")
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
-    save_record(tmp_path / "rec", record={}, history={}, model=model)
+    save_record(tmp_path / "rec", record=minimal_record(), history={}, model=model)
     assert sorted(os.listdir(tmp_path)) == ["rec"]
 
 

@@ -35,8 +35,10 @@ def backbone_name(backbone: str) -> str:
     return BACKBONE_NAMES.get(backbone, backbone)
 
 
-def describe_weights(weights: str | None, backbone: str = "resnet50") -> dict:
-    """What the run records and run cards say about the weights, before they are loaded."""
+def describe_weights(weights: str | None, backbone: str | None = "resnet50") -> dict:
+    """What the run records and run cards say about the weights, before they are loaded.
+
+    ``backbone=None`` with no weights is a network trained from scratch, with no pretrained base."""
     if weights in (None, "none"):
         return {
             "weights": "none",

@@ -324,7 +324,7 @@ def save_study(
     from ..recipe import record_header
     from ..records.store import save_record
 
-    header = record_header(config, data, "full", command)
+    header = record_header(config, data, "full", command, kind="grad-cam")
     header["timing"] = {
         **{f"{k}_seconds": v for k, v in history.seconds.items()},
         "run_seconds": round(run_seconds, 1),

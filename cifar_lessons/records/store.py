@@ -34,6 +34,7 @@ import numpy as np
 
 from ..errors import RecordError
 from ..files import ensure_space, exclusive_lock, weights_bytes, writing
+from .schema import record_problems
 
 RECORD_FILES = ("record.json", "history.json", "model.keras")
 
@@ -282,6 +283,11 @@ def save_record(
         **record,
         "written": datetime.now(UTC).isoformat(timespec="seconds"),
     }
+    problems = record_problems(record)
+    if problems:
+        raise RecordError(
+            f"not saving a record that does not match record.schema.json: {'; '.join(problems)}"
+        )
     # model.keras holds an HDF5 file of the weights, which must not meet a full disk (see
     # cifar_lessons.files).
     needed = (weights_bytes(model, optimizer=False) if model is not None else 0) + (

@@ -8,6 +8,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from .classical import otsu_masks
+from .model import SegmentRun, per_scene_iou
+from .scenes import SceneData
+
 
 def segmentation_curves(
     histories: Mapping[str, dict], metrics: Sequence[str] = ("loss", "accuracy", "miou")
@@ -73,3 +77,28 @@ def segmentation_grid(
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+def examples(pred: np.ndarray, target: np.ndarray, good: int = 4, worst: int = 4) -> list[int]:
+    """Indices of scenes to show: ``good`` typical ones (spread over the better half) and the ``worst``."""
+    iou = per_scene_iou(pred, target)
+    order = np.argsort(iou, kind="stable")  # worst first
+    better_half = order[len(order) // 2 :]
+    picks = better_half[np.linspace(0, len(better_half) - 1, good).astype(int)] if good else []
+    return [int(i) for i in picks] + [int(i) for i in order[:worst]]
+
+
+def predictions_figure(
+    data: SceneData, run: SegmentRun, good: int = 4, worst: int = 4, title: str | None = None
+):
+    """Held-out scenes with their true, U-Net and Otsu masks: ``good`` typical ones, then the ``worst``."""
+    picks = examples(run.predictions, data.test.masks, good, worst)
+    iou = per_scene_iou(run.predictions, data.test.masks)
+    titles = [f"{'worst' if k >= good else 'good'}: IoU {iou[i]:.2f}" for k, i in enumerate(picks)]
+    otsu = otsu_masks(data.test.images[picks])
+    return segmentation_grid(
+        data.test.images[picks],
+        {"true mask": data.test.masks[picks], "U-Net": run.predictions[picks], "Otsu": otsu},
+        titles,
+        title=title,
+    )

@@ -61,12 +61,12 @@ import numpy as np
 from cifar_lessons import vision
 from cifar_lessons.config import chapter_config
 from cifar_lessons.data import load_cifar10
-from cifar_lessons.display import plots, run_card
+from cifar_lessons.display import plots, provenance, run_card
 
 config = chapter_config()
 cifar = load_cifar10(config.data, n=200, seed=config.seed)  # a few training images are plenty here
 photos = vision.sample_photos()  # loaded from the installed scikit-image, never the network
-run_card(config, cifar.source.to_dict(), trains=False)
+provenance(run_card(config, cifar.source.to_dict(), trains=False))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Photos that work offline

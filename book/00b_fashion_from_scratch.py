@@ -72,13 +72,15 @@ if "google.colab" in sys.modules:
 
 # %%
 from cifar_lessons.config import progress_verbose
-from cifar_lessons.display import plots, show_table
+from cifar_lessons.display import plots, provenance, show_table
 from cifar_lessons.evaluate import confident_mistakes, top_confusions
 from cifar_lessons.fashion import scratch as fashion
 
 config = fashion.fashion_config()  # build size (full_size=True: full size)
 data = fashion.load(config)
-fashion.run_card(config, data.source.to_dict())
+committed = fashion.committed_runs()
+card = fashion.run_card(config, data.source.to_dict())
+provenance(card, *(fashion.record_card(rec) for rec in committed.values() if rec))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The data
@@ -257,20 +259,18 @@ for true, predicted, count in top_confusions(cnn_run.metrics["confusion_matrix"]
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Measured: dense against CNN
 #
-# This build's two runs, and the full-size runs committed in `results/`.
+# The two runs on this page, and the full-size runs.
 
 # %% tags=["slides-show-output"]
-committed = fashion.committed_runs()
 show_table(fashion.comparison_table({"dense": dense_run, "cnn": cnn_run}, config, committed))
 
 # %%
 fashion.committed_line(committed)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Read the table row by row, and mind where each row comes from. This build's rows were trained on
-# this build's size (see the run card at the top); the full-size rows are records measured once on
-# all 60,000 images, on the machine their run cards name, and kept in the repository (the script
-# `scripts/measure_fashion.py` makes them). The published baselines for comparison: about 88% for a
+# Read the table row by row, and mind where each row comes from. The rows of this page's runs were trained
+# small (the box at the top says how small); the full-size rows were measured once on all 60,000
+# images. The published baselines for comparison: about 88% for a
 # dense network and 91–93% for a small CNN. The CNN does not win by size: its three convolutions hold
 # about 92,000 parameters, and most of its weights sit in the `Dense` layer that reads their output.
 # What it spends instead is arithmetic, since every filter runs at every position: an epoch takes longer.
@@ -278,7 +278,7 @@ fashion.committed_line(committed)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning curves side by side
 #
-# Accuracy on the training and validation images, this build's two runs on one scale.
+# Accuracy on the training and validation images, the two runs on this page on one scale.
 
 # %% tags=["hide-input"]
 plots.curves_side_by_side([{"history": dense_run.history}, {"history": cnn_run.history}],
@@ -295,7 +295,7 @@ plots.curves_side_by_side([{"history": dense_run.history}, {"history": cnn_run.h
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The full-size runs
 #
-# The committed records: all 60,000 training images, the full epochs, each with its run card.
+# All 60,000 training images, the full epochs.
 
 # %% tags=["hide-input", "slides-show-output"]
 measured = {kind: rec for kind, rec in committed.items() if rec}
@@ -303,8 +303,6 @@ if measured:
     display(plots.curves_side_by_side([rec["history"] for rec in measured.values()],
                                       [f"{fashion.MODEL_NAMES[k]}\n({rec['name']}, full size)" for k, rec in measured.items()],
                                       ncols=2))
-    for rec in measured.values():
-        display(fashion.record_card(rec))
 else:
     print("Not measured yet: no results/fashion-* records in this checkout.")
 

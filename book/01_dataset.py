@@ -62,11 +62,11 @@ if "google.colab" in sys.modules:
 # %%
 from cifar_lessons.config import chapter_config
 from cifar_lessons.data import download_cifar10, load_cifar10, split_validation
-from cifar_lessons.display import plots, run_card, show_code
+from cifar_lessons.display import plots, provenance, run_card, show_code
 
 config = chapter_config()
 data = load_cifar10(config.data, n=config.n, seed=config.seed)
-run_card(config, data.source.to_dict())
+provenance(run_card(config, data.source.to_dict()))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Loading CIFAR-10 with Keras

@@ -51,13 +51,14 @@ if "google.colab" in sys.modules:
 from cifar_lessons.backbones import describe_weights
 from cifar_lessons.config import chapter_config
 from cifar_lessons.data import load_cifar10
-from cifar_lessons.display import plots, run_card, show_code, shown_backbone
+from cifar_lessons.display import plots, provenance, run_card, show_code, shown_backbone
 from cifar_lessons.models import build_base, classifier_on, pretrained_base, spatial_sizes, trainable_counts
 from cifar_lessons.pipeline import preprocess
 
 config = chapter_config()
 data = load_cifar10(config.data, n=config.n, seed=config.seed)
-run_card(config, data.source.to_dict(), describe_weights(config.weights, config.backbone))
+weights = describe_weights(config.weights, config.backbone)
+provenance(run_card(config, data.source.to_dict(), weights))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Convolutions: what they see

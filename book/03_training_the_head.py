@@ -67,15 +67,17 @@ if USE_DRIVE:
 from cifar_lessons.backbones import describe_weights
 from cifar_lessons.config import chapter_config, progress_verbose
 from cifar_lessons.data import split_validation
-from cifar_lessons.display import plots, run_card, show_code
+from cifar_lessons.display import plots, provenance, run_card, show_code
 from cifar_lessons.models import base_of, compile_classifier, trainable_counts
 from cifar_lessons.pipeline import make_dataset
 from cifar_lessons.recipe import head_phase, load_data, new_model, save_stage, stage_backup, stage_dir, training_datasets
 from cifar_lessons.training import train_head
 
+# %%
 config = chapter_config()
 data = load_data(config)
-run_card(config, data.source.to_dict(), describe_weights(config.weights, config.backbone))
+weights = describe_weights(config.weights, config.backbone)
+provenance(run_card(config, data.source.to_dict(), weights))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Why freeze first?

@@ -66,15 +66,18 @@ if USE_DRIVE:
 # %%
 from cifar_lessons.backbones import describe_weights
 from cifar_lessons.config import chapter_config, progress_verbose
-from cifar_lessons.display import plots, record_card, run_card, show_code
+from cifar_lessons.display import plots, provenance, record_card, run_card, show_code
 from cifar_lessons.models import base_of, trainable_counts, unfreeze
 from cifar_lessons.recipe import fine_tune_phase, head_stage, load_data, save_stage, split_data, stage_backup, stage_dir
 from cifar_lessons.training import fine_tune
 from cifar_lessons.records.committed import committed
 
+# %%
 config = chapter_config()
 data = load_data(config)
-run_card(config, data.source.to_dict(), describe_weights(config.weights, config.backbone))
+weights = describe_weights(config.weights, config.backbone)
+card = run_card(config, data.source.to_dict(), weights)
+provenance(card, record_card(committed("lite0-32-seed")))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # We continue from the model chapter 3 trained. `head_stage` loads it from its run record; opened on
@@ -139,23 +142,13 @@ print(f"BatchNorm layers kept frozen: {bn_layers}")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Phase 2 is the expensive phase: every image goes forwards and backwards through the whole base in
-# every epoch, and nothing can be cached, since the base changes. On two CPU cores most of a step is
-# spent in convolutions, and at 32 pixels ResNet50's last stages work on tiny maps: 2×2, then 1×1.
-# There a 1×1 convolution is exactly a matrix product of each pixel's channels with the kernel, and a
-# 3×3 convolution on a 1×1 map only ever uses its kernel's centre (the other taps see the zero
-# padding). `fine_tune_phase` therefore computes those layers as matrix products
-# (`cifar_lessons.pointwise`): the same model, the same weights, the same arithmetic up to rounding
-# (a test compares outputs and gradients), but this CPU's library computes the convolutions' weight
-# gradients on such small maps slowly, and a training step of ResNet50 went from about 170 to about
-# 220 images a second. Profile before you optimise: the library's own timings
-# (`ONEDNN_VERBOSE=1`) showed where the time went.
+# every epoch, and nothing can be cached, since the base changes. At 32 pixels ResNet50's last stages
+# work on tiny maps, 2×2 and then 1×1, where a 1×1 convolution is exactly a matrix product of each
+# pixel's channels with the kernel; `fine_tune_phase` computes those layers as matrix products
+# (`cifar_lessons.pointwise`), the same model up to rounding, faster on a CPU.
 #
-# A second look found time in which nothing was computed at all: some epochs began with half a
-# minute of idle CPU. A stack dump of the waiting process (`py-spy dump`) showed Keras destroying the
-# last epoch's `tf.data` iterator and waiting for the pipeline's autotuner (a background thread that
-# tunes buffer sizes and parallelism) to wake up. The recipe's pipelines are tiny next to the model, so
-# they run with the autotuner off (`cifar_lessons.pipeline.without_autotune`), and those epochs take as
-# long as the others.
+# How these speed-ups were found and measured is in the appendix
+# [How the numbers were made](appendix_how_numbers_were_made.md).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Both phases together
@@ -168,19 +161,15 @@ plots.training_curves(history.history, history.phase2_start)
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## The same recipe at full size
 #
-# A committed record (`results/lite0-32-seed`): 10,000 images, 10 + 10 epochs.
+# The seed recipe measured once at full size (`results/lite0-32-seed`): 10,000 images, 10 + 10 epochs.
 
 # %% tags=["hide-input"]
 full_size = committed("lite0-32-seed")
 plots.training_curves(full_size.history["history"], full_size.history["phase2_start"])
 
-# %% tags=["hide-input"]
-record_card(full_size)
-
 # %% [markdown] slideshow={"slide_type": "notes"}
-# This build's run above may be a quick one (see its run card); this is the seed recipe measured once
-# in full by `scripts/measure.sh` and kept in the repository, with EfficientNet-Lite0's ImageNet
-# weights. Note how validation accuracy is still rising at epoch 20: at 10⁻⁵ the base barely moves.
+# The run above may be a quick one (the box at the top says); this is the seed recipe in
+# full, with EfficientNet-Lite0's ImageNet weights. Note how validation accuracy is still rising at epoch 20: at 10⁻⁵ the base barely moves.
 # Chapter 6 measures what a higher learning rate with a decay does.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}

@@ -68,7 +68,7 @@ import pandas as pd
 
 from cifar_lessons.backbones import describe_weights
 from cifar_lessons.config import chapter_config, progress_verbose
-from cifar_lessons.display import plots, record_card, run_card, show_code, show_table
+from cifar_lessons.display import plots, provenance, record_card, run_card, show_code, show_table
 from cifar_lessons.evaluate import confident_mistakes, predict_probabilities, top_confusions
 from cifar_lessons.recipe import load_data, run_evaluation, save_stage, stage_dir, tuned_stage
 from cifar_lessons.records.committed import committed
@@ -85,7 +85,8 @@ model, history = tuned_stage(config, data, verbose=progress_verbose())
 # %%
 metrics, probs = run_evaluation(config, data, model, verbose=progress_verbose())
 record = save_stage(stage_dir(config, "full"), config, data, "full", model, history, metrics, probs, overwrite=True)
-run_card(config, record.data, record.weights, record.record)
+card = run_card(config, record.data, record.weights, record.record)
+provenance(card, record_card(committed("lite0-32-seed")))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Test accuracy
@@ -107,9 +108,6 @@ print(f"test accuracy: {test_accuracy:.2%}   test loss: {test_loss:.3f}   "
 # %% tags=["slides-show-output"]
 full_size = committed("lite0-32-seed")
 print(f"the seed recipe at full size (committed record lite0-32-seed): {full_size.metrics['accuracy']:.2%}")
-
-# %% tags=["hide-input"]
-record_card(full_size)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # This is the number to report, with the run card above it: the same recipe on other data or

@@ -63,12 +63,12 @@ if "google.colab" in sys.modules:
 #
 # The chapter trains its own model, so that it runs alone (in Colab too): the project's classifier at
 # 96-pixel input, the ImageNet base frozen, the head trained on the base's cached features (chapter 3's
-# shortcut). The run card says which backbone, weights, data and profile this build used.
+# shortcut). The box below says which backbone, weights, data and profile this page used.
 
 # %%
 from IPython.display import display
 from cifar_lessons.config import progress_verbose
-from cifar_lessons.display import plots, record_card, run_card, show_table
+from cifar_lessons.display import plots, provenance, record_card, run_card, show_table
 from cifar_lessons.evaluate import confident_mistakes
 from cifar_lessons.gradcam import figures, study
 from cifar_lessons.gradcam.method import grad_cam, last_conv_layer, preprocessed
@@ -77,7 +77,11 @@ from cifar_lessons.recipe import load_data, run_evaluation
 
 config = study.study_config()
 data = load_data(config)
-run_card(config, data.source.to_dict())  # the weights as the configuration names them
+
+# %%
+records = {name: study.committed_study(name=name) for name in (study.RECORD, study.TUNED)}
+card = run_card(config, data.source.to_dict())  # the weights as the configuration names them
+provenance(card, *(record_card(rec) for rec in filter(None, records.values())))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Grad-CAM in one line
@@ -235,18 +239,13 @@ figures.grad_cam_rows(data.x_test[:8], {"trained\nhead": measured["trained"][:8]
 # images whose backgrounds were swapped.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# ## At full size: the committed records
+# ## At full size
 #
 # EfficientNet-Lite0, 10,000 training images (9,000 + 1,000), all 10,000 test images, made by
 # `scripts/measure_grad_cam.py`: this chapter's model, and the same with its base fine-tuned.
 
 # %% tags=["hide-input"]
-records = {name: study.committed_study(name=name) for name in (study.RECORD, study.TUNED)}
 show_table(study.records_table(records), study.RECORDS_ON_SLIDES)
-
-# %% tags=["hide-input"]
-for rec in filter(None, records.values()):
-    display(record_card(rec))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # The first row is this chapter's model at full size: the same code, on the 10,000-image training subset (9,000 to fit, 1,000 to validate).
@@ -277,8 +276,7 @@ study.record_figure(records[study.TUNED], "mistakes.png")
 # %% [markdown] slideshow={"slide_type": "notes"}
 # These grids were drawn once, by the full-size runs, from their own models: EfficientNet-Lite0 with
 # its ImageNet weights, at 96 pixels, on the shared copy of CIFAR-10 (their run cards say so). They are
-# pictures, not live outputs: a record keeps no model. This build's maps above come from this build's
-# model, which may be another backbone or a quick profile; compare what the maps look at, not the exact
+# pictures, not live outputs: a record keeps no model. The maps above come from this page's model, which may be another backbone or a quick profile; compare what the maps look at, not the exact
 # images. The fine-tuned model makes fewer mistakes (see the table), yet some of its most confident
 # mistakes are the frozen model's too: those images mislead both. Fine-tuning did not make its maps
 # more central, and they still depend on its trained head: the same two figures as the frozen model's.

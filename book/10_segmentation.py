@@ -76,7 +76,7 @@ import numpy as np
 from scipy import ndimage
 from cifar_lessons import vision
 from cifar_lessons.config import progress_verbose
-from cifar_lessons.display import plots, show_table
+from cifar_lessons.display import plots, provenance, show_table
 from cifar_lessons.segmentation import classical, figures, model as segmenter, record
 from cifar_lessons.segmentation.config import segment_config
 from cifar_lessons.segmentation.scenes import BACKGROUNDS, build_scenes
@@ -85,7 +85,9 @@ from cifar_lessons.segmentation.scenes import BACKGROUNDS, build_scenes
 config = segment_config()  # build size (full_size=True: full size)
 scenes = build_scenes(config)  # garments on textures, exact masks
 photos = vision.sample_photos(["coins", "astronaut"])  # from scikit-image
-record.run_card(config, scenes.source)
+committed = record.committed_run()
+quoted = record.record_card(committed) if committed else None
+provenance(record.run_card(config, scenes.source), quoted)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Otsu's threshold on coins
@@ -257,7 +259,7 @@ figures.segmentation_curves({f"this build ({config.size_name()})": run.history})
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Measured: U-Net against Otsu
 #
-# The same held-out scenes, the same metrics; this build and the committed full-size record.
+# The same held-out scenes, the same metrics; this page's run and the full-size run.
 
 # %% tags=["slides-show-output"]
 committed = record.committed_run()
@@ -271,8 +273,7 @@ show_table(record.score_table(rows))
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Read the rows in pairs. Otsu's threshold learns nothing, so its two rows differ only because the
 # build and the record score different numbers of held-out scenes (the size decides). The U-Net's rows are
-# this build's run (see the run card at the top) and the committed full-size run, measured once by
-# `scripts/measure_segmentation.py` on the machine its run card names. The chapter's goal for the
+# this page's run and the full-size run, measured once. The chapter's goal for the
 # full size is a mean IoU of at least 0.85 on held-out scenes. Pixel accuracy makes Otsu look half
 # decent; its garment IoU shows that it is not.
 
@@ -301,7 +302,7 @@ show_table(record.background_table(run.metrics, kinds, committed["metrics"] if c
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # No kind of background lets one brightness level separate garment from background: Otsu's best
-# kind (in the committed run, brick at 0.57, whose bricks are evenly grey) stays far below the U-Net's
+# kind (in the full-size run, brick at 0.57, whose bricks are evenly grey) stays far below the U-Net's
 # worst (grass at 0.94). Gravel, grass and stripes are the hardest for Otsu, since their bright parts
 # are as bright as a garment. The U-Net is steady across kinds: it has learnt what a garment looks
 # like, its outline and its smooth interior, not how bright it is. Held-out textures come from parts
@@ -310,12 +311,11 @@ show_table(record.background_table(run.metrics, kinds, committed["metrics"] if c
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The full-size run
 #
-# The committed record: 4,000 scenes, 8 epochs, with its run card.
+# 4,000 scenes, 8 epochs.
 
 # %% tags=["hide-input", "slides-show-output"]
 if committed:
     display(figures.segmentation_curves({f"{committed['name']} (full size)": committed["history"]["history"]}))
-    display(record.record_card(committed))
 else:
     print("Not measured yet: no results/segmentation-unet record in this checkout.")
 

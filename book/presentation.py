@@ -65,7 +65,12 @@ data = load_data(config)
 record = full_stage(config, data, verbose=progress_verbose())
 
 # %% tags=["hide-input"]
-run_card(config, record.data, record.weights, record.record)
+from cifar_lessons.display import provenance, record_card
+from cifar_lessons.records.committed import LADDER, committed
+
+card = run_card(config, record.data, record.weights, record.record)
+names = dict.fromkeys(step.record for step in LADDER)  # the records the ladder quotes
+provenance(card, *(record_card(committed(name)) for name in names))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # This presentation reuses the run the chapters made, so every number here matches the book. The run
@@ -97,7 +102,7 @@ base_of(model).trainable = False  # as in phase 1, which the line above describe
 plots.model_blocks(model)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Each box is one layer of the model this build trained, with its output shape and parameter count;
+# Each box is one layer of the model trained here, with its output shape and parameter count;
 # blue is frozen, green trains. The base turns each image into one feature vector (at 32×32 input its
 # last feature map is 1×1). With ResNet50 that vector has 2048 features and the base 23.6 million
 # parameters, against about half a million in the head.
@@ -126,7 +131,7 @@ Markdown(f"**Test accuracy: {record.metrics['accuracy']:.1%}** on {record.metric
 show_results(find_records(runs_root()))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# One row per evaluated run in this build's run folder; the full table, with loss, time and machine,
+# One row per evaluated run in the runs folder; the full table, with loss, time and machine,
 # is in the book (chapter 7). Check each row's profile, data and weights before comparing numbers.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -136,9 +141,8 @@ show_results(find_records(runs_root()))
 show_table(ladder_table(), ["change", "input", "test accuracy", "wall time", "record"])
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Committed records in `results/`, made by `scripts/measure.sh` with EfficientNet-Lite0 on the full
-# 10,000 images and 2 CPU cores; the **record** column names each one, and the book's chapter 6
-# gives its command and commit. One change at a time from the seed recipe.
+# Full-size runs with EfficientNet-Lite0 on the full 10,000 images and 2 CPU cores; the box at the
+# top gives each one's command and commit, and chapter 6 chooses among them on validation. One change at a time from the seed recipe.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## 3 · What each run costs

@@ -66,11 +66,11 @@ N_TRAIN = 10_000      # the project keeps the first 10,000 training images
 VAL_FRACTION = 0.1    # and holds out 10% of them (1,000) to validate on
 HEAD_EPOCHS = 10      # phase 1: the head alone
 FINE_TUNE_EPOCHS = 10  # phase 2: everything
-HEAD_LR = 1e-3        # Adam's default: the new head starts from random weights and can take big steps
-FINE_TUNE_LR = 1e-5   # 100 times smaller: nudge the ImageNet weights, do not overwrite them
+HEAD_LR = 1e-3        # Adam's default: a random new head can take big steps
+FINE_TUNE_LR = 1e-5   # 100 times smaller: nudge the ImageNet weights
 BATCH_SIZE = 64
 SEED = 42
-keras.utils.set_random_seed(SEED)  # the same shuffles and initial weights each run, so runs compare
+keras.utils.set_random_seed(SEED)  # same shuffles, same initial weights
 
 # %% [markdown]
 # In Colab none of the three variables below is set, and the notebook downloads CIFAR-10 and ResNet50's
@@ -78,21 +78,24 @@ keras.utils.set_random_seed(SEED)  # the same shuffles and initial weights each 
 # base whose weights come without a download; the line printed says which ran.
 
 # %%
-DATA = os.environ.get("CIFAR_LESSONS_DATA")  # a local copy of CIFAR-10, else Keras downloads it
+DATA = os.environ.get("CIFAR_LESSONS_DATA")  # a local copy, or None
 BACKBONE = os.environ.get("CIFAR_LESSONS_BACKBONE", "resnet50")
 WEIGHTS = os.environ.get("CIFAR_LESSONS_WEIGHTS", "imagenet")
 SIZE = os.environ.get("CIFAR_LESSONS_PROFILE") or "seed"
 if SIZE not in ("seed", "better", "quick"):
-    raise ValueError(f"CIFAR_LESSONS_PROFILE={SIZE!r}: this notebook knows 'seed' (the full project) and 'quick'")
-# When the book's website is made, every notebook runs on a small CPU: quick there, unless asked otherwise.
-FULL_SIZE_ASKED = os.environ.get("CIFAR_LESSONS_FULL_SIZE", "").lower() in ("1", "true", "yes")
-if os.environ.get("CIFAR_LESSONS_BUILD") and not FULL_SIZE_ASKED:
+    raise ValueError(f"CIFAR_LESSONS_PROFILE={SIZE!r}: 'seed' or 'quick'")
+# The book's website is built on a small CPU: quick there, unless asked.
+ASKED = os.environ.get("CIFAR_LESSONS_FULL_SIZE", "").lower()
+FULL = ASKED in ("1", "true", "yes")
+if os.environ.get("CIFAR_LESSONS_BUILD") and not FULL:
     SIZE = "quick"
-if SIZE == "quick":  # a short run that shows the code works; its accuracy means nothing
+if SIZE == "quick":  # shows the code works; its accuracy means nothing
     N_TRAIN, HEAD_EPOCHS, FINE_TUNE_EPOCHS = 500, 2, 2
-print(f"This run: CIFAR-10 from {DATA or 'the Keras download'}; base {BACKBONE} with {WEIGHTS} weights; "
-      + (f"quick size ({N_TRAIN} images, {HEAD_EPOCHS} + {FINE_TUNE_EPOCHS} epochs): not the real result"
-         if SIZE == "quick" else f"full size ({N_TRAIN:,} images, {HEAD_EPOCHS} + {FINE_TUNE_EPOCHS} epochs)"))
+size = f"{N_TRAIN:,} images, {HEAD_EPOCHS} + {FINE_TUNE_EPOCHS} epochs"
+print(f"This run: CIFAR-10 from {DATA or 'the Keras download'};",
+      f"base {BACKBONE} with {WEIGHTS} weights;",
+      f"quick size ({size}): not the real result" if SIZE == "quick"
+      else f"full size ({size})")
 
 # %% [markdown]
 # ## Step 1. Load CIFAR-10
@@ -102,15 +105,19 @@ print(f"This run: CIFAR-10 from {DATA or 'the Keras download'}; base {BACKBONE} 
 
 # %%
 if DATA is None:
-    (all_train_images, all_train_labels), (test_images, test_labels) = keras.datasets.cifar10.load_data()
+    train, test = keras.datasets.cifar10.load_data()
+    all_train_images, all_train_labels = train
+    test_images, test_labels = test
 else:  # the same arrays from a local copy (no download)
     from cifar_lessons.data import load_cifar10
     cifar = load_cifar10(DATA, n=50_000, seed=SEED)
     all_train_images, all_train_labels = cifar.x_train, cifar.y_train
     test_images, test_labels = cifar.x_test, cifar.y_test
-# Keras gives each label as a row of one number, shape (50000, 1); one flat vector is simpler to index.
-all_train_labels, test_labels = all_train_labels.reshape(-1), test_labels.reshape(-1)
-CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+# Keras gives each label as a row of one number, shape (50000, 1): flatten.
+all_train_labels = all_train_labels.reshape(-1)
+test_labels = test_labels.reshape(-1)
+CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer",
+               "dog", "frog", "horse", "ship", "truck"]
 print(all_train_images.shape, all_train_images.dtype,
       "pixels from", all_train_images.min(), "to", all_train_images.max())
 print(all_train_labels.shape, test_images.shape, test_labels.shape)
@@ -122,8 +129,9 @@ print(all_train_labels.shape, test_images.shape, test_labels.shape)
 # than one trained from scratch. Slicing images and labels the same way keeps each label with its image.
 
 # %%
-train_images, train_labels = all_train_images[:N_TRAIN], all_train_labels[:N_TRAIN]
-# Not one class only: the official order is shuffled, so each class has roughly a tenth of the images.
+train_images = all_train_images[:N_TRAIN]
+train_labels = all_train_labels[:N_TRAIN]
+# The official order is shuffled, so each class has roughly a tenth of them.
 print(dict(zip(CLASS_NAMES, np.bincount(train_labels, minlength=10))))
 
 # %% [markdown]
@@ -135,10 +143,11 @@ print(dict(zip(CLASS_NAMES, np.bincount(train_labels, minlength=10))))
 
 # %%
 n_val = round(N_TRAIN * VAL_FRACTION)
-# The last 10%: the training order is already random, so the tail is a fair sample of all ten classes.
+# The last 10%: the order is already random, so the tail is a fair sample.
 fit_images, fit_labels = train_images[:-n_val], train_labels[:-n_val]
 val_images, val_labels = train_images[-n_val:], train_labels[-n_val:]
-print(f"fit on {len(fit_images):,} images, validate on {len(val_images):,}, test on {len(test_images):,}")
+print(f"fit on {len(fit_images):,} images, validate on {len(val_images):,},",
+      f"test on {len(test_images):,}")
 
 # %% [markdown]
 # ## Step 4. Preprocess the images the way the base was trained
@@ -153,8 +162,8 @@ if BACKBONE == "resnet50":
 else:  # another base brings its own preprocessing
     from cifar_lessons.models import get_backbone
     preprocess_input = get_backbone(BACKBONE).preprocess
-# astype makes a fresh float32 copy: preprocess_input changes a float array in place, so calling it on
-# the same array twice (running this cell again, say) would preprocess it twice.
+# astype makes a fresh float32 copy: preprocess_input changes a float array
+# in place, so running this cell again would otherwise preprocess it twice.
 fit_inputs = preprocess_input(fit_images.astype("float32"))
 val_inputs = preprocess_input(val_images.astype("float32"))
 test_inputs = preprocess_input(test_images.astype("float32"))
@@ -175,7 +184,8 @@ else:  # a base with weights on disk, for a machine without internet
     from cifar_lessons.models import build_base
     base_model = build_base(BACKBONE, WEIGHTS, 32)
 base_model.trainable = False
-print(base_model.name, "output", base_model.output.shape, f"{base_model.count_params():,} parameters, all frozen")
+print(base_model.name, "output", base_model.output.shape,
+      f"{base_model.count_params():,} parameters, all frozen")
 
 # %% [markdown]
 # ## Step 6. A new head: two hidden Dense layers and a 10-way softmax
@@ -187,7 +197,7 @@ print(base_model.name, "output", base_model.output.shape, f"{base_model.count_pa
 
 # %%
 inputs = keras.Input(shape=(32, 32, 3))
-# training=False asks the base's BatchNorm layers to keep their ImageNet statistics (step 8: not enough alone).
+# training=False: BatchNorm keeps its ImageNet statistics (but see step 8)
 x = base_model(inputs, training=False)
 x = layers.GlobalAveragePooling2D()(x)
 x = layers.Dense(256, activation="relu")(x)
@@ -208,8 +218,10 @@ model.summary(show_trainable=True)
 model.compile(optimizer=keras.optimizers.Adam(HEAD_LR),
               loss=keras.losses.SparseCategoricalCrossentropy(),
               metrics=["accuracy"])
-history_head = model.fit(fit_inputs, fit_labels, validation_data=(val_inputs, val_labels),
-                         epochs=HEAD_EPOCHS, batch_size=BATCH_SIZE, verbose=2)
+history_head = model.fit(fit_inputs, fit_labels,
+                         validation_data=(val_inputs, val_labels),
+                         epochs=HEAD_EPOCHS, batch_size=BATCH_SIZE,
+                         verbose=2)
 
 # %% [markdown]
 # ## Step 8. Unfreeze the base, keep its BatchNorm frozen, compile again at a low learning rate
@@ -236,20 +248,24 @@ print(f"{trainable:,} of {model.count_params():,} parameters now train")
 # ## Step 9. Fine-tune everything for 10 epochs
 
 # %%
-history_tune = model.fit(fit_inputs, fit_labels, validation_data=(val_inputs, val_labels),
-                         epochs=FINE_TUNE_EPOCHS, batch_size=BATCH_SIZE, verbose=2)
+history_tune = model.fit(fit_inputs, fit_labels,
+                         validation_data=(val_inputs, val_labels),
+                         epochs=FINE_TUNE_EPOCHS, batch_size=BATCH_SIZE,
+                         verbose=2)
 
 # %% [markdown]
 # The two phases' learning curves, one after the other: training accuracy keeps climbing, and the gap
 # to validation accuracy is how much the model has memorised its 9,000 images rather than learnt.
 
 # %%
-curves = {key: history_head.history[key] + history_tune.history[key] for key in ("accuracy", "val_accuracy")}
+curves = {key: history_head.history[key] + history_tune.history[key]
+          for key in ("accuracy", "val_accuracy")}
 epochs = range(1, len(curves["accuracy"]) + 1)
 plt.figure(figsize=(7, 3.5))
 plt.plot(epochs, curves["accuracy"], label="training")
 plt.plot(epochs, curves["val_accuracy"], label="validation")
-plt.axvline(HEAD_EPOCHS + 0.5, color="grey", linestyle="--", label="fine-tuning starts")
+plt.axvline(HEAD_EPOCHS + 0.5, color="grey", linestyle="--",
+            label="fine-tuning starts")
 plt.xlabel("epoch")
 plt.ylabel("accuracy")
 plt.legend()
@@ -263,7 +279,10 @@ plt.show()
 # point, √(p(1−p)/n), so two runs a point or less apart may differ by chance alone.
 
 # %%
-test_loss, test_accuracy = model.evaluate(test_inputs, test_labels, batch_size=256, verbose=0)
-standard_error = math.sqrt(test_accuracy * (1 - test_accuracy) / len(test_labels))
-print(f"test accuracy {test_accuracy:.1%} ± {standard_error:.1%} on {len(test_labels):,} images",
+test_loss, test_accuracy = model.evaluate(test_inputs, test_labels,
+                                          batch_size=256, verbose=0)
+n_test = len(test_labels)
+standard_error = math.sqrt(test_accuracy * (1 - test_accuracy) / n_test)
+print(f"test accuracy {test_accuracy:.1%} ± {standard_error:.1%}",
+      f"on {n_test:,} images",
       f"(test loss {test_loss:.3f})")

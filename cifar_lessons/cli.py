@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--flip-test",
         action="store_true",
         default=None,
-        help="average each test prediction with its mirror image's (off in seed and quick)",
+        help="average each test prediction with its mirror image's (off in every profile)",
     )
     run.add_argument(
         "--precision",

@@ -249,4 +249,4 @@ def run_card(
     env = machine(record)
     rows = [run_name(record), *rows, ("hardware", html.escape(env["device"])), time_row(record)]
     warnings = size_warning(config, shortfall) + data_warning(source, data_label)
-    return study_card(rows, line_label(record) + " &middot; ".join(line), warnings)
+    return study_card(rows, line_label(record) + " &middot; ".join(line), warnings, record=record)

@@ -70,3 +70,28 @@ def test_chapter_1_gives_the_benchmarks_seconds_in_minutes():
 
 def test_chapter_8_gives_the_cost_ratio_of_224_to_96_pixels():
     assert f"(224/96)² ≈ {(224 / 96) ** 2:.1f} times the cost of 96" in prose("08_where_the_classifier_looks")
+
+
+def test_chapter_6_quotes_each_steps_validation_gain_and_the_chosen_runs_test_accuracy_once():
+    text = prose("06_doing_better")
+    for v in results.verdicts():
+        if v.gain is not None:
+            said = f"{v.gain * 100:+.1f} ± {v.gain_se * 100:.1f}".replace("-", "−")
+            assert said in text, (v.step.change, said)
+    choice = results.choose_on_validation()
+    assert f"`{choice.record}`, {choice.validation:.1%} on validation".replace("%", " %") in text
+    assert f"**{choice.test:.1%} ± {choice.test_se:.1%}**".replace("%", " %") in text
+    extra = results.validation_accuracy(results.committed(results.EXTRA[0].record))
+    assert f"reached {extra:.1%} on validation".replace("%", " %") in text
+    # the test set is read once: no other test accuracy of the ladder is quoted
+    tests = {f"{results.step_accuracy(s, results.committed(s.record)):.1%}".replace("%", " %") for s in results.LADDER}
+    assert not [t for t in tests if t in text]
+
+
+def test_the_seed_recipes_headline_is_the_mean_and_sd_of_three_seeds():
+    import statistics
+
+    runs = ["efficientnet_lite0", "efficientnet_lite0-seed1", "efficientnet_lite0-seed2"]
+    acc = [json.loads((REPO / "benchmarks" / "results" / f"{r}.json").read_text())["package"]["accuracy"] for r in runs]
+    said = f"**{statistics.mean(acc):.1%} ± {statistics.stdev(acc):.1%}**, the mean ± standard deviation of three seeds"
+    assert said.replace("%", " %") in prose("06_doing_better")

@@ -79,14 +79,21 @@ def test_the_readmes_results_are_the_committed_records():
     from cifar_lessons.records.committed import ladder_rows
 
     flat = " ".join(README.read_text().split())
+    from cifar_lessons.records.committed import choose_on_validation
+
     rows = ladder_rows()
     first, last = rows[0], rows[-1]
-    assert (f"{first['test accuracy'].replace('%', ' %')} in {first['wall time']}, then "
-            f"{last['test accuracy'].replace('%', ' %')} in {last['wall time']}") in flat
     assert f"from {first['test accuracy'].replace('%', ' %')} to {last['test accuracy'].replace('%', ' %')}" in flat
 
     seeds = [json.loads((REPO / "benchmarks" / "results" / f"{name}.json").read_text())
              for name in ("efficientnet_lite0", "efficientnet_lite0-seed1", "efficientnet_lite0-seed2")]
+    # headline figures: the seed recipe over three seeds, then profile better chosen on validation, tested once
+    import statistics
+
+    acc = [s["package"]["accuracy"] for s in seeds]
+    choice = choose_on_validation()
+    assert (f"{statistics.mean(acc):.1%} ± {statistics.stdev(acc):.1%} in {first['wall time']}, then "
+            f"{choice.test:.1%} ± {choice.test_se:.1%} in {last['wall time']}").replace("%", " %") in flat
     package = sum(100 * s["package"]["accuracy"] for s in seeds) / 3
     plain = sum(100 * s["plain"]["accuracy"] for s in seeds) / 3
     assert f"{package:.2f} % against {plain:.2f} %" in flat

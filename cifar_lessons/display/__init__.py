@@ -12,10 +12,12 @@ the figures are not, so that a card does not import matplotlib. Nothing here imp
 
 from .cards import model_line, record_card, run_card, run_card_line, shown_backbone, training_line
 from .code import show_code
+from .provenance import provenance
 from .tables import results_table, show_results, show_table
 
 __all__ = [
     "model_line",
+    "provenance",
     "record_card",
     "results_table",
     "run_card",

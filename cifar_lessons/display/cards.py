@@ -14,10 +14,12 @@ the book and Colab never show it; the decks' style sheet shows it), and one with
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -28,6 +30,32 @@ from ..config import RunConfig
 SEED_BACKBONE = RunConfig.backbone  # the recipe's default, ResNet50
 DECK_ONLY = "style='display:none'"  # the decks' style sheet overrides it (see the module docstring)
 NOT_REAL = "Not the real result"  # the warning's title, and the mark on a slide's one line
+
+
+@dataclass(frozen=True)
+class CardParts:
+    """What a card is made of, kept on the HTML object a card function returns (``card.parts``), so
+    that :func:`cifar_lessons.display.provenance.provenance` can put several cards in one box with
+    one warning. ``made_by`` is a committed record's commit and command."""
+
+    rows: tuple[tuple[str, str], ...]
+    line: str
+    warnings: tuple[str, ...]
+    title: str = NOT_REAL
+    record_name: str | None = None
+    made_by: dict | None = None
+    label: str | None = None  # a study's record name, which its card's HTML does not head
+
+
+def _html_card(parts: CardParts):
+    """A card for a notebook: its HTML (:func:`render_card`), with its ``parts`` attached."""
+    from IPython.display import HTML
+
+    card = HTML(
+        render_card(parts.rows, parts.line, parts.warnings, title=parts.title, record_name=parts.record_name)
+    )
+    card.parts = parts
+    return card
 
 
 def caveats(config: RunConfig, source: dict | None, weights: dict | None, trains: bool = True) -> list[str]:
@@ -94,17 +122,14 @@ def recipe_changes(config: RunConfig) -> list[str]:
 
 def record_card(record):
     """The run card of a run record read from disk (a committed one, say), headed by its name."""
-    from IPython.display import HTML
-
-    return HTML(
-        _recipe_card(
-            RunConfig.from_dict(record.config),
-            record.data,
-            record.weights,
-            record.record,
-            name=html.escape(record.path.name),
-        )
+    parts = _recipe_parts(
+        RunConfig.from_dict(record.config),
+        record.data,
+        record.weights,
+        record.record,
+        name=html.escape(record.path.name),
     )
+    return _html_card(dataclasses.replace(parts, made_by=record.record.get("made_by")))
 
 
 def run_card(
@@ -124,17 +149,23 @@ def run_card(
     ``trains=False`` is for a chapter that trains no model (Seeing images): the card gives the
     data and the versions of the libraries that drew the page, and imports no TensorFlow.
     """
-    from IPython.display import HTML
-
     if not trains:
         return _images_card(config, source)
-    return HTML(_recipe_card(config, source, weights, record))
+    return _html_card(_recipe_parts(config, source, weights, record))
 
 
 def _recipe_card(
     config: RunConfig, source: dict | None, weights: dict | None, record: dict | None, name: str | None = None
 ) -> str:
     """:func:`run_card`'s HTML; ``name`` (already escaped) heads it as that committed record's card."""
+    p = _recipe_parts(config, source, weights, record, name)
+    return render_card(p.rows, p.line, p.warnings, record_name=p.record_name)
+
+
+def _recipe_parts(
+    config: RunConfig, source: dict | None, weights: dict | None, record: dict | None, name: str | None = None
+) -> CardParts:
+    """:func:`_recipe_card`'s parts."""
     from ..records.store import environment
 
     weights = weights or describe_weights(config.weights, config.backbone)
@@ -168,10 +199,10 @@ def _recipe_card(
         for k, v in (timing or {}).items()
     )
     rows.append(("time", (f"{times}; " if times else "") + f"recorded {when}"))
-    return render_card(
-        rows,
+    return CardParts(
+        tuple(rows),
         run_card_line(config, source, weights, name=name),
-        caveats(config, source, weights),
+        tuple(caveats(config, source, weights)),
         record_name=name,
     )
 
@@ -215,18 +246,30 @@ def flagged(line: str, title: str = NOT_REAL) -> str:
     return f"{line} <span class='run-card-warning'>&#9888; {title}</span>"
 
 
-def study_card(rows: Sequence[tuple[str, str]], line: str, warnings: Sequence[str]):
+def study_card(
+    rows: Sequence[tuple[str, str]],
+    line: str,
+    warnings: Sequence[str],
+    *,
+    record: dict | None = None,
+):
     """The run card of a study outside the recipe (:mod:`cifar_lessons.studies`): its line is
-    marked when it carries a warning."""
-    from IPython.display import HTML
-
-    return HTML(render_card(rows, flagged(line) if warnings else line, warnings))
+    marked when it carries a warning. ``record`` (a committed record's ``record.json``) names it
+    and says what made it, for the chapter's provenance box."""
+    record = record or {}
+    return _html_card(
+        CardParts(
+            tuple(rows),
+            flagged(line) if warnings else line,
+            tuple(warnings),
+            made_by=record.get("made_by"),
+            label=html.escape(str(record["name"])) if record.get("name") else None,
+        )
+    )
 
 
 def _images_card(config: RunConfig, source: dict | None):
     """:func:`run_card` for a chapter that trains nothing: data, library versions, time, data warning."""
-    from IPython.display import HTML
-
     rows = []
     if source is not None:
         digest = f" (sha256 {source['sha256'][:12]}&hellip;)" if source.get("sha256") else ""
@@ -245,7 +288,7 @@ def _images_card(config: RunConfig, source: dict | None):
     )
     if notes:
         line = flagged(line, "Not the official data")
-    return HTML(render_card(rows, line, notes, title="Not the official data"))
+    return _html_card(CardParts(tuple(rows), line, tuple(notes), title="Not the official data"))
 
 
 def _versions() -> str:

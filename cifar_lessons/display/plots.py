@@ -304,6 +304,7 @@ def accuracy_against_time(
     accuracy: Sequence[float],
     labels: Sequence[str],
     title: str = "Test accuracy against wall time (2 CPU cores)",
+    ylabel: str = "test accuracy (%)",
 ) -> Figure:
     """One point per measured run: what each recipe costs and what it gives (chapter 6)."""
     fig, ax = plt.subplots(figsize=(8, 4.2))
@@ -326,7 +327,7 @@ def accuracy_against_time(
         )
     ax.set_ylim(top=max(max(placed), max(accuracy) * 100) + gap)
     ax.set_xlabel("wall time of the whole run (minutes)")
-    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylabel(ylabel)
     ax.set_xlim(0, max(minutes) * 1.35)
     ax.grid(alpha=0.3)
     ax.set_title(title, fontsize=10)

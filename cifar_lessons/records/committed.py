@@ -33,12 +33,15 @@ class Step:
 
     ``single_pass`` reads the accuracy measured without mirrored test images, which a record made
     with ``flip_test`` keeps beside its main figure: the step before "mirrored test images" is the
-    same run, evaluated once.
+    same run, evaluated once. ``test_time`` marks a step that changes only how the test set is
+    evaluated (mirrored test images): it trains nothing new, so validation, measured single-pass
+    during training, says nothing of it.
     """
 
     change: str
     record: str
     single_pass: bool = False
+    test_time: bool = False
 
 
 LADDER: tuple[Step, ...] = (
@@ -46,7 +49,7 @@ LADDER: tuple[Step, ...] = (
     Step("fine-tune at 10⁻⁴, cosine decay", "lite0-32-cosine"),
     Step("3-epoch head phase", "lite0-32-head3"),
     Step("flips and crops", "lite0-32-better", single_pass=True),
-    Step("mirrored test images", "lite0-32-better"),
+    Step("mirrored test images", "lite0-32-better", test_time=True),
     Step("96-pixel input", "lite0-96-better"),
     Step("128-pixel input: profile better", "lite0-128-better"),
 )
@@ -199,18 +202,123 @@ def wall_minutes(record: RunRecord) -> float:
     return record.record["timing"]["run_seconds"] / 60
 
 
-def ladder_rows(steps=LADDER, root: Path | None = None) -> list[dict]:
-    """One row per step, every figure read from its committed record."""
-    rows, previous = [], None
+def validation_accuracy(record: RunRecord) -> float | None:
+    """The accuracy on the held-out validation images at the run's last epoch: the model that was
+    then tested. ``None`` where the records hold no validation figure for what a step changed."""
+    return record.history["history"]["val_accuracy"][-1]
+
+
+def standard_error(p: float, n: int) -> float:
+    """The standard error of an accuracy ``p`` measured on ``n`` images: sqrt(p(1-p)/n)."""
+    return (p * (1 - p) / n) ** 0.5
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What validation says of one step: its validation accuracy, the change from the step before
+    with that change's standard error, and whether the step is kept.
+
+    ``validation`` is ``None`` for a step that changes only how the test set is evaluated (mirrored
+    test images): training validates single-pass, so the records hold no validation figure for it,
+    and a step with no validation evidence is not kept.
+    """
+
+    step: Step
+    validation: float | None
+    n_validation: int
+    gain: float | None = None
+    gain_se: float | None = None
+
+    @property
+    def kept(self) -> bool:
+        return self.validation is not None and (self.gain is None or self.gain > 0)
+
+    @property
+    def within_noise(self) -> bool:
+        """The change is smaller than its own standard error."""
+        return self.gain is not None and abs(self.gain) < self.gain_se
+
+    @property
+    def says(self) -> str:
+        if self.validation is None:
+            return "not kept: no validation figure"
+        if self.gain is None:
+            return "start"
+        noise = ", smaller than its uncertainty" if self.within_noise else ""
+        return ("kept" if self.kept else "not kept") + noise
+
+
+def step_validation(step: Step, record: RunRecord) -> float | None:
+    """The validation accuracy a step stands for: none for mirrored test images (see :class:`Verdict`)."""
+    return None if step.test_time else validation_accuracy(record)
+
+
+def verdicts(steps=LADDER, root: Path | None = None) -> list[Verdict]:
+    """Each step judged on validation accuracy against the last step that has a validation figure.
+
+    The standard error of a change is that of two independent accuracies on ``n`` validation images,
+    sqrt(se1² + se2²): the two runs are validated on the same 1,000 images, so this is an upper bound.
+    """
+    out, previous = [], None
     for step in steps:
+        rec = committed(step.record, root)
+        n = rec.data["n_val"]
+        val = step_validation(step, rec)
+        if val is None or previous is None:
+            out.append(Verdict(step, val, n))
+        else:
+            se = (standard_error(val, n) ** 2 + standard_error(previous, n) ** 2) ** 0.5
+            out.append(Verdict(step, val, n, val - previous, se))
+        previous = val if val is not None else previous
+    return out
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The recipe chosen on validation, and its test accuracy read once, with its standard error."""
+
+    record: str
+    validation: float
+    n_validation: int
+    test: float
+    n_test: int
+
+    @property
+    def test_se(self) -> float:
+        return standard_error(self.test, self.n_test)
+
+
+def choose_on_validation(steps=LADDER + EXTRA, root: Path | None = None) -> Choice:
+    """The measured recipe with the highest validation accuracy, tested once, single-pass.
+
+    Only a trained configuration can be chosen: one that no record measured has no validation
+    figure. Its test accuracy is the single-pass one, because mirrored test images have no
+    validation figure (:class:`Verdict`) and so are not chosen.
+    """
+    best = max((v for v in verdicts(steps, root) if v.validation is not None), key=lambda v: v.validation)
+    rec = committed(best.step.record, root)
+    m = rec.metrics
+    test = m["without_flip_test"]["accuracy"] if "without_flip_test" in m else m["accuracy"]
+    return Choice(best.step.record, best.validation, best.n_validation, test, rec.data["n_test"])
+
+
+def ladder_rows(steps=LADDER, root: Path | None = None) -> list[dict]:
+    """One row per step, every figure read from its committed record: the test accuracy each step
+    measured, and what validation says of it (the columns chapter 6 shows)."""
+    rows, previous = [], None
+    for step, verdict in zip(steps, verdicts(steps, root)):
         rec = committed(step.record, root)
         c = rec.config
         acc = step_accuracy(step, rec)
+        val, gain = verdict.validation, verdict.gain
         rows.append(
             {
                 "change": step.change,
                 "input": f"{c['image_size']} px",
                 "epochs": f"{c['head_epochs']} + {c['fine_tune_epochs']}",
+                "validation accuracy": "none" if val is None else f"{val:.1%}",
+                "validation gain": "" if gain is None else f"{gain * 100:+.1f} ± {verdict.gain_se * 100:.1f}",
+                "kept?": verdict.says,
                 "test accuracy": f"{acc:.1%}",
                 "gain": "" if previous is None else f"{(acc - previous) * 100:+.1f}",
                 "wall time": f"{wall_minutes(rec):.1f} min",

@@ -1,5 +1,8 @@
 """Transfer or from scratch, measured: the runs, how each trains, and their committed records.
 
+Taught in chapter 7 (takeaways, the figure of :mod:`cifar_lessons.scratch.figures`); chapter 1 and the
+presentation quote the records.
+
 The question (chapter 1 and the presentation): on 10,000 CIFAR-10 images, does a network trained
 from random weights lose to one that starts from ImageNet? Every run here uses the same data as the
 recipe: the first ``n`` training images of the shared copy (shuffled with seed 42, the last 10 % of
@@ -142,7 +145,7 @@ def transfer_config(spec: RunSpec, data: str | None, **overrides):
 
     epochs = equal_steps_epochs(spec.n, HEAD_EPOCHS, HEAD_BATCH)
     values = dict(n=spec.n, image_size=spec.image_size, head_epochs=epochs, fine_tune_epochs=0)
-    values.update(backbone="efficientnet_lite0", weights="imagenet", data=data, **overrides)
+    values.update({"backbone": "efficientnet_lite0", "weights": "imagenet", "data": data, **overrides})
     return make_config("seed", env={}, **values)
 
 

@@ -127,9 +127,18 @@ print("                ", ", ".join(names[5:]))
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Two reasons. The practical one: the whole recipe on 10,000 images takes about 9 minutes with ResNet50
 # on a 2-core laptop CPU (515 s in the project's benchmark) and a few minutes on Colab's GPU, which fits a class. The teaching one: transfer
-# learning matters most when labelled data is scarce. With a fifth of the data, a network trained
-# from scratch struggles, while one that starts from ImageNet features does well; that contrast is
-# the point of the project.
+# learning is said to matter most when labelled data is scarce, and a fifth of the data makes that a
+# question we can measure rather than assume.
+# Measured on these images (chapter 7, *Transfer or from scratch?*), the answer depends on the input size.
+# At the recipe's 32×32, a small CNN trained from scratch for about the same compute as the seed recipe
+# reached 69.3 % on the test set, far above the seed recipe's ImageNet-initialised network (53.9 %).
+# Transfer wins once the images are enlarged to a size its ImageNet filters know: at 128×128, 76.1 % with
+# the frozen base and a new head alone, 88.7 % with the better profile. With fewer images the gap at 128
+# pixels grows: with 1,000 training images the network from scratch reached 51.8 % and the frozen base
+# with a head at 128 pixels 69.8 %, while at 32 pixels that head stayed below the network from scratch at
+# every size (37.1 % with 1,000 images). The usual claim, that a network trained from scratch struggles on
+# 10,000 images while a pretrained one does well, is therefore false at 32 pixels and true at 128:
+# transfer learning pays when the pretrained filters see images at a size like the one they learnt from.
 #
 # The official archive is already in random order, so its first 10,000 images are a fair sample.
 # A copy stored as class folders is sorted by class, and its first 10,000 would be two classes only,

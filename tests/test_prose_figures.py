@@ -95,3 +95,57 @@ def test_the_seed_recipes_headline_is_the_mean_and_sd_of_three_seeds():
     acc = [json.loads((REPO / "benchmarks" / "results" / f"{r}.json").read_text())["package"]["accuracy"] for r in runs]
     said = f"**{statistics.mean(acc):.1%} ± {statistics.stdev(acc):.1%}**, the mean ± standard deviation of three seeds"
     assert said.replace("%", " %") in prose("06_doing_better")
+
+
+def accuracy(name: str) -> float:
+    return json.loads((REPO / "results" / name / "metrics.json").read_text())["accuracy"]
+
+
+def said(name: str) -> str:
+    """A record's test accuracy as the chapters write it: ``69.3 %``."""
+    return f"{accuracy(name):.1%}".replace("%", " %")
+
+
+def test_transfer_or_scratch_is_told_as_the_records_measured_it():
+    """Chapter 1 and the presentation once said a network from scratch struggles on 10,000 images while an
+    ImageNet one does well. Measured, that is false at 32 px and true at 128 px; the prose says so, with the
+    records' figures, and would have to change if the records went the other way."""
+    scratch, seed, head32, head128, better128 = (said(n) for n in (
+        "scratch-cnn-32", "lite0-32-seed", "head-lite0-32", "head-lite0-128", "lite0-128-better"))
+    se = max((accuracy(n) * (1 - accuracy(n)) / 10_000) ** 0.5 for n in ("scratch-cnn-32", "lite0-32-seed"))
+    assert accuracy("scratch-cnn-32") - accuracy("lite0-32-seed") > 6 * se  # "far above", at 32 px
+    assert accuracy("head-lite0-128") - accuracy("scratch-cnn-32") > 6 * se  # "transfer wins", at 128 px
+    ch1, ch7, deck = prose("01_dataset"), prose("07_takeaways"), prose("presentation")
+    assert "that contrast is the point of the project" not in ch1
+    assert f"reached {scratch} on the test set, far above the seed recipe's ImageNet-initialised network ({seed})" in ch1
+    assert f"at 128×128, {head128} with the frozen base and a new head alone, {better128} with the better profile" in ch1
+    assert "false at 32 pixels and true at 128" in ch1
+    assert (f"reached {scratch} without flips and crops and {said('scratch-cnn-32-flips')} with them" in ch7
+            and f"reached {seed}, and its frozen base with only a head {head32}" in ch7)
+    assert f"the head alone reached {head128} and the better profile's two phases {better128}" in ch7
+    assert f"{said('lite0-32-better')}, {said('lite0-32-better-15')} with five more fine-tuning epochs" in ch7
+    assert (f"a small CNN from scratch ({scratch}) beats the seed recipe ({seed}) and the frozen ImageNet base "
+            f"with a head ({head32}); at 128 px transfer wins: {head128} with the head alone, {better128}") in deck
+    assert "scratch_transfer_figure()" in (REPO / "book" / "07_takeaways.py").read_text()
+
+
+def test_the_takeaways_say_where_transfer_pays():
+    scratch, seed = said("scratch-cnn-32"), said("lite0-32-seed")
+    assert (f"transfer wins at 128×128 ({said('lite0-128-better')}); at 32×32 a small CNN from scratch ({scratch}) "
+            f"beats the seed recipe ({seed})") in prose("presentation")
+    assert f"at 32×32 a small CNN from scratch ({scratch}) beat the seed recipe ({seed}); at 128×128 transfer won" \
+        in prose("07_takeaways")
+    assert "Transfer learning gets far with 10,000 images" not in prose("presentation")
+
+
+def test_the_data_size_curve_is_told_as_measured():
+    """With 1,000 images the 128-pixel head beats the network from scratch by more than at 10,000, and the
+    32-pixel head stays below it at every size: the sentence in chapters 1 and 7 and the presentation."""
+    gap = {n: accuracy(f"head-lite0-128{t}") - accuracy(f"scratch-cnn-32-flips{t}") for n, t in ((1, "-n1000"), (10, ""))}
+    assert gap[1] > gap[10] > 0
+    assert all(accuracy(f"head-lite0-32{t}") < accuracy(f"scratch-cnn-32-flips{t}") for t in ("-n1000", "-n2500", ""))
+    sentence = (f"with 1,000 training images the network from scratch reached {said('scratch-cnn-32-flips-n1000')} and "
+                f"the frozen base with a head at 128 pixels {said('head-lite0-128-n1000')}, while at 32 pixels that head "
+                f"stayed below the network from scratch at every size ({said('head-lite0-32-n1000')} with 1,000 images)")
+    for chapter in ("01_dataset", "07_takeaways", "presentation"):
+        assert sentence in prose(chapter), chapter

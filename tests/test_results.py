@@ -27,7 +27,8 @@ RESULTS = REPO / "results"
 # by that chapter's own tests. A folder that belongs to no family fails below, so none goes unchecked.
 OTHER_FAMILIES = {"fashion-": "test_fashion.py", "fashion-transfer": "test_fashion_transfer.py",
                   "segmentation-": "test_segmenter.py", "detection-": "test_detector.py",
-                  "gradcam-": "test_grad_cam_study.py", "solution-": "test_student_notebooks.py"}
+                  "gradcam-": "test_grad_cam_study.py", "solution-": "test_student_notebooks.py",
+                  "scratch-": "test_scratch.py", "head-lite0-": "test_scratch.py"}
 CIFAR_FAMILIES = ("lite0-", "resnet50-")
 FOLDERS = sorted(p.name for p in RESULTS.iterdir() if p.is_dir()) if RESULTS.is_dir() else []
 NAMES = [n for n in FOLDERS if n.startswith(CIFAR_FAMILIES)]

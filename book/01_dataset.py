@@ -177,3 +177,79 @@ print(f"fit on {len(fit_images):,}, validate on {len(val_images):,}, test at the
 # - Validation is split from training data; the test set waits for chapter 5.
 #
 # Next: [the architecture](02_architecture.ipynb) that will look at these pixels.
+
+# %% [markdown] tags=["exercises"]
+# ## Exercises
+#
+# Try each before opening its solution. A solution with code runs on this page, so its output is
+# this page's own; in Colab, run it after the chapter's cells.
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Is the subset balanced?
+# :label: ex-01-balance
+# :nonumber:
+#
+# The project trains on the *first* 10,000 training images, not a sample drawn class by class.
+# **Predict** how far the class counts can stray from 1,000 each, then count them with `np.bincount`.
+# ```
+# ```{solution-start} ex-01-balance
+# :class: dropdown
+# ```
+#
+# CIFAR-10's training batches are already shuffled, so the first 10,000 are close to a random
+# sample: each class gets about 1,000, give or take a few dozen (a binomial's standard deviation,
+# $\sqrt{10000 \cdot 0.1 \cdot 0.9} = 30$).
+
+# %% tags=["exercises"]
+import numpy as np
+
+counts = np.bincount(train_labels, minlength=10)
+print(dict(zip(data.class_names, counts.tolist())))
+print(f"fewest {counts.min()}, most {counts.max()}; a binomial's sd would be {np.sqrt(len(train_labels) * 0.1 * 0.9):.0f}")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Which images validate
+# :label: ex-01-split
+# :nonumber:
+#
+# `split_validation` keeps the *last* images for validation. When would that be a mistake? Check
+# the class counts of `val_labels` here.
+# ```
+# ```{solution-start} ex-01-split
+# :class: dropdown
+# ```
+#
+# Taking the last images is only safe because the data are in random order. Sorted by
+# class, the last 1,000 would be all trucks, and validation would measure one class. Here every class
+# is present.
+
+# %% tags=["exercises"]
+import numpy as np
+
+print(dict(zip(data.class_names, np.bincount(val_labels, minlength=10).tolist())))
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Why the test set waits
+# :label: ex-01-test
+# :nonumber:
+#
+# The test set is used once, at the end. What goes wrong if you look at test accuracy after every
+# change and keep the changes that raise it?
+# ```
+#
+# ```{solution} ex-01-test
+# :class: dropdown
+#
+# Each choice made on the test set fits the model, a little, to those 10,000 images: after
+# enough choices, the test accuracy is no longer an estimate of accuracy on new images but a score
+# the choices were tuned to. Validation images, split from the training set, are for choosing; the
+# test set is for the one final measurement.
+# ```

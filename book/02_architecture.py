@@ -81,8 +81,9 @@ provenance(run_card(config, data.source.to_dict(), weights))
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## ResNet50 and residual blocks
 #
-# ResNet50 has 50 layers in 16 *residual blocks*. Each block learns a correction that is **added**
-# to its input, `y = x + F(x)`, so a block that has nothing useful to add can pass its input through.
+# ResNet50 has 50 layers in 16 *residual blocks*. Each block learns a correction $F(x)$, a few
+# convolutions with BatchNorm, that is **added** to its input, $y = \mathrm{ReLU}\big(x + F(x)\big)$,
+# so a block that has nothing useful to add can pass its input through.
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Before ResNet (He et al., 2015), making a plain network deeper eventually made it *worse*, even on
@@ -92,10 +93,15 @@ provenance(run_card(config, data.source.to_dict(), weights))
 # roughly the identity and only has to learn a correction.
 #
 # Every block also uses batch normalisation. While training, it standardises each channel with the
-# mean and variance of the current batch, then scales and shifts it by two learned parameters,
-# γ and β; it also keeps running averages of the mean and variance, which replace the
-# batch's statistics at inference. In the pretrained base, those running averages were collected on
-# ImageNet; chapter 4 has to protect them.
+# mean $\mu_B$ and variance $\sigma_B^2$ of the current batch, then scales and shifts it by two
+# learned parameters, $\gamma$ and $\beta$:
+#
+# $$\hat x = \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}}, \qquad y = \gamma \hat x + \beta .$$
+#
+# It also keeps running averages, $\hat\mu \leftarrow m \hat\mu + (1 - m) \mu_B$ (and the same for
+# the variance, with momentum $m$ = 0.99 in Keras), which replace the batch's statistics at inference:
+# $y = \gamma (x - \hat\mu) / \sqrt{\hat\sigma^2 + \epsilon} + \beta$. In the pretrained base, those running
+# averages were collected on ImageNet; chapter 4 has to protect them.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The whole model
@@ -187,3 +193,83 @@ show_code(preprocess)
 # - At 32×32, ResNet50's final feature map is 1×1.
 #
 # Next: [training the head](03_training_the_head.ipynb).
+
+# %% [markdown] tags=["exercises"]
+# ## Exercises
+#
+# Try each before opening its solution. A solution with code runs on this page, so its output is
+# this page's own; in Colab, run it after the chapter's cells.
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} The head's width
+# :label: ex-02-width
+# :nonumber:
+#
+# The head's two `Dense` layers have 256 and 128 units. **Predict** how many trainable
+# parameters a head of 64 and 32 units has, then build it on the same base and count.
+# ```
+# ```{solution-start} ex-02-width
+# :class: dropdown
+# ```
+#
+# A `Dense` layer from $n$ inputs to $m$ units has $nm + m$ parameters; the base's pooled
+# output is the first layer's $n$. The frozen base is unchanged.
+
+# %% tags=["exercises"]
+narrow = classifier_on(base_model, config.image_size, (64, 32), config.dropout, name="narrow_head")
+for name, m in (("256, 128", model), ("64, 32", narrow)):
+    print(f"head {name}: {trainable_counts(m)['trainable']:,} trainable parameters")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} 0–255 or 0–1?
+# :label: ex-02-preprocess
+# :nonumber:
+#
+# `keras.applications.resnet50.preprocess_input` expects pixels from 0 to 255. **Predict** what it
+# returns for a mid-grey pixel given as 127.5, and as 0.5 (an image already divided by 255).
+# ```
+# ```{solution-start} ex-02-preprocess
+# :class: dropdown
+# ```
+#
+# It flips RGB to BGR and subtracts ImageNet's mean per channel (about 104, 117, 124), with no
+# scaling. 127.5 becomes small numbers around zero, as in training; 0.5 becomes about −103 to −123,
+# an image far darker than any the base was trained on.
+
+# %% tags=["exercises"]
+import keras
+import numpy as np
+
+grey = np.full((1, 1, 1, 3), 127.5, np.float32)
+print("127.5 ->", keras.applications.resnet50.preprocess_input(grey.copy()).ravel().round(1))
+print("0.5   ->", keras.applications.resnet50.preprocess_input(grey / 255).ravel().round(1))
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} BatchNorm in training and at inference
+# :label: ex-02-batchnorm
+# :nonumber:
+#
+# In training, BatchNorm normalises each channel with the batch's mean $\mu_B$ and variance
+# $\sigma_B^2$; at inference it uses running averages $\hat\mu, \hat\sigma^2$ kept during training.
+# Write both formulas, with the learned $\gamma$ and $\beta$, and say why fine-tuning keeps these layers
+# in inference mode.
+# ```
+#
+# ```{solution} ex-02-batchnorm
+# :class: dropdown
+#
+# Training: $\hat x = (x - \mu_B)/\sqrt{\sigma_B^2 + \epsilon}$, $y = \gamma \hat x + \beta$, and the
+# running averages move towards $\mu_B, \sigma_B^2$. Inference: the same with $\hat\mu, \hat\sigma^2$ in
+# place of the batch's. In fine-tuning, batches of 32 tiny CIFAR images give statistics unlike
+# ImageNet's; letting them replace the running averages (and normalising with noisy batch statistics)
+# would shift every activation the pretrained weights expect. So the layers stay frozen: inference
+# mode, ImageNet's statistics, $\gamma$ and $\beta$ unchanged.
+# ```

@@ -195,3 +195,82 @@ print("saved to", record.path)
 # - Phase 1 is limited by the frozen features.
 #
 # Next: [fine-tuning](04_fine_tuning.ipynb) the whole network.
+
+# %% [markdown] tags=["exercises"]
+# ## Exercises
+#
+# Try each before opening its solution. A solution with code runs on this page, so its output is
+# this page's own; in Colab, run it after the chapter's cells.
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Ten times the learning rate
+# :label: ex-03-rate
+# :nonumber:
+#
+# **Predict** what a head-phase learning rate of $10^{-2}$ instead of $10^{-3}$ does to the first
+# epoch. Train a fresh model's head for one epoch on 20 batches at each rate and compare the
+# validation accuracy.
+# ```
+# ```{solution-start} ex-03-rate
+# :class: dropdown
+# ```
+#
+# A larger step can learn faster at first, or overshoot; which one happens on 20 batches
+# depends on the seed. Either way, one short run is a hint, not a measurement: chapter 6 measures
+# rates on full runs.
+
+# %% tags=["exercises"]
+for rate in (1e-3, 1e-2):
+    trial = new_model(config)  # a fresh model: the chapter's own is left as it was recorded
+    compile_classifier(trial, rate)
+    fit = trial.fit(train_data.take(20), validation_data=val_data, epochs=1, verbose=0)
+    print(f"learning rate {rate:.0e}: validation accuracy {fit.history['val_accuracy'][0]:.1%}")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} What freezing does to the count
+# :label: ex-03-frozen
+# :nonumber:
+#
+# Build a fresh model, set `base_of(model).trainable = True`, and count the trainable
+# parameters; then set it back to `False`. How many more parameters would phase 1 train without
+# freezing?
+# ```
+# ```{solution-start} ex-03-frozen
+# :class: dropdown
+# ```
+#
+# Unfrozen, the base's convolution weights (and BatchNorm's $\gamma$, $\beta$) all train: millions
+# of parameters, against the head's few hundred thousand.
+
+# %% tags=["exercises"]
+trial = new_model(config)
+base_of(trial).trainable = True
+unfrozen = trainable_counts(trial)["trainable"]
+base_of(trial).trainable = False
+print(f"unfrozen: {unfrozen:,} trainable; frozen: {trainable_counts(trial)['trainable']:,}")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Why the head first
+# :label: ex-03-why
+# :nonumber:
+#
+# Why not train everything from the start, at a low rate?
+# ```
+#
+# ```{solution} ex-03-why
+# :class: dropdown
+#
+# The head starts random, so its first gradients are large and point in arbitrary directions;
+# passed back into the base, they would change pretrained features to suit a head that knows
+# nothing yet. Training the head first on frozen features gives it something sensible to say; only
+# then do small steps in the base help. It is also cheap: with the base frozen, its features can be
+# computed once and reused every epoch.
+# ```

@@ -205,3 +205,85 @@ print("saved to", record.path)
 # - The boundary in the curves shows what fine-tuning adds.
 #
 # Next: [evaluation](05_evaluation.ipynb) on the test set, for the first and only time.
+
+# %% [markdown] tags=["exercises"]
+# ## Exercises
+#
+# Try each before opening its solution. A solution with code runs on this page, so its output is
+# this page's own; in Colab, run it after the chapter's cells.
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Unfreeze only the last stage
+# :label: ex-04-last-stage
+# :nonumber:
+#
+# Instead of the whole base, unfreeze only its last 20 layers (BatchNorm still frozen).
+# **Predict** the fraction of the base's weights that would then train, then count on a fresh model.
+# ```
+# ```{solution-start} ex-04-last-stage
+# :class: dropdown
+# ```
+#
+# The last stage holds the widest convolutions, so a few layers hold a large share of the
+# weights. Training fewer layers is faster per step and safer with little data, at the cost of
+# adapting less.
+
+# %% tags=["exercises"]
+from cifar_lessons.recipe import new_model
+
+trial = new_model(config)
+base = base_of(trial)
+base.trainable = True
+for layer in base.layers[:-20]:
+    layer.trainable = False
+for layer in base.layers:
+    if layer.__class__.__name__ == "BatchNormalization":
+        layer.trainable = False
+print(f"last 20 layers: {trainable_counts(base)['trainable']:,} of {trainable_counts(base)['total']:,} base weights train")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Why so gentle
+# :label: ex-04-rate
+# :nonumber:
+#
+# Phase 2 uses $10^{-5}$, a hundred times below phase 1's rate. What would $10^{-3}$ do to the
+# pretrained base in the first steps?
+# ```
+#
+# ```{solution} ex-04-rate
+# :class: dropdown
+#
+# Adam's first steps move each weight by about the learning rate, whatever its gradient's
+# size. At $10^{-3}$ every weight of the base moves that much at once: enough to wreck the features
+# that made transfer worth it, before the small data set can guide them back. At $10^{-5}$ the base
+# adapts slowly; chapter 6 finds a middle way, $10^{-4}$ with a cosine decay.
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Read the gap
+# :label: ex-04-gap
+# :nonumber:
+#
+# Compute the gap between training and validation accuracy at the end of phase 1 and at the
+# end of phase 2, from `history.history`. What does its change say?
+# ```
+# ```{solution-start} ex-04-gap
+# :class: dropdown
+# ```
+#
+# A gap that grows while validation barely moves is over-fitting: the network fits the 9,000
+# training images better without getting better on new ones.
+
+# %% tags=["exercises"]
+h, b = history.history, history.phase2_start
+for when, i in (("end of phase 1", b - 1), ("end of phase 2", -1)):
+    print(f"{when}: training {h['accuracy'][i]:.3f}, validation {h['val_accuracy'][i]:.3f}, "
+          f"gap {h['accuracy'][i] - h['val_accuracy'][i]:+.3f}")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```

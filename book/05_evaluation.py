@@ -189,3 +189,79 @@ plots.mistakes_gallery(data.x_test, data.y_test, probs, worst, data.class_names)
 # - Confusions follow visual similarity: cat/dog, automobile/truck.
 #
 # Next: [doing better](06_doing_better.ipynb), one measured change at a time.
+
+# %% [markdown] tags=["exercises"]
+# ## Exercises
+#
+# Try each before opening its solution. A solution with code runs on this page, so its output is
+# this page's own; in Colab, run it after the chapter's cells.
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} How sure is the test accuracy?
+# :label: ex-05-se
+# :nonumber:
+#
+# With $n$ test images and accuracy $p$, the standard error is $\sqrt{p(1-p)/n}$. Compute it
+# for this page's accuracy and give a 95 % interval ($\pm 1.96$ standard errors). Would a change of
+# 0.5 points be visible?
+# ```
+# ```{solution-start} ex-05-se
+# :class: dropdown
+# ```
+#
+# At $n = 10{,}000$ the standard error is about half a point for accuracies near 50 %, so a
+# 0.5-point difference between two runs is within the noise of one test set.
+
+# %% tags=["exercises"]
+import math
+
+p, n = metrics["accuracy"], len(test_labels)
+se = math.sqrt(p * (1 - p) / n)
+print(f"accuracy {p:.2%} ± {se:.2%} (standard error); 95 % interval {p - 1.96 * se:.2%} to {p + 1.96 * se:.2%}")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} The hardest class
+# :label: ex-05-recall
+# :nonumber:
+#
+# Which class has the lowest recall, and which the lowest precision? Read them from
+# `metrics["per_class"]`. Are they the same class?
+# ```
+# ```{solution-start} ex-05-recall
+# :class: dropdown
+# ```
+#
+# Recall asks "of the true cats, how many were called cat?", precision "of the images called
+# cat, how many were cats?". A class that is often predicted for others (a catch-all) has low
+# precision; a class that is often missed has low recall.
+
+# %% tags=["exercises"]
+per_class = {k: v for k, v in metrics["per_class"].items() if k in data.class_names}
+for measure in ("recall", "precision"):
+    worst = min(per_class, key=lambda k: per_class[k][measure])
+    print(f"lowest {measure}: {worst} ({per_class[worst][measure]:.2f})")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Once
+# :label: ex-05-once
+# :nonumber:
+#
+# Chapter 5 evaluates the test set once. After reading its confusion matrix, you want to add
+# augmentation for cats and dogs. What must you use to decide whether it helped?
+# ```
+#
+# ```{solution} ex-05-once
+# :class: dropdown
+#
+# The validation set (or a cross-validation on the training images), not this test set: the
+# idea came from the test set, so judging it there would fit the choice to those images. Measure the
+# final recipe on the test set once, and report that figure with its standard error.
+# ```

@@ -170,3 +170,80 @@ print(f"{choice.record}: validation {choice.validation:.1%}",
 # - Give the network the resolution it was trained at, if the time allows.
 #
 # Next: [takeaways](07_takeaways.ipynb).
+
+# %% [markdown] tags=["exercises"]
+# ## Exercises
+#
+# Try each before opening its solution. A solution with code runs on this page, so its output is
+# this page's own; in Colab, run it after the chapter's cells.
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} What a larger input costs
+# :label: ex-06-pixels
+# :nonumber:
+#
+# 96-pixel inputs have 9 times the pixels of 32-pixel ones, 128-pixel ones 16 times.
+# **Predict** the wall times of the 96 and 128 runs from the 32-pixel one, then compare with the records.
+# ```
+# ```{solution-start} ex-06-pixels
+# :class: dropdown
+# ```
+#
+# The cost grows less than the pixel count: the head phase runs on cached features, some work
+# (loading, evaluation overheads) does not grow with the pixels, and a larger map uses the CPU better.
+
+# %% tags=["exercises"]
+key = "run_seconds"  # the whole run's wall time, in each record's timing
+base = committed.committed("lite0-32-better").record["timing"][key]
+for name, factor in (("lite0-96-better", 9), ("lite0-128-better", 16)):
+    took = committed.committed(name).record["timing"][key]
+    print(f"{name}: {took / 60:.1f} min, {took / base:.1f} times",
+          f"the 32-pixel run ({factor} times the pixels)")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} A vertical flip
+# :label: ex-06-flip
+# :nonumber:
+#
+# Horizontal flips are a standard augmentation for CIFAR-10. Would vertical flips be? Does a
+# flipped ship stop being a ship?
+# ```
+#
+# ```{solution} ex-06-flip
+# :class: dropdown
+#
+# It stays a ship: a flip never changes the label. But the test set has no upside-down ships,
+# cars or horses, so training on them spends capacity on images the model will never be asked about,
+# and can make it worse on the real distribution. Augment with what the test distribution contains.
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} A step smaller than its noise
+# :label: ex-06-noise
+# :nonumber:
+#
+# A step of the ladder gains 0.4 points of validation accuracy on 1,000 validation images.
+# Compute the standard error of one validation accuracy near 60 %. Is the step evidence of an
+# improvement?
+# ```
+# ```{solution-start} ex-06-noise
+# :class: dropdown
+# ```
+#
+# One validation accuracy near 60 % on 1,000 images has a standard error of about 1.5 points,
+# and the difference of two has about $\sqrt2$ times that: a 0.4-point step is well inside the noise.
+
+# %% tags=["exercises"]
+import math
+
+se = math.sqrt(0.6 * 0.4 / 1000)
+print(f"one accuracy: ± {se:.1%};",
+      f"a difference of two: ± {se * math.sqrt(2):.1%}")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```

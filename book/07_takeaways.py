@@ -180,3 +180,74 @@ scratch_transfer_figure()
 #   from scratch (69.3 %) beat the seed recipe (53.9 %); at 128×128 transfer won.
 # - Every number comes with its run card: data, weights, profile, machine.
 # - The recipe's biggest limits: a fine-tuning rate too low to move the base, and 32×32 inputs.
+
+# %% [markdown] tags=["exercises"]
+# ## Exercises
+#
+# Try each before opening its solution. A solution with code runs on this page, so its output is
+# this page's own; in Colab, run it after the chapter's cells.
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Accuracy per minute
+# :label: ex-07-per-minute
+# :nonumber:
+#
+# From the committed records of the ladder, which run gives the most test accuracy per minute of
+# training on 2 CPU cores, and which the most accuracy overall? Are they the same run?
+# ```
+# ```{solution-start} ex-07-per-minute
+# :class: dropdown
+# ```
+#
+# The cheapest runs give the most accuracy per minute; the best run costs the most. Which to
+# choose depends on the budget, which is why the book draws accuracy against time.
+
+# %% tags=["exercises"]
+from cifar_lessons.records import committed as records
+
+runs = {s.record: records.committed(s.record) for s in records.LADDER}
+for name, rec in runs.items():
+    minutes = rec.record["timing"]["run_seconds"] / 60
+    print(f"{name:18s} {rec.metrics['accuracy']:.1%} in {minutes:5.1f} min: {rec.metrics['accuracy'] / minutes:.2%} per minute")
+
+# %% [markdown] tags=["exercises"]
+# ```{solution-end}
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} Five minutes on stage
+# :label: ex-07-present
+# :nonumber:
+#
+# Plan a five-minute presentation of your project with the course's four parts: the problem and
+# data, the architecture and training, the challenges and decisions, the takeaways. Which one figure
+# would you show for each?
+# ```
+#
+# ```{solution} ex-07-present
+# :class: dropdown
+#
+# One possible plan: a grid of CIFAR-10 images at their real size (the problem: 32×32,
+# ten classes, 10,000 training images); the model diagram and the two-phase timeline (architecture
+# and training); the learning curves with the gap between training and validation (a challenge), and
+# the table of changes chosen on validation (decisions); the test accuracy with its standard error
+# and the confusion matrix (takeaways).
+# ```
+
+# %% [markdown] tags=["exercises"]
+# ```{exercise} What to try next
+# :label: ex-07-next
+# :nonumber:
+#
+# Name two changes the project did not try that could raise test accuracy, and say how you would
+# decide, without the test set, whether each helped.
+# ```
+#
+# ```{solution} ex-07-next
+# :class: dropdown
+#
+# For example: a larger pretrained backbone, or more training images than the first 10,000;
+# label smoothing; averaging the weights of the last epochs. Each is judged on validation accuracy,
+# with its standard error, against the current recipe; the test set is used once, for the recipe
+# finally chosen.
+# ```

@@ -14,6 +14,9 @@ REPO = Path(__file__).resolve().parents[1]
 FORMULAS = {
     "cross-correlation, the convolution of CNNs": ("00_seeing_images", r"k[i, j]\; \mathrm{image}[y + i,\ x + j]"),
     "convolution, the kernel flipped": ("00_seeing_images", r"\mathrm{image}[y - i,\ x - j]"),
+    "the residual block": ("02_architecture", r"y = \mathrm{ReLU}\big(x + F(x)\big)"),
+    "BatchNorm in training": ("02_architecture", r"\hat x = \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}}"),
+    "BatchNorm at inference": ("02_architecture", r"y = \gamma (x - \hat\mu) / \sqrt{\hat\sigma^2 + \epsilon} + \beta"),
     "softmax": ("00b_fashion_from_scratch", r"p_c = e^{z_c} / \sum_{j} e^{z_j}"),
     "cross-entropy": ("00b_fashion_from_scratch", r"$-\log p_y$"),
     "Grad-CAM's weights": ("08_where_the_classifier_looks", r"\alpha_k^c = \frac{1}{Z}"),

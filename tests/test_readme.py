@@ -104,3 +104,8 @@ def test_the_readmes_results_are_the_committed_records():
     assert (f"mean IoU {segmentation['unet']['mean_iou']:.3f} against "
             f"{segmentation['otsu']['mean_iou']:.3f}") in flat
     # The speed and build-time rows are checked with their benchmark in tests/test_benchmark_results.py.
+    accuracy = {name: json.loads((REPO / "results" / name / "metrics.json").read_text())["accuracy"]
+                for name in ("scratch-cnn-32", "lite0-32-seed", "head-lite0-128")}
+    assert (f"at 32 px a small CNN from scratch ({accuracy['scratch-cnn-32']:.1%}) beats the seed recipe "
+            f"({accuracy['lite0-32-seed']:.1%}); at 128 px the frozen base with a head reaches "
+            f"{accuracy['head-lite0-128']:.1%}").replace("%", " %") in flat

@@ -76,6 +76,20 @@ def timing(train_seconds: float, run_seconds: float | None = None, **more) -> di
     return out
 
 
+def data_record(config, data) -> dict:
+    """A record's ``data``: where the images came from (``data.source``), and how many trained,
+    validated and tested; the validation images are the last ones, as ``split_validation`` takes them."""
+    from .data import validation_size
+
+    n_val = validation_size(len(data.x_train), config.validation_fraction)
+    return {
+        **data.source.to_dict(),
+        "n_train": len(data.x_train) - n_val,
+        "n_val": n_val,
+        "n_test": len(data.x_test),
+    }
+
+
 def study_record(
     kind: str,
     model: str,

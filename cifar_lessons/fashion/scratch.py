@@ -291,17 +291,6 @@ def evaluate(model, data: FashionData, run: FashionRun) -> FashionRun:
 
 
 # --------------------------------------------------------------------------- records
-def data_record(config, data: FashionData) -> dict:
-    """A record's ``data``: where the images came from, and how many trained, validated and tested."""
-    n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
-    return {
-        **data.source.to_dict(),
-        "n_train": len(data.x_train) - n_val,
-        "n_val": n_val,
-        "n_test": len(data.x_test),
-    }
-
-
 def record_dict(
     config: FashionConfig,
     data: FashionData,
@@ -317,7 +306,7 @@ def record_dict(
         config,
         epochs=run.epochs,
         parameters=run.parameters,
-        data=data_record(config, data),
+        data=studies.data_record(config, data),
         timing=timing(run.seconds, run_seconds),
         made_by=made_by,
     )

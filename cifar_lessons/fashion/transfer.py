@@ -45,7 +45,7 @@ from ..studies import (
     study_record,
     timing,
 )
-from .scratch import FashionData, data_record
+from .scratch import FashionData
 
 #: The committed full-size record of this chapter, in ``results/``.
 COMMITTED = "fashion-transfer"
@@ -361,7 +361,7 @@ def record_dict(
         epochs={"head": config.head_epochs, "fine_tune": config.fine_tune_epochs},
         parameters=run.parameters,
         weights=weights,
-        data=data_record(config, data),
+        data=studies.data_record(config, data),
         timing=timing(run.train_seconds, run_seconds, phases=run.seconds),
         made_by=made_by,
     )

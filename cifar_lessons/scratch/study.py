@@ -268,17 +268,6 @@ class Conditions:
         return self
 
 
-def data_record(config, data: CifarData) -> dict:
-    """A record's ``data``: where the images came from, and how many trained, validated and tested."""
-    n_val = len(split_validation(data.x_train, data.y_train, config.validation_fraction)[1][0])
-    return {
-        **data.source.to_dict(),
-        "n_train": len(data.x_train) - n_val,
-        "n_val": n_val,
-        "n_test": len(data.x_test),
-    }
-
-
 def record_dict(
     spec: RunSpec, config, data: CifarData, run: StudyRun, conditions: Conditions, *, made_by, run_seconds
 ) -> dict:
@@ -297,7 +286,7 @@ def record_dict(
         epochs=run.epochs,
         parameters=run.parameters,
         weights=weights,
-        data=data_record(config, data),
+        data=studies.data_record(config, data),
         timing=studies.timing(run.seconds, run_seconds, **more),
         made_by=made_by,
     )

@@ -40,7 +40,8 @@ if "google.colab" in sys.modules:
 # You will learn to:
 #
 # - read a photo as a NumPy array, and tell RGB from OpenCV's BGR;
-# - convert between colour spaces, resize, and threshold with a histogram;
+# - convert between colour spaces, resize, crop, draw on and warp a photo;
+# - threshold with a histogram, clean the mask, and count its objects;
 # - compute a convolution by hand and check it against `cv2.filter2D`;
 # - say what a CNN's first layer learns, and why.
 #
@@ -167,6 +168,59 @@ plots.image_grid(rows, ["nearest, 96", "bilinear, 96", "bicubic, 96", "bilinear,
 # learning rate, at a cost in time that grows with the number of pixels.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
+# ## Cropping: a region of interest is a slice
+#
+# `image[top:bottom, left:right]` is a **view** of the same pixels: change the view and the photo
+# changes. Copy first when the original must stay as it was.
+
+# %% tags=["slides-show-code"]
+crop = astronaut[30:230, 150:330]  # rows 30-229, columns 150-329: the astronaut's face
+print("photo", astronaut.shape, "-> crop", crop.shape, "| a view:", np.shares_memory(crop, astronaut))
+brighter = astronaut.copy()  # the copy is changed, the photo is not
+roi = brighter[30:230, 150:330]
+roi[:] = cv2.convertScaleAbs(roi, alpha=1.0, beta=60)  # brighter by 60, saturating at 255
+plots.image_panels({"the crop": crop, "the region brightened in place": brighter}, height=2.8)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Drawing boxes and text
+#
+# What a detector's output looks like on screen: OpenCV draws into the array itself, in its own
+# channel order, BGR.
+
+# %% tags=["slides-show-code"]
+canvas = cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR)  # drawing changes the array: work on a copy
+orange = (0, 165, 255)  # B, G, R
+cv2.rectangle(canvas, (150, 30), (330, 230), orange, thickness=4)  # top-left and bottom-right
+cv2.putText(canvas, "face 0.97", (150, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.9, orange, 2, cv2.LINE_AA)
+cv2.circle(canvas, (240, 130), 6, (0, 0, 255), thickness=-1)  # -1 fills the circle
+plots.image_panels({"drawn with OpenCV": cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)}, height=3.2)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Flip, rotate, affine, perspective
+#
+# Each moves pixels, not values: a 2×3 matrix for an affine map (three points fix it), a 3×3 one for
+# a perspective map (four points).
+
+# %% tags=["slides-show-code"]
+h, w = cat.shape[:2]
+rotation = cv2.getRotationMatrix2D((w / 2, h / 2), angle=30, scale=0.8)
+affine = cv2.getAffineTransform(np.float32([[0, 0], [w, 0], [0, h]]),  # three corners...
+                                np.float32([[40, 20], [w - 60, 60], [20, h - 30]]))  # ...go here
+corners = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+tilt = cv2.getPerspectiveTransform(corners, np.float32([[60, 40], [w - 40, 0], [w, h], [0, h - 20]]))
+plots.image_panels({"cv2.flip(cat, 1)": cv2.flip(cat, 1), "rotated 30°": cv2.warpAffine(cat, rotation, (w, h)),
+                    "affine": cv2.warpAffine(cat, affine, (w, h)),
+                    "perspective": cv2.warpPerspective(cat, tilt, (w, h))}, columns=2, height=2.3)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# `cv2.flip(image, 1)` mirrors left to right (0 flips upside down, -1 both). A rotation is an affine
+# map: `getRotationMatrix2D` builds its matrix from a centre, an angle and a scale, and
+# `warpAffine` applies it, filling what comes from outside the photo with black. Any three points
+# and where they should go fix an affine map (lines stay parallel); four points fix a perspective
+# map (parallel lines may meet), the one that straightens a photographed page. Training pipelines
+# use the same maps at random as *augmentation*: chapter 6 flips and shifts CIFAR-10 images.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Histograms and thresholds
 
 # %% slideshow={"slide_type": "fragment"}
@@ -190,6 +244,62 @@ plots.image_panels({"coins": coins, **{f"threshold {name}": mask for name, (_, m
 # Neither threshold is perfect: the photo is lit unevenly, and one level for the whole image
 # cannot suit both the bright and the dim coins. That is the limit of hand-made rules, and part
 # of why we learn features from data instead.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Morphology: cleaning a mask
+#
+# *Erosion* shrinks white regions by a small shape, *dilation* grows them. **Opening** (erode, then
+# dilate) removes specks; **closing** (dilate, then erode) fills small holes.
+
+# %% tags=["slides-show-code"]
+_, mask = cv2.threshold(coins, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))  # the small shape
+opened = cv2.morphologyEx(mask, cv2.MORPH_OPEN, disc)  # specks go
+closed = cv2.morphologyEx(opened, cv2.MORPH_CLOSE, disc, iterations=2)  # holes fill
+plots.image_panels({"Otsu's mask": mask, "eroded": cv2.erode(mask, disc), "opened": opened,
+                    "opened, then closed": closed}, columns=4, height=2.2)
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Counting the coins: connected components and contours
+#
+# Each white region that touches no other is one *component*; its *contour* is its outline.
+
+# %% tags=["slides-show-code", "slides-show-output"]
+count, labels, stats, centres = cv2.connectedComponentsWithStats(closed)
+coins_found = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= 100]  # 0: background
+print(f"{count - 1} components; {len(coins_found)} of at least 100 pixels")
+contours, _ = cv2.findContours(closed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+counted = cv2.cvtColor(coins, cv2.COLOR_GRAY2BGR)
+cv2.drawContours(counted, contours, -1, (0, 200, 0), 2)  # -1: every contour
+for i in coins_found:
+    x, y, box_w, box_h = stats[i, :4]  # left, top, width, height
+    cv2.rectangle(counted, (x, y), (x + box_w, y + box_h), (255, 80, 0), 1)
+plots.image_panels({"components, boxed": cv2.cvtColor(counted, cv2.COLOR_BGR2RGB)}, height=3.0)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Count them yourself: the photo shows 24 coins. Where the count above differs, the mask joined
+# coins that touch into one component, or lost a dim coin the global threshold left dark; the
+# area filter drops specks. `connectedComponentsWithStats` labels every pixel with its component and
+# gives each one's box, area and centre; `findContours` traces outlines, for drawing or measuring
+# (`cv2.contourArea`, `cv2.arcLength`). The segmentation chapter separates touching coins with a
+# watershed.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Writing images to files
+#
+# `cv2.imwrite` writes what OpenCV holds, BGR; the file's extension chooses the format.
+
+# %% tags=["slides-show-code", "slides-show-output"]
+import tempfile
+from pathlib import Path
+
+folder = Path(tempfile.mkdtemp())  # in Colab, a folder in /content or Google Drive keeps them
+cv2.imwrite(str(folder / "coins.png"), counted)  # PNG: lossless
+cv2.imwrite(str(folder / "coins.jpg"), counted, [cv2.IMWRITE_JPEG_QUALITY, 80])  # JPEG: lossy
+for name in ("coins.png", "coins.jpg"):
+    back = cv2.imread(str(folder / name))
+    print(f"{name}: {(folder / name).stat().st_size:,} bytes, "
+          f"same pixels as written: {np.array_equal(back, counted)}")
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Convolution: a small kernel slides over the image
@@ -290,7 +400,8 @@ plots.image_grid({"photo": list(some), "edges": edges},
 # ## Takeaways
 #
 # - An image is a `uint8` array, (height, width, channels); OpenCV's channels are **BGR**.
-# - Resizing adds pixels, never detail.
+# - Resizing adds pixels, never detail; a crop is a view, and drawing changes the array.
+# - A mask is cleaned by morphology and counted by connected components.
 # - Convolution is a weighted sum over a neighbourhood; `filter2D` computes correlation.
 # - A CNN learns its kernels instead of us choosing them.
 #

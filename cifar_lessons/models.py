@@ -228,15 +228,19 @@ def feature_maps(
 ) -> dict[str, np.ndarray]:
     """One image's feature maps in the pretrained base, one per size of map (chapter 2).
 
-    ``image`` is one ``(h, w, 3)`` picture, 0-255, at the base's input size; it is preprocessed as
-    ``backbone``'s weights expect. Returns, in order of depth, the output of the last layer at each map
+    ``image`` is one ``(h, w, 3)`` picture, 0-255, resized (bilinear) to the base's input size if it is
+    not at it, then preprocessed as ``backbone``'s weights expect. Returns, in order of depth, the output of the last layer at each map
     size that :func:`spatial_sizes` lists, down to ``smallest_side`` pixels, at most ``largest`` of them,
     each ``(side, side, channels)``, keyed by the layer's name. Drawn by
     :func:`cifar_lessons.display.concepts.feature_maps`.
     """
     chosen = [(name, side) for name, side, _ in spatial_sizes(base) if side >= smallest_side][:largest]
     probe = keras.Model(base.input, [base.get_layer(name).output for name, _ in chosen])
-    x = get_backbone(backbone).preprocess(np.asarray(image, dtype=np.float32)[None].copy())
+    x = np.asarray(image, dtype=np.float32)[None]
+    side = base.input.shape[1:3]
+    if tuple(x.shape[1:3]) != tuple(side):  # a 32x32 image into a base built for 96 or 128 pixels
+        x = np.asarray(keras.ops.image.resize(x, tuple(side), interpolation="bilinear"))
+    x = get_backbone(backbone).preprocess(x.copy())
     outputs = probe(x, training=False)
     if not isinstance(outputs, (list, tuple)):
         outputs = [outputs]

@@ -81,6 +81,14 @@ run_card(config, data.source.to_dict(), describe_weights(config.weights, config.
 # batch's statistics at inference. In the pretrained base, those running averages were collected on
 # ImageNet; chapter 4 has to protect them.
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# One block drawn out: the boxes compute the correction F(x); the shortcut carries x past them, to be added.
+
+# %% tags=["hide-input"]
+from cifar_lessons.display import concepts
+
+concepts.residual_block()
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The whole model
 #
@@ -133,6 +141,16 @@ for name, side, channels in spatial_sizes(base_of(model)):
 # `keras.applications.resnet50`: pixel values 0–255, channels in BGR order, with the ImageNet mean
 # subtracted. Dividing by 255 first (the habit from Fashion-MNIST) silently feeds the network inputs
 # it has never seen. The data pipeline applies the right function for each backbone.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# One CIFAR-10 image through the pretrained base: its first layer's filters, then the most active
+# feature maps at each map size, shrinking as the base goes deeper.
+
+# %% tags=["hide-input"]
+from cifar_lessons.models import feature_maps, first_filters
+
+image = data.x_train[data.y_train == data.class_names.index("cat")][0]
+concepts.feature_maps(image, first_filters(base_of(model)), feature_maps(base_of(model), image, config.backbone))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaways

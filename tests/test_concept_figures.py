@@ -143,6 +143,9 @@ def test_feature_maps_of_a_keras_base():
     assert {k: v.shape for k, v in maps.items()} == {"stem": (16, 16, 8), "two": (8, 8, 16), "three": (4, 4, 16)}
     fig = concepts.feature_maps(image, filters, maps)
     assert len([ax for ax in fig.axes if ax.images]) == 1 + 8 + 3 * 8
+    # an image at another size than the base's input is resized to it first
+    small = feature_maps(base, image[:16, :16], "efficientnet_lite0", largest=1)
+    assert small["stem"].shape == (16, 16, 8) and np.allclose(small["stem"], maps["stem"], atol=1e-5)
 
 
 def test_grid_targets_marks_the_responsible_cells():

@@ -229,9 +229,10 @@ def feature_maps(
     """One image's feature maps in the pretrained base, one per size of map (chapter 2).
 
     ``image`` is one ``(h, w, 3)`` picture, 0-255, resized (bilinear) to the base's input size if it is
-    not at it, then preprocessed as ``backbone``'s weights expect. Returns, in order of depth, the output of the last layer at each map
-    size that :func:`spatial_sizes` lists, down to ``smallest_side`` pixels, at most ``largest`` of them,
-    each ``(side, side, channels)``, keyed by the layer's name. Drawn by
+    not at it, then preprocessed as ``backbone``'s weights expect. Returns, in order of depth, the
+    output of the last layer at each map size that :func:`spatial_sizes` lists, down to
+    ``smallest_side`` pixels, at most ``largest`` of them, each ``(side, side, channels)``, keyed by the
+    layer's name. Drawn by
     :func:`cifar_lessons.display.concepts.feature_maps`.
     """
     chosen = [(name, side) for name, side, _ in spatial_sizes(base) if side >= smallest_side][:largest]

@@ -120,9 +120,11 @@ def test_feature_maps_draws_filters_and_maps():
     assert shown[0].shape == (32, 32, 3)
     assert [a.shape for a in shown[1:17]] == [(3, 3, 3)] * 16
     assert [a.shape for a in shown[17:25]] == [(16, 16)] * 8 and [a.shape for a in shown[25:]] == [(4, 4)] * 8
-    # the most active channel comes first
-    assert np.allclose(shown[17], maps["stem"][..., np.argmax(maps["stem"].mean(axis=(0, 1)))])
+    # the channel that varies most comes first, and a long layer name is cut to its first part
+    assert np.allclose(shown[17], maps["stem"][..., np.argmax(maps["stem"].std(axis=(0, 1)))])
     assert "stem\n16x16x12" in texts(fig)
+    long = concepts.feature_maps(image, rng.normal(size=(7, 7, 3, 8)), {"conv2_block3_out": maps["stem"]})
+    assert "conv2\n16x16x12" in texts(long) and "filters\n7x7x3" in texts(long)
 
 
 def test_feature_maps_of_a_keras_base():

@@ -191,17 +191,18 @@ def grid_targets(
     g, s = config.grid, config.stride
     colours = sns.color_palette("tab10", len(class_names))
     fig, (ax, ax_t) = plt.subplots(1, 2, figsize=(11, 6.2))
-    ax.imshow(image, interpolation="nearest", extent=(0, image.shape[1], image.shape[0], 0))
+    # The scene faded, so that the grid, the cells and the arrows stand out on its texture.
+    ax.imshow(image, interpolation="nearest", extent=(0, image.shape[1], image.shape[0], 0), alpha=0.5)
     for k in range(1, g):
-        ax.axhline(k * s, color="white", linewidth=0.8, alpha=0.8)
-        ax.axvline(k * s, color="white", linewidth=0.8, alpha=0.8)
+        ax.axhline(k * s, color="#444444", linewidth=0.8)
+        ax.axvline(k * s, color="#444444", linewidth=0.8)
     rows, cols = np.nonzero(target[..., 0])
     lines = []
     for i, j in zip(rows, cols):
         _, label, dx, dy, log_w, log_h = target[i, j]
         colour = colours[int(label) % len(colours)]
         ax.add_patch(
-            Rectangle((j * s, i * s), s, s, facecolor=colour, alpha=0.55, edgecolor="white", linewidth=2)
+            Rectangle((j * s, i * s), s, s, facecolor=(*colour, 0.6), edgecolor="black", linewidth=2.5)
         )
         cx, cy = (j + dx) * s, (i + dy) * s
         w, h = np.exp(log_w) * s, np.exp(log_h) * s
@@ -212,9 +213,9 @@ def grid_targets(
                     start,
                     end,
                     arrowstyle="-|>",
-                    mutation_scale=9,
-                    color="white",
-                    linewidth=1.4,
+                    mutation_scale=12,
+                    color="black",
+                    linewidth=2,
                     shrinkA=0,
                     shrinkB=0,
                 )

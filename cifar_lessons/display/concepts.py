@@ -400,9 +400,10 @@ def feature_maps(
 
     ``filters`` is the first convolution's kernel, ``(k, k, 3, n)`` as Keras stores it; the first
     ``n_filters`` are drawn as small colour images, each stretched to its own range. ``maps`` maps a
-    label to a layer's output on ``image``, ``(h, w, channels)``; the ``per_row`` most active channels of
-    each are drawn in false colour, with the map's size. :func:`cifar_lessons.models.feature_maps`
-    computes both from a Keras base.
+    layer's name to its output on ``image``, ``(h, w, channels)``; the ``per_row`` channels of each that
+    vary most across the image (a channel that is flat says nothing about where) are drawn in false
+    colour, labelled with the name's first part (``block2a``, ``conv2``) and the map's size.
+    :func:`cifar_lessons.models.feature_maps` computes both from a Keras base.
     """
     filters = np.asarray(filters, dtype=np.float64)
     if filters.ndim != 4 or filters.shape[2] != 3:
@@ -410,8 +411,8 @@ def feature_maps(
     n_filters = min(n_filters, filters.shape[3])
     filter_rows = int(np.ceil(n_filters / per_row))
     n_rows = filter_rows + len(maps)
-    fig = plt.figure(figsize=(1.0 * (per_row + 3.4), 1.05 * n_rows + 0.7))
-    grid = fig.add_gridspec(n_rows, per_row + 2, width_ratios=[2.4, 0.2] + [1] * per_row)
+    fig = plt.figure(figsize=(1.0 * (per_row + 4.4), 1.05 * n_rows + 0.7))
+    grid = fig.add_gridspec(n_rows, per_row + 2, width_ratios=[2.4, 1.4] + [1] * per_row)
     ax_img = fig.add_subplot(grid[:, 0])
     _tile(ax_img, np.asarray(image))
     ax_img.set_title(f"input {image.shape[0]}x{image.shape[1]}", fontsize=10)
@@ -433,19 +434,20 @@ def feature_maps(
             )
     for row, (label, fmap) in enumerate(maps.items(), start=filter_rows):
         fmap = np.asarray(fmap, dtype=np.float64)
-        active = np.argsort(fmap.mean(axis=(0, 1)))[::-1][:per_row]
+        active = np.argsort(fmap.std(axis=(0, 1)), kind="stable")[::-1][:per_row]
+        short = label if len(label) <= 12 else label.split("_")[0]
         for k, channel in enumerate(active):
             ax = fig.add_subplot(grid[row, 2 + k])
             _tile(ax, fmap[..., channel], cmap="viridis")
             if k == 0:
                 ax.set_ylabel(
-                    f"{label}\n{fmap.shape[0]}x{fmap.shape[1]}x{fmap.shape[2]}",
+                    f"{short}\n{fmap.shape[0]}x{fmap.shape[1]}x{fmap.shape[2]}",
                     fontsize=9,
                     rotation=0,
                     ha="right",
                     va="center",
                 )
-    fig.suptitle("First-layer filters, then the most active feature maps, layer by layer", fontsize=12)
+    fig.suptitle("First-layer filters, then at each map size the channels that vary most", fontsize=12)
     fig.tight_layout()
     plt.close(fig)
     return fig

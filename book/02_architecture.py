@@ -143,8 +143,8 @@ for name, side, channels in spatial_sizes(base_of(model)):
 # it has never seen. The data pipeline applies the right function for each backbone.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# One CIFAR-10 image through the pretrained base: its first layer's filters, then the most active
-# feature maps at each map size, shrinking as the base goes deeper.
+# One CIFAR-10 image through the pretrained base: its first layer's filters and what they give, then
+# at each map size the channels that vary most, the maps shrinking as the base goes deeper.
 
 # %% tags=["hide-input"]
 from cifar_lessons.models import feature_maps, first_filters

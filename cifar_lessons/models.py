@@ -229,14 +229,17 @@ def feature_maps(
     """One image's feature maps in the pretrained base, one per size of map (chapter 2).
 
     ``image`` is one ``(h, w, 3)`` picture, 0-255, resized (bilinear) to the base's input size if it is
-    not at it, then preprocessed as ``backbone``'s weights expect. Returns, in order of depth, the
+    not at it, then preprocessed as ``backbone``'s weights expect. Returns, in order of depth, the first
+    convolution's output (what the filters of :func:`first_filters` give, before BatchNorm), then the
     output of the last layer at each map size that :func:`spatial_sizes` lists, down to
     ``smallest_side`` pixels, at most ``largest`` of them, each ``(side, side, channels)``, keyed by the
     layer's name. Drawn by
     :func:`cifar_lessons.display.concepts.feature_maps`.
     """
-    chosen = [(name, side) for name, side, _ in spatial_sizes(base) if side >= smallest_side][:largest]
-    probe = keras.Model(base.input, [base.get_layer(name).output for name, _ in chosen])
+    first = next(layer.name for layer in base.layers if type(layer) is keras.layers.Conv2D)
+    chosen = [name for name, side, _ in spatial_sizes(base) if side >= smallest_side][:largest]
+    chosen = [first] + [name for name in chosen if name != first]
+    probe = keras.Model(base.input, [base.get_layer(name).output for name in chosen])
     x = np.asarray(image, dtype=np.float32)[None]
     side = base.input.shape[1:3]
     if tuple(x.shape[1:3]) != tuple(side):  # a 32x32 image into a base built for 96 or 128 pixels
@@ -245,4 +248,4 @@ def feature_maps(
     outputs = probe(x, training=False)
     if not isinstance(outputs, (list, tuple)):
         outputs = [outputs]
-    return {name: np.asarray(out)[0] for (name, _), out in zip(chosen, outputs)}
+    return {name: np.asarray(out)[0] for name, out in zip(chosen, outputs)}

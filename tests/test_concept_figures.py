@@ -142,7 +142,9 @@ def test_feature_maps_of_a_keras_base():
     assert filters.shape == (3, 3, 3, 8)
     image = np.full((32, 32, 3), 127, dtype=np.uint8)
     maps = feature_maps(base, image, "efficientnet_lite0", largest=3)
+    # the first convolution, here also the last layer at 16x16, then one layer per map size
     assert {k: v.shape for k, v in maps.items()} == {"stem": (16, 16, 8), "two": (8, 8, 16), "three": (4, 4, 16)}
+    assert list(feature_maps(base, image, "efficientnet_lite0", largest=2)) == ["stem", "two"]
     fig = concepts.feature_maps(image, filters, maps)
     assert len([ax for ax in fig.axes if ax.images]) == 1 + 8 + 3 * 8
     # an image at another size than the base's input is resized to it first

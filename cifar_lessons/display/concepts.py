@@ -411,8 +411,20 @@ def feature_maps(
     n_filters = min(n_filters, filters.shape[3])
     filter_rows = int(np.ceil(n_filters / per_row))
     n_rows = filter_rows + len(maps)
-    fig = plt.figure(figsize=(1.0 * (per_row + 4.4), 1.05 * n_rows + 0.7))
-    grid = fig.add_gridspec(n_rows, per_row + 2, width_ratios=[2.4, 1.4] + [1] * per_row)
+    # Sized so that every tile is about an inch square; no tight_layout, which would shrink the tiles to
+    # make room for their labels.
+    fig = plt.figure(figsize=(per_row * 1.15 + 4.2, n_rows * 1.15 + 0.6))
+    grid = fig.add_gridspec(
+        n_rows,
+        per_row + 2,
+        width_ratios=[2.6, 1.3] + [1] * per_row,
+        left=0.01,
+        right=0.99,
+        bottom=0.02,
+        top=1 - 0.6 / (n_rows * 1.15 + 0.6),
+        wspace=0.15,
+        hspace=0.15,
+    )
     ax_img = fig.add_subplot(grid[:, 0])
     _tile(ax_img, np.asarray(image))
     ax_img.set_title(f"input {image.shape[0]}x{image.shape[1]}", fontsize=10)
@@ -448,6 +460,5 @@ def feature_maps(
                     va="center",
                 )
     fig.suptitle("First-layer filters, then at each map size the channels that vary most", fontsize=12)
-    fig.tight_layout()
     plt.close(fig)
     return fig

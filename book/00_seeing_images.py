@@ -316,6 +316,14 @@ plots.kernels(vision.KERNELS)
 # flat areas. Sobel y is the same turned on its side. At the border, pixels outside the image are
 # mirrored from inside (OpenCV's default, `BORDER_REFLECT_101`).
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# One output value worked out: Sobel x over a 7×7 patch of the camera photo, where dark meets bright.
+
+# %% tags=["hide-input"]
+from cifar_lessons.display import concepts
+
+concepts.kernel_sliding(photos["camera"][166:173, 256:263], vision.KERNELS["sobel x"], at=(2, 2), name="Sobel x")
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## By hand, and OpenCV: the same numbers
 #

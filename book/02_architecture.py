@@ -103,6 +103,14 @@ provenance(run_card(config, data.source.to_dict(), weights))
 # $y = \gamma (x - \hat\mu) / \sqrt{\hat\sigma^2 + \epsilon} + \beta$. In the pretrained base, those running
 # averages were collected on ImageNet; chapter 4 has to protect them.
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# One block drawn out: the boxes compute the correction F(x); the shortcut carries x past them, to be added.
+
+# %% tags=["hide-input"]
+from cifar_lessons.display import concepts
+
+concepts.residual_block()
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The whole model
 #
@@ -184,6 +192,16 @@ show_code(preprocess)
 # `preprocess_input` flips the channels to BGR order and subtracts the ImageNet mean pixel, as the
 # weights were trained. Dividing by 255 first (the habit from Fashion-MNIST) silently feeds the network
 # inputs it has never seen. The data pipeline (chapter 3) applies this function to every batch.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# One CIFAR-10 image through the pretrained base: its first layer's filters and what they give, then
+# at each map size the channels that vary most, the maps shrinking as the base goes deeper.
+
+# %% tags=["hide-input"]
+from cifar_lessons.models import feature_maps, first_filters
+
+image = data.x_train[data.y_train == data.class_names.index("cat")][0]
+concepts.feature_maps(image, first_filters(base_of(model)), feature_maps(base_of(model), image, config.backbone))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Takeaways

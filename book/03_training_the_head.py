@@ -94,6 +94,15 @@ provenance(run_card(config, data.source.to_dict(), weights))
 # A frozen BatchNormalization layer also runs in *inference mode*: it normalises with its stored
 # ImageNet statistics instead of the statistics of the current batch, and does not update them.
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The whole recipe on one timeline (the course's `seed` profile): what trains and what stays frozen in
+# each phase, and at which learning rate.
+
+# %% tags=["hide-input"]
+from cifar_lessons.display import concepts
+
+concepts.two_phase_recipe(profile="seed")
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The data pipeline and the model
 #

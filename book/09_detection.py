@@ -278,6 +278,13 @@ show_table(pd.DataFrame({"cell (row, col)": [f"({r}, {c})" for r, c in zip(rows,
 # working threshold above 0.5 nothing changes: a probability can be more than one half for at most one
 # class.
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The same scene drawn in its grid: the cell holding each box's centre is responsible for that object,
+# and the arrows are the centre's offsets dx, dy inside the cell.
+
+# %% tags=["hide-input"]
+figures.grid_targets(train_scenes.images[0], train_scenes.boxes[0], train_scenes.labels[0], config, CLASSES)
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The detector: a small CNN, from scratch
 #

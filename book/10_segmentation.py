@@ -227,6 +227,13 @@ print(f"{model.count_params():,} parameters; output: one softmax over 2 classes 
 # at each pixel, so the output has the input's height and width. The loss is the classification loss,
 # cross-entropy, averaged over every pixel.
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The same network drawn as its letter U, each level's size and channels read from the chapter's
+# configuration (`config.size`, `config.filters`, `config.bottleneck`).
+
+# %% tags=["hide-input"]
+figures.unet_shape(config)
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Training the U-Net
 #

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from .backbones import BACKBONE_DESCRIPTIONS, BACKBONE_NAMES, OFFLINE_BACKBONE, lite0
 from .errors import ConfigError, WeightsError, how_to_set
@@ -233,3 +234,40 @@ def spatial_sizes(base: keras.Model) -> list[tuple[str, int, int]]:
     if last is not None:
         out.append(last)
     return out
+
+
+def first_filters(base: keras.Model) -> np.ndarray:
+    """The kernel of the base's first convolution, ``(k, k, 3, filters)``: what it looks for in the pixels
+    (chapter 2: 7x7x3x64 in ResNet50, 3x3x3x32 in the EfficientNets)."""
+    for layer in base.layers:
+        if type(layer) is keras.layers.Conv2D:
+            return np.asarray(layer.get_weights()[0])
+    raise ValueError(f"model {base.name} has no Conv2D layer")
+
+
+def feature_maps(
+    base: keras.Model, image: np.ndarray, backbone: str, largest: int = 4, smallest_side: int = 2
+) -> dict[str, np.ndarray]:
+    """One image's feature maps in the pretrained base, one per size of map (chapter 2).
+
+    ``image`` is one ``(h, w, 3)`` picture, 0-255, resized (bilinear) to the base's input size if it is
+    not at it, then preprocessed as ``backbone``'s weights expect. Returns, in order of depth, the first
+    convolution's output (what the filters of :func:`first_filters` give, before BatchNorm), then the
+    output of the last layer at each map size that :func:`spatial_sizes` lists, down to
+    ``smallest_side`` pixels, at most ``largest`` of them, each ``(side, side, channels)``, keyed by the
+    layer's name. Drawn by
+    :func:`cifar_lessons.display.concepts.feature_maps`.
+    """
+    first = next(layer.name for layer in base.layers if type(layer) is keras.layers.Conv2D)
+    chosen = [name for name, side, _ in spatial_sizes(base) if side >= smallest_side][:largest]
+    chosen = [first] + [name for name in chosen if name != first]
+    probe = keras.Model(base.input, [base.get_layer(name).output for name in chosen])
+    x = np.asarray(image, dtype=np.float32)[None]
+    side = base.input.shape[1:3]
+    if tuple(x.shape[1:3]) != tuple(side):  # a 32x32 image into a base built for 96 or 128 pixels
+        x = np.asarray(keras.ops.image.resize(x, tuple(side), interpolation="bilinear"))
+    x = get_backbone(backbone).preprocess(x.copy())
+    outputs = probe(x, training=False)
+    if not isinstance(outputs, (list, tuple)):
+        outputs = [outputs]
+    return {name: np.asarray(out)[0] for name, out in zip(chosen, outputs)}

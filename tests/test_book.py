@@ -17,7 +17,7 @@ CHAPTERS = sorted(BOOK.glob("[0-9][0-9]*_*.py"))  # 01_dataset.py, and Foundatio
 PROJECT = [BOOK / "project_starter.py", BOOK / "project_solution.py"]  # the student's own notebooks: plain Keras
 SOURCES = CHAPTERS + [BOOK / "presentation.py"] + PROJECT  # every paired notebook the TOC builds
 #: Pages that run nothing and so have no Colab button or deck: the appendix, and the project's rubric.
-REFERENCE_PAGES = {"book/project_rubric"}
+REFERENCE_PAGES = {"book/project_rubric", "book/vision_tasks"}
 
 
 def toc_files():

@@ -1,5 +1,5 @@
-"""The detection chapter's figures (chapter 9): boxes on scenes, IoU, non-maximum suppression, AP per
-class."""
+"""The detection chapter's figures (chapter 9): the grid targets, boxes on scenes, IoU, non-maximum
+suppression, AP per class."""
 
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ..display.plots import show_image
+from .config import DetectorConfig
 from .metrics import iou
+from .targets import encode
 
 
 def _box_patch(ax, box, colour, text: str | None = None, dashed: bool = False, fontsize: int = 10) -> None:
@@ -167,5 +169,103 @@ def ap_bars(per_class: Mapping[str, Mapping[str, float]], title: str | None = No
     if title:
         ax.set_title(title, fontsize=13)
     fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def grid_targets(
+    image: np.ndarray, boxes, labels, config: DetectorConfig, class_names: Sequence[str]
+) -> Figure:
+    """One scene cut into the detector's grid, and the target :func:`~cifar_lessons.detection.targets.encode`
+    makes of it (the chapter Detection).
+
+    Left, the scene with its ``grid x grid`` cells: each box, its centre, the cell holding that centre
+    (the one responsible for the object) shaded, and the centre's offset in the cell drawn as two arrows,
+    ``dx`` and ``dy`` in cells. Right, the target's objectness grid: 1 in the responsible cells, each
+    labelled with its class, 0 everywhere else; under it, each responsible cell's six numbers.
+    """
+    from matplotlib.patches import FancyArrowPatch, Rectangle
+
+    boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+    target = encode(boxes, labels, config)
+    g, s = config.grid, config.stride
+    colours = sns.color_palette("tab10", len(class_names))
+    fig, (ax, ax_t) = plt.subplots(1, 2, figsize=(11, 6.2))
+    # The scene faded, so that the grid, the cells and the arrows stand out on its texture.
+    ax.imshow(image, interpolation="nearest", extent=(0, image.shape[1], image.shape[0], 0), alpha=0.5)
+    for k in range(1, g):
+        ax.axhline(k * s, color="#444444", linewidth=0.8)
+        ax.axvline(k * s, color="#444444", linewidth=0.8)
+    rows, cols = np.nonzero(target[..., 0])
+    lines = []
+    for i, j in zip(rows, cols):
+        _, label, dx, dy, log_w, log_h = target[i, j]
+        colour = colours[int(label) % len(colours)]
+        ax.add_patch(
+            Rectangle((j * s, i * s), s, s, facecolor=(*colour, 0.6), edgecolor="black", linewidth=2.5)
+        )
+        cx, cy = (j + dx) * s, (i + dy) * s
+        w, h = np.exp(log_w) * s, np.exp(log_h) * s
+        ax.add_patch(Rectangle((cx - w / 2, cy - h / 2), w, h, fill=False, edgecolor=colour, linewidth=2.2))
+        for start, end in (((j * s, i * s), (cx, i * s)), ((cx, i * s), (cx, cy))):
+            ax.add_patch(
+                FancyArrowPatch(
+                    start,
+                    end,
+                    arrowstyle="-|>",
+                    mutation_scale=12,
+                    color="black",
+                    linewidth=2,
+                    shrinkA=0,
+                    shrinkB=0,
+                )
+            )
+        ax.plot([cx], [cy], "o", color="white", markeredgecolor="black", markersize=5)
+        ax.text(
+            cx - w / 2,
+            cy - h / 2 - 0.6,
+            class_names[int(label)],
+            color="white",
+            fontsize=9,
+            va="bottom",
+            bbox=dict(facecolor=colour, edgecolor="none", pad=1.2, alpha=0.9),
+            clip_on=True,
+        )
+        lines.append(
+            f"cell ({i}, {j}): object 1, class {int(label)} ({class_names[int(label)]}), "
+            f"dx {dx:.2f}, dy {dy:.2f}, log w {log_w:.2f}, log h {log_h:.2f}"
+        )
+    ax.set_xlim(0, image.shape[1]), ax.set_ylim(image.shape[0], 0)
+    ax.set_xticks(np.arange(0, image.shape[1] + 1, s)), ax.set_yticks(np.arange(0, image.shape[0] + 1, s))
+    ax.tick_params(labelsize=8)
+    ax.set_title(
+        f"the scene, {image.shape[0]}x{image.shape[1]} px, in a {g}x{g} grid of {s}-px cells\n"
+        "shaded: the cell holding a box's centre; arrows: dx, then dy",
+        fontsize=10,
+    )
+    ax_t.imshow(target[..., 0], cmap="Greys", vmin=0, vmax=2.5, interpolation="nearest")
+    for (i, j), value in np.ndenumerate(target[..., 0]):
+        if value:
+            label = int(target[i, j, 1])
+            ax_t.text(
+                j,
+                i,
+                f"1\n{class_names[label][:7]}",
+                ha="center",
+                va="center",
+                fontsize=7.5,
+                color="white",
+                bbox=dict(facecolor=colours[label % len(colours)], edgecolor="none", pad=1),
+            )
+        else:
+            ax_t.text(j, i, "0", ha="center", va="center", fontsize=8, color="#888888")
+    ax_t.set_xticks(range(g)), ax_t.set_yticks(range(g))
+    ax_t.tick_params(labelsize=8)
+    ax_t.set_xlabel("column"), ax_t.set_ylabel("row")
+    ax_t.set_title(
+        f"the target: objectness per cell ({g}x{g}x{target.shape[-1]} numbers in all)", fontsize=10
+    )
+    fig.text(0.5, 0.02, "\n".join(lines), ha="center", va="bottom", fontsize=9, family="monospace")
+    fig.tight_layout(rect=(0, 0.04 + 0.035 * len(lines), 1, 0.97))
     plt.close(fig)
     return fig

@@ -4,6 +4,8 @@
 - :mod:`~cifar_lessons.display.tables`: tables without pandas' index, fewer columns on a slide;
 - :mod:`~cifar_lessons.display.plots`: the recipe's figures (matplotlib and seaborn);
 - :mod:`~cifar_lessons.display.code`: the recipe's own functions, shown in the chapter that teaches them.
+- :mod:`~cifar_lessons.display.concepts`: diagrams of the ideas the chapters teach (a kernel sliding over
+  an image, a residual block, the two-phase recipe, feature maps).
 
 The names a chapter calls are importable from here (``from cifar_lessons.display import run_card``);
 the figures are not, so that a card does not import matplotlib. Nothing here imports a study

@@ -329,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         result = {"plain": run_plain, "package": run_package, "peak": run_peak}[args.side](args)
         print("RESULT " + json.dumps(result), flush=True)
         return 0
-    from cifar_lessons.records.store import environment, source_commit
+    from cifar_lessons.records.provenance import environment, source_commit
 
     results = {
         k: getattr(args, k) for k in ("backbone", "weights", "n", "head_epochs", "fine_tune_epochs", "seed")

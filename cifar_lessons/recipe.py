@@ -35,15 +35,8 @@ from .models import base_of, build_base, build_classifier, cosine_decay
 from .pipeline import make_dataset
 from .pointwise import use_matmul
 from .precision import policy_name, set_precision
-from .records.store import (
-    RunRecord,
-    environment,
-    load_record,
-    out_lock,
-    prepare_out,
-    save_record,
-    source_commit,
-)
+from .records.provenance import environment, source_commit
+from .records.store import RunRecord, load_record, out_lock, prepare_out, save_record
 from .resume import finished_epochs, resume_callbacks
 from .training import TwoPhaseHistory, run_phase
 

@@ -110,7 +110,7 @@ def study_record(
     chapter makes (no ``made_by``) names the source commit and the chapter.
     """
     from .backbones import describe_weights
-    from .records.store import environment, source_commit
+    from .records.provenance import environment, source_commit
 
     return {
         "kind": kind,
@@ -211,7 +211,7 @@ def device(env: Mapping) -> str:
 
 def machine(record: Mapping | None) -> dict:
     """The environment a card reports: the record's, or this process's."""
-    from .records.store import environment
+    from .records.provenance import environment
 
     return (record or {}).get("environment") or environment()
 

@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     from cifar_lessons.evaluate import compute_metrics
     from cifar_lessons.models import describe_weights
     from cifar_lessons.records.committed import measured_by
-    from cifar_lessons.records.store import environment
+    from cifar_lessons.records.provenance import environment
 
     made_by = measured_by("measure_solution.py", argv, env=ENV)
     nb = nbformat.read(NOTEBOOK, as_version=4)

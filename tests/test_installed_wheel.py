@@ -53,6 +53,10 @@ READ_EVERY_RECORD = textwrap.dedent("""
         found[name] = grad_cam_study.committed_study(name=name) is not None
     found["detection-grid"] = "run-card" in det_record.record_card(det_record.committed_run()).data  # the card's template ships
     found["segmentation-unet"] = seg_record.committed_run() is not None
+    # Transfer or from scratch (chapters 1 and 7): every run, read as the figure reads it.
+    from cifar_lessons.scratch import study as scratch
+    for name, rec in scratch.committed_runs().items():
+        found[name] = rec and rec["metrics"]["accuracy"]
     # The model solution's run, which results/README.md compares with the seed recipe's.
     found["solution-lite0-32"] = records.load_record(root / "solution-lite0-32", model=False).metrics["accuracy"]
     # The record schema ships as package data, and every committed record matches it there too.

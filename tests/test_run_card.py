@@ -111,7 +111,7 @@ def test_the_environment_and_the_card_say_which_precision_ran():
     """A record is written after ``new_model`` set the policy, so it names the one that ran; the card shows it."""
     import keras
 
-    from cifar_lessons.records.store import environment
+    from cifar_lessons.records.provenance import environment
 
     before = keras.mixed_precision.global_policy().name
     try:

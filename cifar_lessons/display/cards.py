@@ -166,7 +166,7 @@ def _recipe_parts(
     config: RunConfig, source: dict | None, weights: dict | None, record: dict | None, name: str | None = None
 ) -> CardParts:
     """:func:`_recipe_card`'s parts."""
-    from ..records.store import environment
+    from ..records.provenance import environment
 
     weights = weights or describe_weights(config.weights, config.backbone)
     env = (record or {}).get("environment") or environment()

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import RecordError
-from .store import RunRecord, load_record, source_commit
+from .provenance import source_commit
+from .store import RunRecord, load_record
 
 #: Overrides where the committed results are read from (a folder of record folders).
 ENV_RESULTS = "CIFAR_LESSONS_RESULTS"

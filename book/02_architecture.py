@@ -52,7 +52,7 @@ from cifar_lessons.backbones import describe_weights
 from cifar_lessons.config import chapter_config
 from cifar_lessons.data import load_cifar10
 from cifar_lessons.display import plots, provenance, run_card, show_code, shown_backbone
-from cifar_lessons.models import build_base, classifier_on, pretrained_base, spatial_sizes, trainable_counts
+from cifar_lessons.models import base_of, build_base, classifier_on, pretrained_base, spatial_sizes, trainable_counts
 from cifar_lessons.pipeline import preprocess
 
 config = chapter_config()

@@ -96,6 +96,9 @@ $(COMPAT_STAMP): requirements-colab.txt
 lint: $(VENV_STAMP)
 	.venv/bin/ruff check cifar_lessons scripts benchmarks tests setup.py
 	.venv/bin/ruff format --check cifar_lessons scripts benchmarks setup.py
+	# The chapters: only names a cell defines or imports (display is IPython's), a name lost in an
+	# edit fails here rather than halfway through a build.
+	.venv/bin/ruff check --no-force-exclude --select F821 --config 'builtins = ["display"]' book/*.py
 
 test: setup compat lint
 	$(PY) -m pytest tests

@@ -173,7 +173,7 @@ plots.image_grid(rows, ["nearest, 96", "bilinear, 96", "bicubic, 96", "bilinear,
 # `image[top:bottom, left:right]` is a **view** of the same pixels: change the view and the photo
 # changes. Copy first when the original must stay as it was.
 
-# %% tags=["slides-show-code"]
+# %%
 crop = astronaut[30:230, 150:330]  # rows 30-229, columns 150-329: the astronaut's face
 print("photo", astronaut.shape, "-> crop", crop.shape, "| a view:", np.shares_memory(crop, astronaut))
 brighter = astronaut.copy()  # the copy is changed, the photo is not
@@ -187,7 +187,7 @@ plots.image_panels({"the crop": crop, "the region brightened in place": brighter
 # What a detector's output looks like on screen: OpenCV draws into the array itself, in its own
 # channel order, BGR.
 
-# %% tags=["slides-show-code"]
+# %%
 canvas = cv2.cvtColor(astronaut, cv2.COLOR_RGB2BGR)  # drawing changes the array: work on a copy
 orange = (0, 165, 255)  # B, G, R
 cv2.rectangle(canvas, (150, 30), (330, 230), orange, thickness=4)  # top-left and bottom-right
@@ -201,7 +201,7 @@ plots.image_panels({"drawn with OpenCV": cv2.cvtColor(canvas, cv2.COLOR_BGR2RGB)
 # Each moves pixels, not values: a 2×3 matrix for an affine map (three points fix it), a 3×3 one for
 # a perspective map (four points).
 
-# %% tags=["slides-show-code"]
+# %%
 h, w = cat.shape[:2]
 rotation = cv2.getRotationMatrix2D((w / 2, h / 2), angle=30, scale=0.8)
 affine = cv2.getAffineTransform(np.float32([[0, 0], [w, 0], [0, h]]),  # three corners...
@@ -264,7 +264,7 @@ plots.image_panels({"Otsu's mask": mask, "eroded": cv2.erode(mask, disc), "opene
 #
 # Each white region that touches no other is one *component*; its *contour* is its outline.
 
-# %% tags=["slides-show-code", "slides-show-output"]
+# %% tags=["slides-show-output"]
 count, labels, stats, centres = cv2.connectedComponentsWithStats(closed)
 coins_found = [i for i in range(1, count) if stats[i, cv2.CC_STAT_AREA] >= 100]  # 0: background
 print(f"{count - 1} components; {len(coins_found)} of at least 100 pixels")

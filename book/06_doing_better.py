@@ -1,8 +1,5 @@
 # ---
 # jupyter:
-#   accelerator: GPU
-#   colab:
-#     gpuType: T4
 #   jupytext:
 #     formats: ipynb,py:percent
 #     notebook_metadata_filter: accelerator,colab
@@ -29,14 +26,6 @@ if "google.colab" in sys.modules:
     if pip.returncode:
         print(*(pip.stdout + pip.stderr).splitlines()[-20:], sep="\n")
         raise RuntimeError(f"pip could not install {SOURCE}: its last lines are above")
-
-# %% tags=["remove-cell"] slideshow={"slide_type": "skip"}
-# Colab only: set USE_DRIVE = True to keep the trained models in your Google Drive (Colab asks to connect it):
-# they then outlive this runtime and chapters 3-7 share them. Otherwise each chapter retrains what it needs.
-USE_DRIVE = False
-if USE_DRIVE:
-    from cifar_lessons.colab import use_drive
-    use_drive()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # # 6. Doing better
@@ -121,14 +110,17 @@ ladder.accuracy_time_figure(on="validation")
 #
 # The rate `fine_tune` compiles with (a cosine decay from 10⁻⁴), and the profile's flips and crops:
 
-# %% tags=["slides-show-code"]
+# %%
 from cifar_lessons.models import cosine_decay
 from cifar_lessons.pipeline import augmenter
 from cifar_lessons.recipe import fine_tune_rate
 
 show_code(fine_tune_rate, cosine_decay)
 
-# %% tags=["slides-show-code"]
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The flips and crops, `pipeline.augmenter`:
+
+# %%
 show_code(augmenter)
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -166,7 +166,7 @@ figures.nms_before_after(photos["astronaut"], candidates, weights, kept,
 # Dalal and Triggs' detector (2005) describes a 64×128 window by histograms of its gradients'
 # directions, and a linear SVM trained on photos of people scores it. It ships with OpenCV too.
 
-# %% tags=["slides-show-code", "slides-show-output"]
+# %% tags=["slides-show-output"]
 hog = cv2.HOGDescriptor()  # 64x128 windows, 9 gradient directions per 8x8 cell
 hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())  # trained on upright people
 cameraman = cv2.cvtColor(vision.sample_photos(["camera"])["camera"], cv2.COLOR_GRAY2RGB)
@@ -179,7 +179,7 @@ for threshold in (0.0, -0.5):  # the SVM score a window needs: 0 is OpenCV's def
 kept = detection.nms(*people[-0.5], iou_threshold=0.3)
 print({f"threshold {t}": len(b) for t, (b, _) in people.items()}, "| after NMS:", len(kept))
 
-# %% tags=["hide-input"]
+# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
 figures.nms_before_after(cameraman, *people[-0.5], kept)
 
 # %% [markdown] slideshow={"slide_type": "notes"}

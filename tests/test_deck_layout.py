@@ -38,6 +38,8 @@ MEASURE = r"""
   };
   const shown = el => {
     if (el.closest('aside.notes')) return false;
+    // MathJax's copy of a formula for screen readers: clipped to nothing on purpose, drawn beside it.
+    if (el.closest('mjx-assistive-mml')) return false;
     if (el.getClientRects().length === 0) return false;
     const s = getComputedStyle(el);
     return s.visibility !== 'hidden' && parseFloat(s.opacity) > 0;

@@ -6,10 +6,7 @@ numbers written on it) rather than pixels.
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("MPLBACKEND", "Agg")
-
+import matplotlib
 import numpy as np
 import pytest
 from conftest import heavy_imports
@@ -18,6 +15,10 @@ from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from cifar_lessons.config import PROFILES, RunConfig
 from cifar_lessons.display import concepts
+
+# No window: set for this process only. An environment variable would reach every notebook kernel
+# the later tests start, and their figures would never be shown.
+matplotlib.use("Agg")
 
 SOBEL_X = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
 

@@ -131,3 +131,25 @@ def minimal_record(**changes) -> dict:
         "made_by": {"commit": None, "command": "a test"},
     }
     return record | changes
+
+
+def executed_chapter(stem: str):
+    """The chapter ``book/<stem>.ipynb`` with the outputs the built site shows, from the build's execution
+    cache (as scripts/build_slides.py reads it: myst-nb writes _build/jupyter_execute without outputs).
+    Skips when the site is not built."""
+    import nbformat
+
+    cache = REPO / "_build" / ".jupyter_cache"
+    if not cache.exists():
+        pytest.skip("the site is not built")
+    from jupyter_cache import get_cache
+
+    _, nb = get_cache(str(cache)).merge_match_into_notebook(
+        nbformat.read(REPO / "book" / f"{stem}.ipynb", as_version=4)
+    )
+    return nb
+
+
+def printed_text(nb) -> str:
+    """Everything the notebook's code cells printed."""
+    return "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)

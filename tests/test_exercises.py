@@ -13,12 +13,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import executed_chapter
 from test_site import HTML, _require_site
 
 REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "book"
 CHAPTERS = sorted(p.stem for p in BOOK.glob("[0-9][0-9]*_*.py"))
-CACHE = REPO / "_build" / ".jupyter_cache"
 
 EXERCISE = re.compile(r"```\{exercise\}[^\n]*\n:label: (\S+)")
 TEXT_SOLUTION = re.compile(r"```\{solution\} (\S+)")
@@ -29,12 +29,6 @@ def cells(stem: str):
     return nbformat.read(BOOK / f"{stem}.ipynb", as_version=4).cells
 
 
-def executed_cells(stem: str):
-    """The chapter with the outputs the site shows, from the build's execution cache (as the decks read it)."""
-    from jupyter_cache import get_cache
-
-    _, nb = get_cache(str(CACHE)).merge_match_into_notebook(nbformat.read(BOOK / f"{stem}.ipynb", as_version=4))
-    return nb.cells
 
 
 def exercise_cells(stem: str):
@@ -70,7 +64,7 @@ def test_the_exercise_section_is_the_end_of_the_chapter_and_tagged_out_of_the_de
 @pytest.mark.parametrize("stem", CHAPTERS)
 def test_every_solution_ran_in_the_build_and_printed_something(stem):
     _require_site()
-    executed = executed_cells(stem)
+    executed = executed_chapter(stem).cells
     start = next(i for i, c in enumerate(executed) if "## Exercises" in c.source)
     code = [c for c in executed[start:] if c.cell_type == "code"]
     assert code, f"{stem}: no solution code executed"

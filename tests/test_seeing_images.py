@@ -8,10 +8,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import executed_chapter, printed_text
 
 REPO = Path(__file__).resolve().parents[1]
 CHAPTER = REPO / "book" / "00_seeing_images.ipynb"
-CACHE = REPO / "_build" / ".jupyter_cache"
 
 #: What the course asks for, and the OpenCV calls that teach it.
 TOPICS = {
@@ -39,12 +39,7 @@ def test_the_chapter_teaches_each_topic_with_opencv_in_its_own_cells(topic):
 
 def test_the_coins_are_counted_and_the_images_written_in_the_build():
     """The executed chapter prints its own count and the files it wrote read back as written (PNG) or not (JPEG)."""
-    if not CACHE.exists():
-        pytest.skip("the site is not built")
-    from jupyter_cache import get_cache
-
-    _, nb = get_cache(str(CACHE)).merge_match_into_notebook(nbformat.read(CHAPTER, as_version=4))
-    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    text = printed_text(executed_chapter("00_seeing_images"))
     assert "components;" in text and "of at least 100 pixels" in text
     assert "coins.png" in text and "same pixels as written: True" in text
     assert "coins.jpg" in text and "same pixels as written: False" in text
@@ -56,11 +51,5 @@ def test_the_detection_chapter_runs_opencvs_hog_people_detector_with_nms_and_tel
     source = (REPO / "book" / "09_detection.py").read_text()
     assert "cv2.HOGDescriptor_getDefaultPeopleDetector()" in source and "detection.nms(*people[-0.5]" in source
     assert "At OpenCV's default threshold the detector finds nobody" in source
-    if not CACHE.exists():
-        pytest.skip("the site is not built")
-    from jupyter_cache import get_cache
-
-    _, nb = get_cache(str(CACHE)).merge_match_into_notebook(
-        nbformat.read(REPO / "book" / "09_detection.ipynb", as_version=4))
-    text = "\n".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    text = printed_text(executed_chapter("09_detection"))
     assert "'threshold 0.0': 0," in text and "| after NMS:" in text

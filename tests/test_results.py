@@ -196,3 +196,11 @@ def test_measured_by_names_the_command_its_settings_and_warns_on_a_dirty_source(
     monkeypatch.setattr(results_module, "source_commit", lambda: "abc123+changes")
     assert results_module.measured_by("measure_x.py")["command"] == "python scripts/measure_x.py"
     assert "WARNING: the source is not a clean commit (abc123+changes)" in capsys.readouterr().out
+
+
+def test_a_study_s_record_asked_for_as_the_recipe_s_is_one_clear_line():
+    """committed() reads the recipe's records; another kind (a study's) gets one line saying so, not a KeyError."""
+    with pytest.raises(RecordError) as caught:
+        committed("scratch-cnn-32")
+    assert str(caught.value).startswith("committed record scratch-cnn-32 is a scratch-vs-transfer run")
+    assert "\n" not in str(caught.value)

@@ -171,6 +171,12 @@ def committed(name: str, root: Path | None = None) -> RunRecord:
 
 def check_committed(record: RunRecord) -> None:
     """Raise :class:`RecordError` unless the record says what made it and holds a whole run."""
+    kind = record.record.get("kind", "recipe")  # the schema's kind; records before it were the recipe's
+    if kind != "recipe":
+        raise RecordError(
+            f"committed record {record.path.name} is a {kind} run, not one of the recipe's; "
+            "its own study reads it (its committed_run or committed_runs)"
+        )
     missing = [f for f in COMMITTED_FILES if not (record.path / f).exists()]
     extra = [f for f in NOT_COMMITTED if (record.path / f).exists()]
     made_by = record.record.get("made_by") or {}

@@ -166,3 +166,27 @@ def test_the_box_warns_once_for_the_run_and_in_one_line_for_records_that_differ(
     assert "128 px" in box and "0123456789" in box and "python -m x" in box
     assert "this page's run, and 2 records" in box
     assert "<details class='provenance'>" in "<details" + box and "open" not in box.split(">", 1)[0]
+
+
+def test_a_page_that_trains_nothing_warns_only_in_the_records_line():
+    """Chapter 6 only reads records: no quick-profile warning about a run that never happened."""
+    from cifar_lessons.display.cards import CardParts
+    from cifar_lessons.display.provenance import provenance_html
+
+    same = CardParts((("profile", "seed"),), "line", (), record_name="lite0-32-seed")
+    other = CardParts((("profile", "better"),), "line", ("<b>Not the seed recipe.</b> 128 px",),
+                      record_name="lite0-128-better")
+    html = provenance_html([same, other], trains=False)
+    shown, box = html.split("<details", 1)
+    assert shown.count("admonition warning") == 1
+    assert "This page trains nothing; 1 of the 2 records it quotes differ" in shown
+    assert "128 px" not in shown and "128 px" in box
+    assert "this page's run" not in html and "2 records; this page trains nothing" in box
+    assert "Figures:</b> 2 records" in shown
+    assert "admonition warning" not in provenance_html([same], trains=False)
+
+
+def test_chapter_6_which_trains_nothing_loads_no_data_and_shows_no_run_card():
+    code = _code("06_doing_better")
+    assert "load_data(" not in code and "run_card(" not in code, "chapter 6 would load CIFAR-10 for a card"
+    assert "provenance(None, " in code

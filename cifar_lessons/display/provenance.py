@@ -36,19 +36,27 @@ def _made_by_row(card: CardParts) -> list[tuple[str, str]]:
     return [("made by", f"<code>{command}</code> at commit <code>{commit}</code>")]
 
 
-def provenance_html(cards: Iterable[CardParts]) -> str:
+def provenance_html(cards: Iterable[CardParts | None], *, trains: bool = True) -> str:
     """The box's HTML: one warning, then the closed box with every card's rows.
 
     The warning is this page's: the ways its own run is not the real result, and, in one line, that
     the records it quotes differ too, when they do. What each record differs in is a row of its card,
-    inside the box, so that a page quoting eight records still shows one short warning."""
+    inside the box, so that a page quoting eight records still shows one short warning.
+
+    ``trains=False`` is a page that runs nothing of its own and only reads records (chapter 6): it
+    has no run card, so the warning is the one line about the records, and the slide's line says
+    where the figures come from instead of describing a run that did not happen."""
     cards = [c for c in cards if c is not None]
-    if not cards:
+    if trains and not cards:
         raise ValueError("a provenance box needs at least the page's own run card")
-    names = [_heading(c, i == 0) for i, c in enumerate(cards)]
-    run, records = cards[0], cards[1:]
+    if not trains and not cards:
+        raise ValueError("a page that trains nothing needs the records it quotes")
+    run = cards[0] if trains else CardParts((), "", ())
+    records = cards[1:] if trains else cards
+    names = [_heading(c, i == 0 and trains) for i, c in enumerate(cards)]
+    record_names = names[1:] if trains else names
     warnings = list(run.warnings)
-    differing = [n for c, n in zip(records, names[1:]) if set(c.warnings) - set(run.warnings)]
+    differing = [n for c, n in zip(records, record_names) if set(c.warnings) - set(run.warnings)]
     if differing:
         if len(records) == 1:
             which = "the record it quotes differs"
@@ -56,21 +64,28 @@ def provenance_html(cards: Iterable[CardParts]) -> str:
             which = f"the {len(records)} records it quotes differ"
         else:
             which = f"{len(differing)} of the {len(records)} records it quotes differ"
+        besides = "Besides this page's run, " if trains else "This page trains nothing; "
         warnings.append(
-            f"<b>Records.</b> Besides this page's run, {which} from the seed recipe (another "
+            f"<b>Records.</b> {besides}{which} from the seed recipe (another "
             "backbone, a copy of the data, or a changed recipe): each card in the box below says how."
         )
     title = next((c.title for c in cards if c.warnings), NOT_REAL)
-    summary = names[0] + (f", and {len(records)} record{'s' if len(records) > 1 else ''}" if records else "")
+    plural = f"{len(records)} record{'s' if len(records) > 1 else ''}"
+    if trains:
+        summary = names[0] + (f", and {plural}" if records else "")
+        line = run.line
+    else:
+        summary = f"{plural}; this page trains nothing"
+        line = f"<b>Figures:</b> {plural}, full size" + (f" &middot; {NOT_REAL}" if differing else "")
     shown = [
-        {"heading": n, "rows": [*c.rows, *_made_by_row(c), *_notes_row(c, run, i == 0)]}
+        {"heading": n, "rows": [*c.rows, *_made_by_row(c), *_notes_row(c, run, i == 0 and trains)]}
         for i, (c, n) in enumerate(zip(cards, names))
     ]
     text = (
         _template()
         .environment.get_template("provenance.html.j2")
         .render(
-            line=run.line,
+            line=line,
             deck_only=DECK_ONLY,
             warnings=warnings,
             title=title,
@@ -90,7 +105,13 @@ def _notes_row(card: CardParts, run: CardParts, first: bool) -> list[tuple[str, 
 def provenance(run, *records):
     """One collapsed box for a chapter: ``run`` (the card of this page's own run, from
     :func:`~cifar_lessons.display.cards.run_card` or a study's ``run_card``) and the cards of the
-    records the chapter quotes (``record_card(...)``; ``None`` is left out, for a record not measured)."""
+    records the chapter quotes (``record_card(...)``; ``None`` is left out, for a record not measured).
+
+    ``run=None`` is a page that trains nothing and only quotes records: it then needs no data and
+    no model, so in Colab it opens in seconds."""
     from IPython.display import HTML
 
-    return HTML(provenance_html(card.parts for card in (run, *records) if card is not None))
+    parts = [card.parts for card in records if card is not None]
+    if run is None:
+        return HTML(provenance_html(parts, trains=False))
+    return HTML(provenance_html([run.parts, *parts]))

@@ -1,0 +1,150 @@
+"""Accuracy against compute for the backbones and input sizes measured (chapter 6, "the frontier").
+
+Each committed recipe run is a point: the whole run's wall minutes on 2 CPU cores, and its
+single-pass test accuracy with its standard error. The frontier joins the runs that no other run
+beats on both counts, faster *and* at least as accurate: what a reader with a time budget should
+choose from. The choice of a recipe is still made on validation (chapter 6's table); this chart
+only shows what the measured runs cost and gave, once each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from ..backbones import backbone_name
+from ..records.committed import committed, standard_error, validation_accuracy, wall_minutes
+from ..records.store import RunRecord
+
+#: The recipe runs the frontier shows, in the order they were measured. Lite0's ladder at 32, 96
+#: and 128 px, the two further seeds of the 128 px run, and the larger backbones.
+FRONTIER_RECORDS: tuple[str, ...] = (
+    "lite0-32-better",
+    "lite0-96-better",
+    "lite0-128-better",
+)
+
+#: Where the 90 % goal and the 30-minute budget of issue 26 are drawn.
+GOAL_ACCURACY = 0.90
+BUDGET_MINUTES = 30.0
+
+
+@dataclass(frozen=True)
+class Point:
+    """One run on the chart."""
+
+    record: str
+    backbone: str
+    image_size: int
+    minutes: float
+    test: float
+    n_test: int
+    validation: float | None
+
+    @property
+    def test_se(self) -> float:
+        return standard_error(self.test, self.n_test)
+
+
+def single_pass_accuracy(record: RunRecord) -> float:
+    """The test accuracy without mirrored test images, so that every point is measured the same way
+    (a run made with ``--flip-test`` keeps its single-pass figure under ``without_flip_test``)."""
+    metrics = record.metrics
+    return metrics.get("without_flip_test", metrics)["accuracy"]
+
+
+def point(name: str, root: Path | None = None) -> Point:
+    rec = committed(name, root)
+    config = rec.record["config"]
+    return Point(
+        record=name,
+        backbone=config["backbone"],
+        image_size=int(config["image_size"]),
+        minutes=wall_minutes(rec),
+        test=single_pass_accuracy(rec),
+        n_test=int(rec.metrics["n_test"]),
+        validation=validation_accuracy(rec),
+    )
+
+
+def pareto_front(minutes: Sequence[float], accuracy: Sequence[float]) -> list[int]:
+    """The indices of the runs no other run dominates (no slower, no less accurate, better in one),
+    ordered by time: the frontier's corners."""
+    runs = list(zip(minutes, accuracy))
+    front = []
+    for i, (m, a) in enumerate(runs):
+        if not any(m2 <= m and a2 >= a and (m2 < m or a2 > a) for m2, a2 in runs):
+            front.append(i)
+    return sorted(front, key=lambda i: (minutes[i], accuracy[i]))
+
+
+def frontier_figure(names: Sequence[str] = FRONTIER_RECORDS, root: Path | None = None) -> Figure:
+    """Test accuracy ± one standard error against wall minutes, one colour per backbone, with the
+    frontier drawn as a staircase and the 90 % goal and the 30-minute budget as dashed lines."""
+    points = [point(n, root) for n in names]
+    fig, ax = plt.subplots(figsize=(8, 4.4))
+    backbones = list(dict.fromkeys(p.backbone for p in points))
+    colours = dict(zip(backbones, ("tab:blue", "tab:orange", "tab:green", "tab:purple")))
+    markers = dict(zip(backbones, ("o", "s", "D", "^")))
+    for b in backbones:
+        mine = [p for p in points if p.backbone == b]
+        ax.errorbar(
+            [p.minutes for p in mine],
+            [p.test * 100 for p in mine],
+            yerr=[p.test_se * 100 for p in mine],
+            fmt=markers[b],
+            color=colours[b],
+            capsize=3,
+            label=backbone_name(b),
+            zorder=3,
+        )
+    for p in points:
+        ax.annotate(
+            f"{p.image_size} px",
+            (p.minutes, p.test * 100),
+            xytext=(5, -11),
+            textcoords="offset points",
+            fontsize=8,
+            color="0.3",
+        )
+    front = pareto_front([p.minutes for p in points], [p.test for p in points])
+    xs = [points[i].minutes for i in front]
+    ys = [points[i].test * 100 for i in front]
+    ax.step(xs, ys, where="post", color="0.4", lw=1, ls="-", zorder=2, label="frontier")
+    ax.axhline(GOAL_ACCURACY * 100, color="tab:red", ls="--", lw=0.8)
+    ax.axvline(BUDGET_MINUTES, color="tab:red", ls=":", lw=0.8)
+    ax.text(1, GOAL_ACCURACY * 100 + 0.2, "goal: 90 %", color="tab:red", fontsize=8, va="bottom")
+    low = min(p.test for p in points) * 100
+    top = max(GOAL_ACCURACY * 100 + 1.5, max(p.test for p in points) * 100 + 1.5)
+    ax.set_ylim(max(0, low - 3), top)
+    ax.text(BUDGET_MINUTES + 0.5, top - 0.3, "budget: 30 min", color="tab:red", fontsize=8, va="top")
+    ax.set_xlim(0, max(max(p.minutes for p in points) * 1.1, BUDGET_MINUTES * 1.2))
+    ax.set_xlabel("wall time of the whole run (minutes, 2 CPU cores)")
+    ax.set_ylabel("test accuracy, single pass (%)")
+    ax.set_title("Accuracy against compute: each committed run once, ± one standard error", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    plt.close(fig)
+    return fig
+
+
+def frontier_rows(names: Sequence[str] = FRONTIER_RECORDS, root: Path | None = None) -> list[dict]:
+    """The records' table: backbone, size, validation and test accuracy, wall time."""
+    rows = []
+    for p in (point(n, root) for n in names):
+        rows.append(
+            {
+                "record": p.record,
+                "backbone": backbone_name(p.backbone),
+                "input": f"{p.image_size} px",
+                "validation accuracy": "none" if p.validation is None else f"{p.validation:.1%}",
+                "test accuracy": f"{p.test:.1%} ± {p.test_se:.1%}",
+                "wall time": f"{p.minutes:.1f} min",
+            }
+        )
+    return rows

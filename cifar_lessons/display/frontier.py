@@ -17,8 +17,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from ..backbones import backbone_name
-from ..records.committed import committed, standard_error, validation_accuracy, wall_minutes
-from ..records.store import RunRecord
+from ..records.committed import committed, single_pass_test, standard_error, validation_accuracy, wall_minutes
 
 #: The recipe runs the frontier shows, in the order they were measured. Lite0's ladder at 32, 96
 #: and 128 px, the two further seeds of the 128 px run, and the larger backbones.
@@ -50,13 +49,6 @@ class Point:
         return standard_error(self.test, self.n_test)
 
 
-def single_pass_accuracy(record: RunRecord) -> float:
-    """The test accuracy without mirrored test images, so that every point is measured the same way
-    (a run made with ``--flip-test`` keeps its single-pass figure under ``without_flip_test``)."""
-    metrics = record.metrics
-    return metrics.get("without_flip_test", metrics)["accuracy"]
-
-
 def point(name: str, root: Path | None = None) -> Point:
     rec = committed(name, root)
     config = rec.record["config"]
@@ -65,7 +57,7 @@ def point(name: str, root: Path | None = None) -> Point:
         backbone=config["backbone"],
         image_size=int(config["image_size"]),
         minutes=wall_minutes(rec),
-        test=single_pass_accuracy(rec),
+        test=single_pass_test(rec),
         n_test=int(rec.metrics["n_test"]),
         validation=validation_accuracy(rec),
     )

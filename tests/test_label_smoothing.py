@@ -40,6 +40,13 @@ def test_a_value_outside_zero_to_one_is_refused_in_one_line(value):
         make_config("seed", env={}, label_smoothing=value)
 
 
+def test_the_command_line_sets_it_and_the_heads_rate():
+    from cifar_lessons.cli import build_parser, config_from_args
+
+    c = config_from_args(build_parser().parse_args(["run", "--label-smoothing", "0.1", "--head-lr", "3e-3"]))
+    assert (c.label_smoothing, c.head_learning_rate) == (0.1, 3e-3)
+
+
 def test_the_smoothed_loss_is_cross_entropy_against_smoothed_one_hot_labels():
     import keras
 

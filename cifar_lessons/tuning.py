@@ -184,16 +184,18 @@ def check_same_search(project: Path, base: RunConfig, space: Mapping[str, list],
     be silently dropped. ``--max-trials`` may change (to extend a search).
     """
     path = project / "search.json"
-    options = {"config": base.to_dict(), "space": {k: list(v) for k, v in space.items()}, "search": search}
+    options = {"config": base.to_dict(), "space": dict(space), "search": search}
+    options = json.loads(json.dumps(options))  # as it reads back: tuples are lists
     if path.exists():
         saved = json.loads(path.read_text())
-        if saved != json.loads(json.dumps(options)):
-            changed = sorted(
+        if saved != options:
+            changed = [
                 k
                 for part in ("config", "space")
-                for k in set(saved.get(part, {})) | set(options[part])
-                if saved.get(part, {}).get(k) != json.loads(json.dumps(options[part])).get(k)
-            ) + (["search"] if saved.get("search") != search else [])
+                for k in sorted({**saved[part], **options[part]})
+                if saved[part].get(k) != options[part].get(k)
+            ]
+            changed += ["search"] if saved["search"] != search else []
             raise RecordError(
                 f"{project} holds a search with other options ({', '.join(changed)}); run its own "
                 "command to resume it, or give another --name"
@@ -238,6 +240,7 @@ def run_trial(tuner, trial, data, *, base: RunConfig, command: str, verbose="aut
     heard) is read back, not trained again. A diverged run (NaN loss) fails this trial only; a
     problem with the data or the weights (any other of this package's errors) stops the search.
     """
+    import keras
     from keras_tuner.errors import FailedTrialError, FatalError
 
     from .errors import TrainingError
@@ -253,6 +256,7 @@ def run_trial(tuner, trial, data, *, base: RunConfig, command: str, verbose="aut
         return metrics_of(load_record(out, model=False).record)
     print(f"{tuner.tuner_id}: trial {trial.trial_id} starts: {values}", flush=True)
     start = time.perf_counter()
+    keras.backend.clear_session()  # the last trial's models and graphs: a long search would pile them up
     try:
         config = trial_config(base, trial.hyperparameters.values)
         model, history = train_two_phases(config, data, resume_dir(out), verbose, log=print)

@@ -75,6 +75,30 @@ def check_search(project: Path, output: str) -> dict:
     return records
 
 
+def test_the_space_takes_the_package_backbones_and_the_commands_choices(tmp_path):
+    """No TensorFlow: every value is read and checked before the search starts."""
+    from cifar_lessons.backbones import BACKBONE_NAMES
+    from cifar_lessons.config import make_config
+    from cifar_lessons.errors import ConfigError
+    from cifar_lessons.tuning import search_space
+
+    base = make_config("quick", env={}, weights="none")
+    space = search_space(base, [], {})
+    assert space["backbone"] == list(BACKBONE_NAMES) and space["augment"] == [False, True]
+    space = search_space(base, ["image-size=32,64,32", "augment=off"], {"backbone": "efficientnet_lite0"})
+    assert "backbone" not in space and space["image_size"] == [32, 64] and space["augment"] == [False]
+    weights = tmp_path / "w.weights.h5"
+    weights.write_bytes(b"")
+    assert search_space(make_config("quick", env={}, weights=str(weights)), [], {})["backbone"] == ["resnet50"]
+    for args, fixed, message in ((["image_size=16"], {}, "image size must be at least 32"),
+                                 (["backbone=vgg"], {}, "unknown backbone 'vgg'"),
+                                 (["dropout=0.1"], {}, "with a knob among"),
+                                 (["augment=maybe"], {}, "is not on or off"),
+                                 (["head_epochs=1"], {"head_epochs": 2}, "keep one")):
+        with pytest.raises(ConfigError, match=message):
+            search_space(base, args, fixed)
+
+
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
     from conftest import write_class_tree
@@ -136,7 +160,7 @@ def distributed_search(data: Path, folder: Path, timeout: float = 900) -> dict[s
     for tuner_id, log in logs.items():
         log.seek(0)
         env = f"KERASTUNER_TUNER_ID={tuner_id} KERASTUNER_ORACLE_IP=127.0.0.1 KERASTUNER_ORACLE_PORT={port}"
-        results[tuner_id] = ([env, *args[1:]], procs[tuner_id].returncode, log.read())
+        results[tuner_id] = ([env, "python", *args[1:]], procs[tuner_id].returncode, log.read())
         log.close()
     return results
 

@@ -64,7 +64,15 @@ def log_learning_rate(model: keras.Model) -> keras.callbacks.Callback:
 
 
 def train_head(
-    model, base_model, train_data, val_data, *, epochs=10, learning_rate=1e-3, loss=None, **fit_options
+    model,
+    base_model,
+    train_data,
+    val_data,
+    *,
+    epochs=10,
+    learning_rate=1e-3,
+    loss=None,
+    **fit_options,
 ) -> keras.callbacks.History:
     """Phase 1, the head phase: freeze the base, compile, train only the new head."""
     # The new head starts random: its first, large gradients would scramble the base.
@@ -77,7 +85,15 @@ def train_head(
 
 
 def fine_tune(
-    model, base_model, train_data, val_data, *, epochs=20, learning_rate=1e-5, loss=None, **fit_options
+    model,
+    base_model,
+    train_data,
+    val_data,
+    *,
+    epochs=20,
+    learning_rate=1e-5,
+    loss=None,
+    **fit_options,
 ) -> keras.callbacks.History:
     """Phase 2, fine-tuning: unfreeze the base (not BatchNorm), compile again, train."""
     unfreeze(base_model)

@@ -1,6 +1,7 @@
-"""Command line: ``python -m cifar_lessons run --profile seed|quick ...``.
+"""Command line: ``python -m cifar_lessons run --profile seed|quick ...``, and ``tune`` (the recipe
+search, :mod:`cifar_lessons.tuning`).
 
-Runs the whole recipe with Keras's progress bars, prints the test accuracy and where the
+``run`` runs the whole recipe with Keras's progress bars, prints the test accuracy and where the
 record went. A user error prints one line and exits with status 2, with no traceback. Options
 and the output folder are checked before TensorFlow is imported, so a typo costs no start-up;
 TensorFlow's own start-up log is hidden (:mod:`cifar_lessons.quiet`), so an error found later,
@@ -31,16 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run the two-phase recipe end to end and write a run record")
-    run.add_argument(
-        "--profile", help=f"one of {', '.join(PROFILES)} (default: $CIFAR_LESSONS_PROFILE or seed)"
-    )
-    run.add_argument(
-        "--backbone", help=f"{', '.join(BACKBONE_NAMES)} (default resnet50; $CIFAR_LESSONS_BACKBONE)"
-    )
-    run.add_argument(
-        "--data", help="local CIFAR-10 copy: folder or .tar.gz ($CIFAR_LESSONS_DATA; default: Keras download)"
-    )
-    run.add_argument("--weights", help="imagenet (default), none, or a weights file ($CIFAR_LESSONS_WEIGHTS)")
+    _recipe_options(run)
     run.add_argument(
         "--out",
         help="record folder (default: runs/<profile>-<backbone>-<time>); a run killed "
@@ -51,11 +43,60 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace an existing run record (never a folder that is not one)",
     )
+    run.add_argument(
+        "--flip-test",
+        action="store_true",
+        default=None,
+        help="average each test prediction with its mirror image's (off in every profile)",
+    )
+    tune = sub.add_parser(
+        "tune",
+        help="search the recipe's knobs with KerasTuner on validation accuracy (one machine or several)",
+        description="Each trial runs the two-phase recipe with the trial's values and writes a run record "
+        "(kind trial) in its folder; the test set is never evaluated. A knob given as an option is "
+        "fixed; --space sets the values tried for one. The same command, run again, resumes the search. "
+        "Several machines: the same command on each, with KERASTUNER_TUNER_ID (chief on one, tuner0, "
+        "tuner1, ... on the others), KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT (the chief's).",
+    )
+    _recipe_options(tune)
+    tune.add_argument(
+        "--space",
+        action="append",
+        default=[],
+        metavar="KNOB=V1,V2,...",
+        help="the values tried for a knob (repeatable): backbone, image_size, head_learning_rate, "
+        "fine_tune_learning_rate, head_epochs, augment, label_smoothing; one value fixes it",
+    )
+    tune.add_argument("--max-trials", type=int, default=10, help="trials to run at most (default 10)")
+    tune.add_argument(
+        "--search", choices=("random", "grid", "bayesian"), default="random", help="KerasTuner's oracle"
+    )
+    tune.add_argument("--dir", default="runs/tune", help="the tuner's folder (default runs/tune)")
+    tune.add_argument("--name", default="search", help="the search's name: its folder in --dir")
+    return parser
+
+
+def _recipe_options(run: argparse.ArgumentParser) -> None:
+    """The options ``run`` and ``tune`` share: what the recipe computes."""
+    run.add_argument(
+        "--profile", help=f"one of {', '.join(PROFILES)} (default: $CIFAR_LESSONS_PROFILE or seed)"
+    )
+    run.add_argument(
+        "--backbone", help=f"{', '.join(BACKBONE_NAMES)} (default resnet50; $CIFAR_LESSONS_BACKBONE)"
+    )
+    run.add_argument(
+        "--data", help="local CIFAR-10 copy: folder or .tar.gz ($CIFAR_LESSONS_DATA; default: Keras download)"
+    )
+    run.add_argument("--weights", help="imagenet (default), none, or a weights file ($CIFAR_LESSONS_WEIGHTS)")
     run.add_argument("--n", type=int, help="training images to keep (overrides the profile)")
     run.add_argument("--image-size", type=int, help="resize inside the model to this size (>= 32)")
     run.add_argument("--head-epochs", type=int, help="phase-1 epochs (overrides the profile)")
     run.add_argument("--fine-tune-epochs", type=int, help="phase-2 epochs (overrides the profile)")
     run.add_argument("--fine-tune-lr", type=float, help="phase-2 learning rate (seed 1e-5; better 1e-4)")
+    run.add_argument("--head-lr", type=float, help="phase-1 learning rate (default 1e-3)")
+    run.add_argument(
+        "--label-smoothing", type=float, help="share of each label spread over all classes (default 0)"
+    )
     run.add_argument(
         "--schedule",
         choices=SCHEDULES,
@@ -70,12 +111,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="random flips and crops while training (off in seed and quick)",
     )
     run.add_argument(
-        "--flip-test",
-        action="store_true",
-        default=None,
-        help="average each test prediction with its mirror image's (off in every profile)",
-    )
-    run.add_argument(
         "--precision",
         choices=PRECISIONS,
         help="mixed: compute in bfloat16 (CPU with AVX-512 BF16/AMX) or float16 (GPU); default float32",
@@ -87,7 +122,6 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="Keras progress: 1 bar, 2 one line per epoch",
     )
-    return parser
 
 
 def config_from_args(args: argparse.Namespace):
@@ -107,7 +141,9 @@ def config_from_args(args: argparse.Namespace):
         precision=args.precision,
         fine_tune_learning_rate=args.fine_tune_lr,
         fine_tune_schedule=args.schedule,
-        flip_test=args.flip_test,
+        flip_test=getattr(args, "flip_test", None),
+        head_learning_rate=args.head_lr,
+        label_smoothing=args.label_smoothing,
     )
 
 
@@ -127,6 +163,10 @@ def default_out(config, root: str = "runs") -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "tune":
+        from .tuning import tune_main
+
+        return tune_main(args, argv)
     out = None
     try:
         config = config_from_args(args)

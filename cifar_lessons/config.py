@@ -43,6 +43,8 @@ class RunConfig:
 
     ``data=None`` means Keras's own CIFAR-10 download; ``weights="imagenet"`` means Keras's
     ImageNet download, ``"none"`` random initialisation, anything else a weights file.
+    ``label_smoothing`` (0: the seed's plain cross-entropy) moves that share of each label's weight
+    onto all ten classes evenly; the recipe search (:mod:`cifar_lessons.tuning`) tries it.
     """
 
     profile: str = "seed"
@@ -64,10 +66,20 @@ class RunConfig:
     flip_test: bool = False
     precision: str = "float32"
     seed: int = 42
+    label_smoothing: float = 0.0
+
+    #: Fields added after records were committed, written only when they differ from their default:
+    #: a configuration that leaves them alone has the dictionary, the :attr:`key` (the folder the
+    #: chapters share stages in) and the interrupted-run backup it had before they existed, and the
+    #: records made before them read back as the same configuration.
+    LATER_FIELDS: ClassVar[tuple[str, ...]] = ("label_smoothing",)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["head"] = list(self.head)
+        for name in self.LATER_FIELDS:
+            if d[name] == getattr(RunConfig, name):
+                del d[name]
         return d
 
     @classmethod
@@ -153,10 +165,9 @@ def _numbers_problem(config: RunConfig) -> CifarLessonsError | None:
         return _problem("batch_size", f"batch size must be a positive number of images, got {c.batch_size!r}")
     if not _is_int(c.seed) or not 0 <= c.seed <= MAX_SEED:
         return _problem("seed", f"seed must be between 0 and {MAX_SEED:,}, got {c.seed!r}")
-    # Each message names what a user typed: the CLI's --fine-tune-lr; the head's rate has no
-    # option and can only come from Python, so it is named by its field.
+    # Each message names what a user typed: the CLI's --head-lr and --fine-tune-lr.
     said = {
-        "head_learning_rate": "the head's learning rate (head_learning_rate)",
+        "head_learning_rate": "the head's learning rate (--head-lr)",
         "fine_tune_learning_rate": "the fine-tuning learning rate (--fine-tune-lr)",
     }
     for name, what in said.items():
@@ -172,6 +183,9 @@ def _numbers_problem(config: RunConfig) -> CifarLessonsError | None:
         )
     if not isinstance(c.dropout, (int, float)) or not 0 <= c.dropout < 1:
         return _problem("dropout", f"dropout must be in [0, 1), got {c.dropout}")
+    smoothing = c.label_smoothing
+    if not isinstance(smoothing, (int, float)) or isinstance(smoothing, bool) or not 0 <= smoothing < 1:
+        return _problem("label_smoothing", f"label smoothing must be in [0, 1), got {smoothing!r}")
     if c.fine_tune_schedule not in SCHEDULES:
         return _problem(
             "fine_tune_schedule",

@@ -91,6 +91,7 @@ def train_head_on_features(
     history: TwoPhaseHistory | None = None,
     callbacks: list | None = None,
     verbose: int | str = "auto",
+    loss=None,
 ) -> TwoPhaseHistory:
     """The head phase (:func:`cifar_lessons.training.train_head`) on :func:`feature_datasets`.
 
@@ -108,4 +109,5 @@ def train_head_on_features(
         history=history,
         callbacks=callbacks,
         verbose=verbose,
+        loss=loss,
     )

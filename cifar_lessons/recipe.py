@@ -31,7 +31,7 @@ from .data import CifarData, load_cifar10, split_validation, validation_size
 from .errors import CifarLessonsError, DataError, RecordError, TrainingError, WeightsError
 from .evaluate import compute_metrics, predict_probabilities
 from .features import can_cache_features, feature_datasets, train_head_on_features
-from .models import base_of, build_base, build_classifier, cosine_decay
+from .models import base_of, build_base, build_classifier, cosine_decay, smoothed_crossentropy
 from .pipeline import make_dataset
 from .pointwise import use_matmul
 from .precision import policy_name, set_precision
@@ -138,7 +138,12 @@ def head_phase(
     the cached features are simply computed again.
     """
     run_commit()
-    common = dict(epochs=config.head_epochs, learning_rate=config.head_learning_rate, verbose=verbose)
+    common = dict(
+        epochs=config.head_epochs,
+        learning_rate=config.head_learning_rate,
+        verbose=verbose,
+        loss=smoothed_crossentropy(config.label_smoothing),
+    )
     if can_cache_features(config.augment):
         start = time.perf_counter()
         train, val = feature_datasets(
@@ -185,6 +190,7 @@ def fine_tune_phase(
         history=history,
         callbacks=callbacks,
         verbose=verbose,
+        loss=smoothed_crossentropy(config.label_smoothing),
     )
     _add_restored_time(history, "fine_tune", callbacks)
     return history
@@ -243,9 +249,16 @@ def save_stage(
     probabilities: np.ndarray | None = None,
     overwrite: bool = False,
     command: str | None = None,
+    kind: str = "recipe",
+    extra: dict | None = None,
 ) -> RunRecord:
-    """Write a record for a finished stage, remove its phases' backup, and return it loaded back."""
-    header = record_header(config, data, stage, command)
+    """Write a record for a finished stage, remove its phases' backup, and return it loaded back.
+
+    ``kind`` and ``extra`` (more top-level keys) are :func:`record_header`'s for a run that is not
+    the recipe's own: a search's trial (:mod:`cifar_lessons.tuning`). ``model=None`` keeps no model.
+    """
+    header = record_header(config, data, stage, command, kind=kind)
+    header.update(extra or {})
     header["timing"] = {f"{k}_seconds": v for k, v in history.seconds.items()}
     # A stage the chapters write, one chapter at a time, has no whole-run clock: its phases' time so far.
     header["timing"].setdefault("run_seconds", round(sum(history.seconds.values()), 2))
@@ -259,7 +272,7 @@ def save_stage(
         overwrite=overwrite,
     )
     shutil.rmtree(resume_dir(path), ignore_errors=True)
-    return load_record(path)
+    return load_record(path, model=model is not None)
 
 
 def runs_root() -> Path:
@@ -382,6 +395,31 @@ def _phase_note(backup: Path, phase: int, epochs: int, first: int) -> str | None
     return f"resuming phase {phase} after epoch {done} (backed up in {backup})"
 
 
+def train_two_phases(
+    config: RunConfig, data: CifarData, backup: Path, verbose: int | str = "auto", log=print
+) -> tuple[keras.Model, TwoPhaseHistory]:
+    """Both phases on a new model, each resumed from its backup in ``backup`` (``head/``,
+    ``fine_tune/``), validated on :func:`split_data`'s held-out images; the test set is not touched.
+
+    What :func:`run_recipe` trains before it evaluates, and what a search's trial trains
+    (:mod:`cifar_lessons.tuning`), so that a trial is the recipe itself with other values.
+    """
+    log(
+        _phase_note(backup / "head", 1, config.head_epochs, 0)
+        or f"phase 1: training the head for {config.head_epochs} epochs on the frozen base "
+        f"({head_method(config)}; precision {policy_name(config.precision)})"
+    )
+    split = split_data(config, data)
+    model = new_model(config)
+    history = head_phase(config, model, split, verbose, backup / "head")
+    log(
+        _phase_note(backup / "fine_tune", 2, config.fine_tune_epochs, config.head_epochs)
+        or f"phase 2: fine-tuning the whole model for {config.fine_tune_epochs} epochs"
+    )
+    fine_tune_phase(config, model, split, history, verbose, backup / "fine_tune")
+    return model, history
+
+
 def run_recipe(
     config: RunConfig,
     out: str | os.PathLike,
@@ -413,19 +451,7 @@ def run_recipe(
                 f"weights: {describe_weights(config.weights, config.backbone)['description']}; "
                 f"backbone: {config.backbone}"
             )
-            log(
-                _phase_note(backup / "head", 1, config.head_epochs, 0)
-                or f"phase 1: training the head for {config.head_epochs} epochs on the frozen base "
-                f"({head_method(config)}; precision {policy_name(config.precision)})"
-            )
-            split = split_data(config, data)
-            model = new_model(config)
-            history = head_phase(config, model, split, verbose, backup / "head")
-            log(
-                _phase_note(backup / "fine_tune", 2, config.fine_tune_epochs, config.head_epochs)
-                or f"phase 2: fine-tuning the whole model for {config.fine_tune_epochs} epochs"
-            )
-            fine_tune_phase(config, model, split, history, verbose, backup / "fine_tune")
+            model, history = train_two_phases(config, data, backup, verbose, log)
         except TrainingError:
             shutil.rmtree(backup, ignore_errors=True)
             raise

@@ -64,24 +64,41 @@ def log_learning_rate(model: keras.Model) -> keras.callbacks.Callback:
 
 
 def train_head(
-    model, base_model, train_data, val_data, *, epochs=10, learning_rate=1e-3, **fit_options
+    model,
+    base_model,
+    train_data,
+    val_data,
+    *,
+    epochs=10,
+    learning_rate=1e-3,
+    loss=None,
+    **fit_options,
 ) -> keras.callbacks.History:
     """Phase 1, the head phase: freeze the base, compile, train only the new head."""
     # The new head starts random: its first, large gradients would scramble the base.
     base_model.trainable = False
-    compile_classifier(model, learning_rate)  # Adam, sparse categorical cross-entropy
+    # Adam, sparse categorical cross-entropy (loss=None; another loss smooths the labels).
+    compile_classifier(model, learning_rate, loss=loss)
     # Validated every epoch on images held out from the training set, never the test set.
     # fit_options: the recipe's callbacks (backups), initial_epoch, verbose, shuffle=False.
     return model.fit(train_data, validation_data=val_data, epochs=epochs, **fit_options)
 
 
 def fine_tune(
-    model, base_model, train_data, val_data, *, epochs=20, learning_rate=1e-5, **fit_options
+    model,
+    base_model,
+    train_data,
+    val_data,
+    *,
+    epochs=20,
+    learning_rate=1e-5,
+    loss=None,
+    **fit_options,
 ) -> keras.callbacks.History:
     """Phase 2, fine-tuning: unfreeze the base (not BatchNorm), compile again, train."""
     unfreeze(base_model)
     # Compiling again makes Keras see the new trainable flags; 1e-5 only nudges the weights.
-    compile_classifier(model, learning_rate)
+    compile_classifier(model, learning_rate, loss=loss)
     # epochs counts on from phase 1, as fit does: initial_epoch=10, epochs=20 trains 11-20.
     return model.fit(train_data, validation_data=val_data, epochs=epochs, **fit_options)
 
@@ -98,11 +115,13 @@ def run_phase(
     history: TwoPhaseHistory | None = None,
     callbacks: list | None = None,
     verbose: int | str = "auto",
+    loss=None,
 ) -> TwoPhaseHistory:
     """:func:`train_head` (``phase="head"``) or :func:`fine_tune` (``"fine_tune"``) for ``epochs``
     epochs, as the recipe runs them: numbered on from ``history``'s epochs, resumed after the last
     epoch a backup among ``callbacks`` holds, the learning rate logged, the phase's time kept, and
-    the epochs appended to ``history``, which is returned."""
+    the epochs appended to ``history``, which is returned. ``loss=None`` is the plain sparse
+    cross-entropy (:func:`cifar_lessons.models.smoothed_crossentropy` smooths the labels)."""
     history = history or TwoPhaseHistory()
     train = {"head": train_head, "fine_tune": fine_tune}[phase]
     first = history.epochs
@@ -114,6 +133,7 @@ def run_phase(
         val_data,
         epochs=first + epochs,
         learning_rate=learning_rate,
+        loss=loss,
         initial_epoch=start_epoch(callbacks, first),
         callbacks=[log_learning_rate(model), *(callbacks or [])],
         verbose=verbose,

@@ -43,7 +43,7 @@ COURSE_CALLS = {
     "unfreezing, BatchNorm kept frozen (keras-team/keras#20285)": (
         "04_fine_tuning", ["base_model.trainable = True", "keras.layers.BatchNormalization", "layer.trainable = False",
                            "keras-team/keras#20285"]),
-    "compiling again at a low rate": ("04_fine_tuning", ["compile_classifier(model, learning_rate)", "1e-5"]),
+    "compiling again at a low rate": ("04_fine_tuning", ["compile_classifier(model, learning_rate", "1e-5"]),
     "evaluate": ("05_evaluation", ["model.evaluate("]),
 }
 

@@ -94,3 +94,27 @@ def test_a_study_trained_from_scratch_in_a_chapter_writes_a_full_record():
     assert record["weights"]["pretrained"] is False and record["weights"]["backbone"] is None
     assert record["timing"]["run_seconds"] == 12.0
     assert record["made_by"]["command"] == "the book's chapter"
+
+
+def _trial() -> dict:
+    """A search trial's record: the recipe's, stopped before the test set (stage tuned), with its trial block."""
+    record = _valid() | {"kind": "trial", "stage": "tuned"}
+    record["trial"] = {"id": "3", "tuner_id": "tuner0", "search": "search",
+                       "hyperparameters": {"label_smoothing": 0.1}, "objective": "val_accuracy",
+                       "val_accuracy": 0.5, "val_loss": 1.2}
+    return record
+
+
+def test_a_search_trial_record_carries_its_trial_and_is_never_evaluated():
+    """kind trial (cifar_lessons.tuning): the trial's values and validation score are required, and
+    a trial record is a tuned stage, not a full one (the test set is never evaluated in a search)."""
+    assert record_problems(_trial()) == []
+    missing = _trial()
+    missing.pop("trial")
+    assert any("'trial' is a required property" in p for p in record_problems(missing))
+    evaluated = _trial() | {"stage": "full"}
+    assert any(p.startswith("stage:") for p in record_problems(evaluated))
+    no_score = _trial()
+    no_score["trial"].pop("val_accuracy")
+    assert any("'val_accuracy' is a required property" in p for p in record_problems(no_score))
+    assert record_problems(_valid() | {"trial": _trial()["trial"]}) == []  # the key is known to the schema

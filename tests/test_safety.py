@@ -280,8 +280,9 @@ def test_weights_error_names_the_offline_backbone(monkeypatch):
     from cifar_lessons.models import build_base
 
     _offline(monkeypatch)
-    with pytest.raises(WeightsError, match="--backbone efficientnet_lite0"):
+    with pytest.raises(WeightsError, match="--backbone efficientnet_lite0") as caught:
         build_base("resnet50", "imagenet")
+    assert "efficientnet_lite1 and efficientnet_lite2 work offline too" in str(caught.value)
 
 
 def test_advice_in_a_notebook_says_how_to_set_the_variables(monkeypatch):

@@ -91,7 +91,7 @@ def run_plain(args) -> dict:
     """The seed recipe as a plain notebook: arrays, Sequential, default batch size."""
     import keras
 
-    from cifar_lessons.backbones import lite0
+    from cifar_lessons.backbones import efficientnet_lite as lite
 
     data = load(args)
     keras.utils.set_random_seed(args.seed)
@@ -105,8 +105,8 @@ def run_plain(args) -> dict:
                 weights=None if args.weights == "none" else "imagenet",
             )
         else:  # offline, the one backbone with real ImageNet weights here
-            preprocess = lite0.preprocess_input
-            base = lite0.EfficientNetLite0(
+            preprocess = lite.preprocess_input
+            base = lite.EfficientNetLite0(
                 include_top=False,
                 input_shape=(32, 32, 3),
                 weights=None if args.weights == "none" else "imagenet",

@@ -16,7 +16,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .backbones import BACKBONE_DESCRIPTIONS, BACKBONE_NAMES, OFFLINE_BACKBONE, lite0
+from .backbones import BACKBONE_DESCRIPTIONS, BACKBONE_NAMES, OFFLINE_BACKBONE, OFFLINE_BACKBONES
+from .backbones import efficientnet_lite as lite
 from .errors import ConfigError, WeightsError, how_to_set
 
 
@@ -39,9 +40,12 @@ _KERAS_PARTS: dict[str, tuple[Callable[..., keras.Model], Callable]] = {
     "resnet50": (keras.applications.ResNet50, keras.applications.resnet50.preprocess_input),
     # Keras's EfficientNet rescales and normalises inside the model: feed 0-255 as is.
     "efficientnetb0": (keras.applications.EfficientNetB0, _identity),
-    # (x - 127) / 128, as the reference EfficientNet-Lite defines it.
-    "efficientnet_lite0": (lite0.EfficientNetLite0, lite0.preprocess_input),
+    # (x - 127) / 128, as the reference EfficientNet-Lite defines it (the same for every Lite).
+    "efficientnet_lite0": (lite.EfficientNetLite0, lite.preprocess_input),
+    "efficientnet_lite1": (lite.EfficientNetLite1, lite.preprocess_input),
+    "efficientnet_lite2": (lite.EfficientNetLite2, lite.preprocess_input),
 }
+assert set(OFFLINE_BACKBONES) == {v.backbone for v in lite.VARIANTS.values()}
 assert set(_KERAS_PARTS) == set(BACKBONE_NAMES)
 
 BACKBONES: dict[str, Backbone] = {
@@ -93,7 +97,8 @@ def build_base(
             raise WeightsError(
                 f"could not download the ImageNet weights for {backbone} ({type(exc).__name__}: "
                 f"{str(exc).splitlines()[0] if str(exc) else ''}). Offline, real ImageNet weights come with "
-                f"{how_to_set('backbone', OFFLINE_BACKBONE)}; or pass a weights file with "
+                f"{how_to_set('backbone', OFFLINE_BACKBONE)} ({' and '.join(OFFLINE_BACKBONES[1:])} work "
+                "offline too); or pass a weights file with "
                 f"{how_to_set('weights', 'PATH')}, or ask for random initialisation with "
                 f"{how_to_set('weights', 'none')}"
             ) from exc

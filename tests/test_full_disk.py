@@ -142,14 +142,14 @@ def test_a_record_that_meets_a_full_disk_is_one_line_and_not_half_written(tmp_pa
 
 
 def test_the_converted_weights_that_meet_a_full_disk_are_one_line(tmp_path, monkeypatch):
-    from cifar_lessons.backbones import lite0
+    from cifar_lessons.backbones import efficientnet_lite as lite
 
-    monkeypatch.setattr(lite0, "read_legacy_state_dict", lambda _: {})
-    monkeypatch.setattr(lite0, "keras_weights_from_state_dict", lambda _: {})
-    monkeypatch.setattr(lite0, "_set_layer_weights", lambda *_: None)
+    monkeypatch.setattr(lite, "read_legacy_state_dict", lambda _: {})
+    monkeypatch.setattr(lite, "keras_weights_from_state_dict", lambda *_: {})
+    monkeypatch.setattr(lite, "_set_layer_weights", lambda *_: None)
     monkeypatch.setattr(keras.Model, "save_weights", enospc)
-    out = tmp_path / "cache" / lite0.CACHE_NAME
+    out = tmp_path / "cache" / lite.VARIANTS["lite0"].cache_name
     with pytest.raises(WeightsError) as caught:
-        lite0.convert(tmp_path / "any.pth", out)
+        lite.convert(tmp_path / "any.pth", out)
     assert str(caught.value) == f"no space left on the device while writing {out}"
     assert os.listdir(out.parent) == []

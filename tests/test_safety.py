@@ -280,8 +280,9 @@ def test_weights_error_names_the_offline_backbone(monkeypatch):
     from cifar_lessons.models import build_base
 
     _offline(monkeypatch)
-    with pytest.raises(WeightsError, match="--backbone efficientnet_lite0"):
+    with pytest.raises(WeightsError, match="--backbone efficientnet_lite0") as caught:
         build_base("resnet50", "imagenet")
+    assert "efficientnet_lite1 and efficientnet_lite2 work offline too" in str(caught.value)
 
 
 def test_advice_in_a_notebook_says_how_to_set_the_variables(monkeypatch):
@@ -327,12 +328,12 @@ def test_record_folder_respects_the_umask(home_run):
 
 
 def test_converted_lite0_weights_respect_the_umask(tmp_path, monkeypatch, umask_022):
-    from cifar_lessons.backbones import lite0
+    from cifar_lessons.backbones import efficientnet_lite as lite
 
-    monkeypatch.setattr(lite0, "read_legacy_state_dict", lambda path: {})
-    monkeypatch.setattr(lite0, "keras_weights_from_state_dict", lambda sd: {})
-    monkeypatch.setattr(lite0, "_set_layer_weights", lambda model, weights: None)
-    out = lite0.convert(tmp_path / "x.pth", tmp_path / "w.weights.h5")
+    monkeypatch.setattr(lite, "read_legacy_state_dict", lambda path: {})
+    monkeypatch.setattr(lite, "keras_weights_from_state_dict", lambda sd, variant: {})
+    monkeypatch.setattr(lite, "_set_layer_weights", lambda model, weights: None)
+    out = lite.convert(tmp_path / "x.pth", tmp_path / "w.weights.h5")
     assert out.stat().st_mode & 0o777 == 0o644
 
 

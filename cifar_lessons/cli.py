@@ -87,7 +87,42 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="Keras progress: 1 bar, 2 one line per epoch",
     )
+    export = sub.add_parser(
+        "export",
+        help="export a run's model.keras to ONNX for the book's Try the classifier page",
+    )
+    export.add_argument("run_dir", help="a run record folder holding model.keras (from `run --out DIR`)")
+    export.add_argument("--out", required=True, help="folder for model.onnx, card.json, keras_check.npz")
+    export.add_argument(
+        "--data", help="CIFAR-10 copy for the check images (default: the run's, else $CIFAR_LESSONS_DATA)"
+    )
     return parser
+
+
+def export_main(args: argparse.Namespace) -> int:
+    """``python -m cifar_lessons export RUN_DIR --out DIR``: one line per file written."""
+    run_dir = Path(expand_path(args.run_dir))
+    if not (run_dir / "model.keras").is_file():
+        print(f"error: {run_dir} holds no model.keras (a run folder from `run --out DIR`)", file=sys.stderr)
+        return 2
+    try:
+        start_tensorflow()
+        from .export import export_run
+
+        card = export_run(run_dir, expand_path(args.out), data=expand_path(args.data))
+    except ImportError as exc:
+        print(f"error: the ONNX export needs tf2onnx and onnxruntime ({exc})", file=sys.stderr)
+        return 2
+    except CifarLessonsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    accuracy = card.get("test_accuracy")
+    said = f", test accuracy {accuracy:.4f}" if accuracy is not None else ""
+    print(
+        f"exported {card['run']} ({card['size']}{said}) to {Path(expand_path(args.out)) / 'model.onnx'}"
+        f" ({card['onnx']['bytes'] / 1e6:.1f} MB)"
+    )
+    return 0
 
 
 def config_from_args(args: argparse.Namespace):
@@ -127,6 +162,8 @@ def default_out(config, root: str = "runs") -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "export":
+        return export_main(args)
     out = None
     try:
         config = config_from_args(args)

@@ -195,6 +195,8 @@ def print_pdfs(stems: list[str]) -> None:
             page.wait_for_timeout(300)  # reveal lays the pages out over a few animation frames
             # and MathJax typesets the formulas once loaded (deferred): wait for it to finish.
             page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+            # and the live classifier (the presentation's last slide) shows its first prediction.
+            page.evaluate("() => window.cifarDemo ? window.cifarDemo.ready : null")
             slides, pages = page.evaluate(
                 "() => [Reveal.getTotalSlides(), document.querySelectorAll('.pdf-page').length]"
             )

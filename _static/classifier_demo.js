@@ -24,7 +24,7 @@
 .cifar-demo figure { margin: 0; }
 .cifar-demo figcaption { font-size: 13px; color: #555; max-width: 160px; }
 .cifar-demo .cd-result { flex: 1; min-width: 220px; }
-.cifar-demo ol { list-style: none; margin: 0; padding: 0; }
+.cifar-demo .cd-result ol { display: block; list-style: none; margin: 0; padding: 0; }
 .cifar-demo li { display: grid; grid-template-columns: 7.5em 1fr 4em; align-items: center; gap: 8px; margin: 4px 0; }
 .cifar-demo .cd-bar { background: #eef; height: 18px; border-radius: 3px; overflow: hidden; }
 .cifar-demo .cd-bar span { display: block; height: 100%; background: #3b6fb6; }
@@ -35,10 +35,20 @@
 .cifar-demo .cd-samples button { padding: 1px; border: 2px solid transparent; background: none; cursor: pointer; line-height: 0; }
 .cifar-demo .cd-samples button[aria-pressed="true"] { border-color: #1f4e96; }
 .cifar-demo .cd-samples button:focus-visible { outline: 3px solid #e08a00; }
-.cifar-demo .cd-samples img { width: 36px; height: 36px; image-rendering: pixelated; }
+.cifar-demo .cd-samples span { display: block; width: 36px; height: 36px; image-rendering: pixelated;
+  background-size: cover; }
 .cifar-demo .cd-drop { display: block; padding: 6px 8px; border: 2px dashed #aab; border-radius: 6px; font-size: 14px; }
 .cifar-demo .cd-drop.cd-over { background: #eef3ff; }
-.cifar-demo .cd-message { min-height: 1.3em; margin: 6px 0 0; font-size: 14px; color: #a00; }`;
+.cifar-demo .cd-message { min-height: 1.3em; margin: 6px 0 0; font-size: 14px; color: #a00; }
+/* On a slide (reveal.js): no text under 18 px (reveal draws it at 0.94 of that on 1024x768). */
+.reveal .cifar-demo { font-size: 20px; padding: 8px 14px; }
+.reveal .cifar-demo .cd-model, .reveal .cifar-demo figcaption, .reveal .cifar-demo .cd-note,
+.reveal .cifar-demo .cd-truth, .reveal .cifar-demo .cd-time, .reveal .cifar-demo .cd-drop,
+.reveal .cifar-demo .cd-message { font-size: 18px; margin-top: 4px; margin-bottom: 0; }
+.reveal .cifar-demo .cd-samples span { width: 38px; height: 38px; }
+.reveal .cifar-demo canvas { width: 200px; height: 200px; }
+.reveal .cifar-demo figcaption { max-width: 200px; }
+.reveal .cifar-demo li { font-size: 22px; margin: 2px 0; }`;
 
   let session = null; // one ONNX Runtime session, shared by every component on the page
   let loading = null;
@@ -164,7 +174,8 @@
     const buttons = samples.map((s, k) => {
       const b = strip.appendChild(el("button", { type: "button", "aria-pressed": "false",
         "aria-label": `test image ${k + 1}: ${s.class}`, title: `${k + 1}: ${s.class}` }));
-      b.appendChild(el("img", { src: new URL(s.file, BASE).href, alt: "" }));
+      // A background, not an <img>: a thumbnail, not a figure (the decks' layout test measures figures).
+      b.appendChild(el("span")).style.backgroundImage = `url("${new URL(s.file, BASE).href}")`;
       b.addEventListener("click", () => pick(k));
       return b;
     });

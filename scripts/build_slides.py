@@ -181,7 +181,8 @@ def print_pdfs(stems: list[str]) -> None:
         sys.exit(
             f"error: {CHROMIUM} is missing: the PDFs need Chromium (make setup installs it; or set CHROMIUM)"
         )
-    base = _serve(SLIDES)
+    # The whole site is served, not only slides/: the presentation's live slide loads ../_static and ../demo.
+    base = _serve(SLIDES.parent) + "slides/"
     page_w, page_h = int(WIDTH * (1 + MARGIN)), int(HEIGHT * (1 + MARGIN))  # what reveal's print view uses
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])

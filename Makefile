@@ -48,7 +48,8 @@ $(SYS_STAMP): Makefile
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz chromium dataset-fashion-mnist; }
 	touch $@
 
-# reveal.js, require.js and jQuery for the slide decks, served from the site (no CDN).
+# reveal.js, require.js and jQuery for the slide decks, and ONNX Runtime Web for the Try the
+# classifier page, served from the site (no CDN).
 $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
@@ -68,6 +69,9 @@ site: setup
 	$(GUARD) $(PY) scripts/execute_chapters.py $(EXECUTE_FLAGS)
 	$(GUARD) $(PY) scripts/copy_mathjax.py _build/mathjax/mathjax  # the formulas' MathJax, served by the site
 	$(GUARD) .venv/bin/jupyter-book build . -W -n --keep-going
+	# The Try the classifier page's model (the committed full-size one, else this build's quick
+	# model, exported to ONNX), its test images and ONNX Runtime Web, into _build/html/demo
+	$(GUARD) $(PY) scripts/build_demo.py
 	$(GUARD) $(PY) scripts/build_slides.py
 	@echo "site: $(CURDIR)/_build/html/index.html"
 

@@ -193,3 +193,22 @@ plots.confusion_heatmap(record.metrics["confusion_matrix"], data.class_names, an
 # - Cat/dog and automobile/truck remain the hard pairs at 32×32.
 # - Measured: fine-tuning at 10⁻⁴ with a decay, flips and crops, and larger inputs do much better.
 # - Next: all 50,000 images, 224-pixel inputs, longer training.
+
+# %% [markdown] slideshow={"slide_type": "slide"}
+# ## Try the classifier
+
+# %% tags=["hide-input"]
+# The live component of the book's "Try the classifier" page: the trained model runs in the browser
+# (ONNX Runtime Web, served by the site). Outside the built site (in Colab, say) only its first line shows.
+from IPython.display import HTML
+
+HTML(
+    '<div class="cifar-demo">The live classifier runs in the built book: open this slide in its deck, '
+    "or the page Try the classifier.</div>"
+    '<script src="../_static/classifier_demo.js"></script>'
+)
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# Pick a test image with the keys 1 to 9 and 0, or Tab to the row of images and use the arrow keys;
+# a photo of the audience's own can be chosen or dropped. Say what the model cannot know: only ten
+# classes, and 32×32 pixels.

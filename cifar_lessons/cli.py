@@ -73,6 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tune.add_argument("--dir", default="runs/tune", help="the tuner's folder (default runs/tune)")
     tune.add_argument("--name", default="search", help="the search's name: its folder in --dir")
+    export = sub.add_parser(
+        "export",
+        help="export a run's model.keras to ONNX for the book's Try the classifier page",
+    )
+    export.add_argument("run_dir", help="a run record folder holding model.keras (from `run --out DIR`)")
+    export.add_argument("--out", required=True, help="folder for model.onnx, card.json, keras_check.npz")
+    export.add_argument(
+        "--data", help="CIFAR-10 copy for the check images (default: the run's, else $CIFAR_LESSONS_DATA)"
+    )
     return parser
 
 
@@ -124,6 +133,32 @@ def _recipe_options(run: argparse.ArgumentParser) -> None:
     )
 
 
+def export_main(args: argparse.Namespace) -> int:
+    """``python -m cifar_lessons export RUN_DIR --out DIR``: one line per file written."""
+    run_dir = Path(expand_path(args.run_dir))
+    if not (run_dir / "model.keras").is_file():
+        print(f"error: {run_dir} holds no model.keras (a run folder from `run --out DIR`)", file=sys.stderr)
+        return 2
+    try:
+        start_tensorflow()
+        from .export import export_run
+
+        card = export_run(run_dir, expand_path(args.out), data=expand_path(args.data))
+    except ImportError as exc:
+        print(f"error: the ONNX export needs tf2onnx and onnxruntime ({exc})", file=sys.stderr)
+        return 2
+    except CifarLessonsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    accuracy = card.get("test_accuracy")
+    said = f", test accuracy {accuracy:.4f}" if accuracy is not None else ""
+    print(
+        f"exported {card['run']} ({card['size']}{said}) to {Path(expand_path(args.out)) / 'model.onnx'}"
+        f" ({card['onnx']['bytes'] / 1e6:.1f} MB)"
+    )
+    return 0
+
+
 def config_from_args(args: argparse.Namespace):
     """Options given on the command line override the environment, which overrides the profile."""
     return make_config(
@@ -167,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         from .tuning import tune_main
 
         return tune_main(args, argv)
+    if args.command == "export":
+        return export_main(args)
     out = None
     try:
         config = config_from_args(args)

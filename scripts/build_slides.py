@@ -181,7 +181,8 @@ def print_pdfs(stems: list[str]) -> None:
         sys.exit(
             f"error: {CHROMIUM} is missing: the PDFs need Chromium (make setup installs it; or set CHROMIUM)"
         )
-    base = _serve(SLIDES)
+    # The whole site is served, not only slides/: the presentation's live slide loads ../_static and ../demo.
+    base = _serve(SLIDES.parent) + "slides/"
     page_w, page_h = int(WIDTH * (1 + MARGIN)), int(HEIGHT * (1 + MARGIN))  # what reveal's print view uses
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
@@ -195,6 +196,8 @@ def print_pdfs(stems: list[str]) -> None:
             page.wait_for_timeout(300)  # reveal lays the pages out over a few animation frames
             # and MathJax typesets the formulas once loaded (deferred): wait for it to finish.
             page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
+            # and the live classifier (the presentation's last slide) shows its first prediction.
+            page.evaluate("() => window.cifarDemo ? window.cifarDemo.ready : null")
             slides, pages = page.evaluate(
                 "() => [Reveal.getTotalSlides(), document.querySelectorAll('.pdf-page').length]"
             )

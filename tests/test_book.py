@@ -16,8 +16,9 @@ TOC = yaml.safe_load((REPO / "_toc.yml").read_text())
 CHAPTERS = sorted(BOOK.glob("[0-9][0-9]*_*.py"))  # 01_dataset.py, and Foundations' 00b_fashion_from_scratch.py
 PROJECT = [BOOK / "project_starter.py", BOOK / "project_solution.py"]  # the student's own notebooks: plain Keras
 SOURCES = CHAPTERS + [BOOK / "presentation.py"] + PROJECT  # every paired notebook the TOC builds
-#: Pages that run nothing and so have no Colab button or deck: the appendix, and the project's rubric.
-REFERENCE_PAGES = {"book/project_rubric", "book/vision_tasks"}
+#: Pages that run nothing and so have no Colab button or deck: the appendix, the project's rubric, and
+#: the Try the classifier page (its model runs in the reader's browser).
+REFERENCE_PAGES = {"book/project_rubric", "book/vision_tasks", "book/try_the_classifier"}
 
 
 def toc_files():

@@ -149,3 +149,15 @@ def test_the_data_size_curve_is_told_as_measured():
                 f"stayed below the network from scratch at every size ({said('head-lite0-32-n1000')} with 1,000 images)")
     for chapter in ("01_dataset", "07_takeaways", "presentation"):
         assert sentence in prose(chapter), chapter
+
+
+def test_the_best_profiles_headline_is_the_mean_and_sd_of_three_seeds():
+    """Issue 24.4: the chosen recipe's figure is its three seeds' mean ± sd, read from the records."""
+    choice = results.choose_on_validation()
+    assert len(choice.seed_tests) == 3, choice.seed_tests
+    headline = f"**{choice.seed_mean:.1%} ± {choice.seed_sd:.1%}**".replace("%", " %")
+    assert f"over three seeds it is {headline}, the mean" in prose("06_doing_better")
+    others = " and ".join(f"{t:.1%}".replace("%", " %") for t in choice.seed_tests[1:])
+    assert f"the same recipe gave {others}" in prose("06_doing_better")
+    readme = (REPO / "results" / "README.md").read_text()
+    assert f"{choice.seed_mean:.1%} ± {choice.seed_sd:.1%}" in readme.replace(" %", "%")

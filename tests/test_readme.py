@@ -87,13 +87,14 @@ def test_the_readmes_results_are_the_committed_records():
 
     seeds = [json.loads((REPO / "benchmarks" / "results" / f"{name}.json").read_text())
              for name in ("efficientnet_lite0", "efficientnet_lite0-seed1", "efficientnet_lite0-seed2")]
-    # headline figures: the seed recipe over three seeds, then profile better chosen on validation, tested once
+    # headline figures: the seed recipe over three seeds, then profile better chosen on validation, over
+    # its three seeds too (issue 24.4)
     import statistics
 
     acc = [s["package"]["accuracy"] for s in seeds]
     choice = choose_on_validation()
     assert (f"{statistics.mean(acc):.1%} ± {statistics.stdev(acc):.1%} in {first['wall time']}, then "
-            f"{choice.test:.1%} ± {choice.test_se:.1%} in {last['wall time']}").replace("%", " %") in flat
+            f"{choice.seed_mean:.1%} ± {choice.seed_sd:.1%} in {last['wall time']}").replace("%", " %") in flat
     package = sum(100 * s["package"]["accuracy"] for s in seeds) / 3
     plain = sum(100 * s["plain"]["accuracy"] for s in seeds) / 3
     assert f"{package:.2f} % against {plain:.2f} %" in flat

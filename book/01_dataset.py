@@ -133,7 +133,7 @@ print("                ", ", ".join(names[5:]))
 # At the recipe's 32×32, a small CNN trained from scratch for about the same compute as the seed recipe
 # reached 69.3 % on the test set, far above the seed recipe's ImageNet-initialised network (53.9 %).
 # Transfer wins once the images are enlarged to a size its ImageNet filters know: at 128×128, 76.1 % with
-# the frozen base and a new head alone, 88.7 % with the better profile. With fewer images the gap at 128
+# the frozen base and a new head alone, 88.2 % with the better profile. With fewer images the gap at 128
 # pixels grows: with 1,000 training images the network from scratch reached 51.8 % and the frozen base
 # with a head at 128 pixels 69.8 %, while at 32 pixels that head stayed below the network from scratch at
 # every size (37.1 % with 1,000 images). The usual claim, that a network trained from scratch struggles on

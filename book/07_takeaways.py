@@ -163,7 +163,7 @@ scratch_transfer_figure()
 # recipes (67.9 %, 70.2 % with five more fine-tuning epochs) only about match the network from scratch.
 # **At 32 pixels, transfer does not win.** The pretrained filters were learnt on 224-pixel photos, and at
 # 32 pixels the base's last feature map is 1×1. Given 128-pixel inputs it wins clearly: the head alone
-# reached 76.1 % and the better profile's two phases 88.7 % (in 29.2 minutes). With fewer images the gap
+# reached 76.1 % and the better profile's two phases 88.2 % (in 29.2 minutes). With fewer images the gap
 # at 128 pixels grows: with 1,000 training images the network from scratch reached 51.8 % and the frozen
 # base with a head at 128 pixels 69.8 %, while at 32 pixels that head stayed below the network from
 # scratch at every size (37.1 % with 1,000 images). A standard error here is about half a point (of a

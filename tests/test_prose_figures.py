@@ -101,6 +101,11 @@ def accuracy(name: str) -> float:
     return json.loads((REPO / "results" / name / "metrics.json").read_text())["accuracy"]
 
 
+def single_pass(name: str) -> str:
+    """A recipe record's test accuracy without mirrored test images, as the chapters write it."""
+    return f"{results.single_pass_test(results.committed(name)):.1%}".replace("%", " %")
+
+
 def said(name: str) -> str:
     """A record's test accuracy as the chapters write it: ``69.3 %``."""
     return f"{accuracy(name):.1%}".replace("%", " %")
@@ -110,8 +115,9 @@ def test_transfer_or_scratch_is_told_as_the_records_measured_it():
     """Chapter 1 and the presentation once said a network from scratch struggles on 10,000 images while an
     ImageNet one does well. Measured, that is false at 32 px and true at 128 px; the prose says so, with the
     records' figures, and would have to change if the records went the other way."""
-    scratch, seed, head32, head128, better128 = (said(n) for n in (
-        "scratch-cnn-32", "lite0-32-seed", "head-lite0-32", "head-lite0-128", "lite0-128-better"))
+    scratch, seed, head32, head128 = (said(n) for n in (
+        "scratch-cnn-32", "lite0-32-seed", "head-lite0-32", "head-lite0-128"))
+    better128 = single_pass("lite0-128-better")
     se = max((accuracy(n) * (1 - accuracy(n)) / 10_000) ** 0.5 for n in ("scratch-cnn-32", "lite0-32-seed"))
     assert accuracy("scratch-cnn-32") - accuracy("lite0-32-seed") > 6 * se  # "far above", at 32 px
     assert accuracy("head-lite0-128") - accuracy("scratch-cnn-32") > 6 * se  # "transfer wins", at 128 px
@@ -131,7 +137,7 @@ def test_transfer_or_scratch_is_told_as_the_records_measured_it():
 
 def test_the_takeaways_say_where_transfer_pays():
     scratch, seed = said("scratch-cnn-32"), said("lite0-32-seed")
-    assert (f"transfer wins at 128×128 ({said('lite0-128-better')}); at 32×32 a small CNN from scratch ({scratch}) "
+    assert (f"transfer wins at 128×128 ({single_pass('lite0-128-better')}); at 32×32 a small CNN from scratch ({scratch}) "
             f"beats the seed recipe ({seed})") in prose("presentation")
     assert f"at 32×32 a small CNN from scratch ({scratch}) beat the seed recipe ({seed}); at 128×128 transfer won" \
         in prose("07_takeaways")

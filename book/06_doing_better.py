@@ -54,7 +54,7 @@ from cifar_lessons.display import show_table
 from cifar_lessons.display import ladder
 from cifar_lessons.records import committed
 
-# This chapter trains nothing: every figure is a committed full-size record, so it loads no data.
+# This chapter trains nothing: it quotes full-size records.
 names = dict.fromkeys(s.record for s in committed.LADDER + committed.EXTRA)
 cards = [record_card(committed.committed(name)) for name in names]
 provenance(None, *cards)

@@ -4,7 +4,7 @@ Taught in chapter 3 (training the head) and chapter 4 (fine-tuning), which show
 :func:`train_head` and :func:`fine_tune` as they are written here: plain Keras, with the course's
 names. Both phases use Keras's own ``fit``, progress bars and callbacks. What the recipe adds
 around them (cached features, backups, timing, one history for both phases) is in
-:mod:`cifar_lessons.recipe`; ``**fit_options`` passes its ``initial_epoch``, ``callbacks`` and
+:mod:`cifar_lessons.recipe`; ``**fit`` passes its ``initial_epoch``, ``callbacks`` and
 ``verbose`` on to ``fit``.
 """
 
@@ -64,43 +64,26 @@ def log_learning_rate(model: keras.Model) -> keras.callbacks.Callback:
 
 
 def train_head(
-    model,
-    base_model,
-    train_data,
-    val_data,
-    *,
-    epochs=10,
-    learning_rate=1e-3,
-    loss=None,
-    **fit_options,
+    model, base_model, train_data, val_data, *, epochs=10, learning_rate=1e-3, loss=None, **fit
 ) -> keras.callbacks.History:
     """Phase 1, the head phase: freeze the base, compile, train only the new head."""
     # The new head starts random: its first, large gradients would scramble the base.
     base_model.trainable = False
-    # Adam, sparse categorical cross-entropy (loss=None; another loss smooths the labels).
-    compile_classifier(model, learning_rate, loss=loss)
+    compile_classifier(model, learning_rate, loss=loss)  # Adam, sparse categorical cross-entropy
     # Validated every epoch on images held out from the training set, never the test set.
-    # fit_options: the recipe's callbacks (backups), initial_epoch, verbose, shuffle=False.
-    return model.fit(train_data, validation_data=val_data, epochs=epochs, **fit_options)
+    # fit: the recipe's callbacks (backups), initial_epoch, verbose, shuffle=False.
+    return model.fit(train_data, validation_data=val_data, epochs=epochs, **fit)
 
 
 def fine_tune(
-    model,
-    base_model,
-    train_data,
-    val_data,
-    *,
-    epochs=20,
-    learning_rate=1e-5,
-    loss=None,
-    **fit_options,
+    model, base_model, train_data, val_data, *, epochs=20, learning_rate=1e-5, loss=None, **fit
 ) -> keras.callbacks.History:
     """Phase 2, fine-tuning: unfreeze the base (not BatchNorm), compile again, train."""
     unfreeze(base_model)
     # Compiling again makes Keras see the new trainable flags; 1e-5 only nudges the weights.
     compile_classifier(model, learning_rate, loss=loss)
     # epochs counts on from phase 1, as fit does: initial_epoch=10, epochs=20 trains 11-20.
-    return model.fit(train_data, validation_data=val_data, epochs=epochs, **fit_options)
+    return model.fit(train_data, validation_data=val_data, epochs=epochs, **fit)
 
 
 def run_phase(

@@ -8,7 +8,7 @@ with), and the test set is read once, at the chosen size::
 
     python scripts/measure_test_size.py RUN_DIR --sizes 128 144 160 176 192
 
-It prints one line per size and writes ``benchmarks/results/test_size_<run>.json``.
+It prints one line per size and writes ``benchmarks/results/test_size/<run>.json``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def main() -> int:
     parser.add_argument("run", help="a run folder with record.json and model.keras")
     parser.add_argument("--sizes", type=int, nargs="+", default=[128, 144, 160, 176, 192])
     parser.add_argument(
-        "--out", default=None, help="JSON to write (default benchmarks/results/test_size_<run>.json)"
+        "--out", default=None, help="JSON to write (default benchmarks/results/test_size/<run>.json)"
     )
     args = parser.parse_args()
 
@@ -72,7 +72,7 @@ def main() -> int:
         f"on {len(data.y_test):,} images "
         f"({time.perf_counter() - start:.0f} s); trained at {config.image_size} px"
     )
-    out = Path(args.out or REPO / "benchmarks" / "results" / f"test_size_{run.name}.json")
+    out = Path(args.out or REPO / "benchmarks" / "results" / "test_size" / f"{run.name}.json")
     out.write_text(
         json.dumps(
             {

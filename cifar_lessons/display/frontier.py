@@ -25,6 +25,8 @@ FRONTIER_RECORDS: tuple[str, ...] = (
     "lite0-32-better",
     "lite0-96-better",
     "lite0-128-better",
+    "lite0-128-better-seed1",
+    "lite0-128-better-seed2",
 )
 
 #: Where the 90 % goal and the 30-minute budget of issue 26 are drawn.

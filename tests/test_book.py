@@ -31,7 +31,7 @@ def comparable(nb):
 
 
 def test_there_are_the_foundations_chapters_and_the_project_chapters():
-    assert [p.stem.split("_")[0] for p in CHAPTERS] == ["00", "00b", "00c", "01", "02", "03", "04", "05", "06", "07", "08", "09", "10"]
+    assert [p.stem.split("_")[0] for p in CHAPTERS] == ["00", "00b", "00c", "01", "02", "03", "04", "05", "06", "06b", "07", "08", "09", "10"]
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)

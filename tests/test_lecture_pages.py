@@ -141,7 +141,7 @@ COURSE_LINES = ('    base_model = keras.applications.ResNet50(weights="imagenet"
                 'input_shape=(32, 32, 3))',)
 
 
-@pytest.mark.parametrize("name", ["06_doing_better", "project_solution"])
+@pytest.mark.parametrize("name", ["06_doing_better", "06b_larger_backbones", "project_solution"])
 def test_chapter_6_and_the_solution_keep_their_code_lines_within_the_page(name):
     cells = json.loads((REPO / "book" / f"{name}.ipynb").read_text())["cells"]
     shown = [c for c in cells if c["cell_type"] == "code" and "remove-cell" not in c["metadata"].get("tags", [])]
@@ -169,7 +169,8 @@ def test_the_box_warns_once_for_the_run_and_in_one_line_for_records_that_differ(
 
 
 def test_a_page_that_trains_nothing_warns_only_in_the_records_line():
-    """Chapter 6 only reads records: no quick-profile warning about a run that never happened."""
+    """Chapters 6 and 6b only read full-size records: no warning box about a run that never happened,
+    and the records' differences from the seed recipe in the box's one-line summary."""
     from cifar_lessons.display.cards import CardParts
     from cifar_lessons.display.provenance import provenance_html
 
@@ -178,12 +179,16 @@ def test_a_page_that_trains_nothing_warns_only_in_the_records_line():
                       record_name="lite0-128-better")
     html = provenance_html([same, other], trains=False)
     shown, box = html.split("<details", 1)
-    assert shown.count("admonition warning") == 1
-    assert "This page trains nothing; 1 of the 2 records it quotes differ" in shown
-    assert "128 px" not in shown and "128 px" in box
-    assert "this page's run" not in html and "2 records; this page trains nothing" in box
-    assert "Figures:</b> 2 records" in shown
-    assert "admonition warning" not in provenance_html([same], trains=False)
+    assert "admonition warning" not in html, "full-size records are real results: no warning box"
+    summary = box[box.index("<summary>"):box.index("</summary>")]
+    assert "1 of the 2 records it quotes differ from the seed recipe" in summary
+    assert "this page trains nothing" in summary
+    assert "128 px" not in shown and "128 px" not in summary and "128 px" in box
+    assert "this page's run" not in html
+    assert "Figures:</b> 2 records, full size &middot; not the seed recipe" in shown
+    assert "Not the real result" not in html
+    plain = provenance_html([same], trains=False)
+    assert "admonition warning" not in plain and "1 record; this page trains nothing" in plain
 
 
 def test_chapter_6_which_trains_nothing_loads_no_data_and_shows_no_run_card():

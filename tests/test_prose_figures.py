@@ -170,10 +170,10 @@ def test_the_best_profiles_headline_is_the_mean_and_sd_of_three_seeds():
 
 
 def test_the_frontier_is_told_as_the_records_measured_it():
-    """Issue 26: chapter 6's larger-backbone run, judged on validation, its test figure quoted once."""
+    """Issue 26: chapter 6b's larger-backbone runs, judged on validation, their test figures quoted once."""
     from cifar_lessons.display.frontier import FRONTIER_RECORDS, GOAL_ACCURACY, point
 
-    text = prose("06_doing_better")
+    text = prose("06b_larger_backbones")
     lite1, chosen = point("lite1-112-better"), point("lite0-128-better")
     pct = lambda x: f"{x:.1%}".replace("%", " %")  # noqa: E731
     assert (f"Lite1 at 112 pixels took {lite1.minutes:.1f} minutes and reached {pct(lite1.validation)} on "

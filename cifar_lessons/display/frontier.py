@@ -1,9 +1,9 @@
-"""Accuracy against compute for the backbones and input sizes measured (chapter 6, "the frontier").
+"""Accuracy against compute for the backbones and input sizes measured (chapter 6b, "the frontier").
 
 Each committed recipe run is a point: the whole run's wall minutes on 2 CPU cores, and its
 single-pass test accuracy with its standard error. The frontier joins the runs that no other run
 beats on both counts, faster *and* at least as accurate: what a reader with a time budget should
-choose from. The choice of a recipe is still made on validation (chapter 6's table); this chart
+choose from. The choice of a recipe is still made on validation (chapter 6b's table); this chart
 only shows what the measured runs cost and gave, once each.
 """
 

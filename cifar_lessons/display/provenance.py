@@ -44,8 +44,9 @@ def provenance_html(cards: Iterable[CardParts | None], *, trains: bool = True) -
     inside the box, so that a page quoting eight records still shows one short warning.
 
     ``trains=False`` is a page that runs nothing of its own and only reads records (chapter 6): it
-    has no run card, so the warning is the one line about the records, and the slide's line says
-    where the figures come from instead of describing a run that did not happen."""
+    has no run card and no run that could fall short of the real result, so it shows no warning box.
+    The records are full-size results; that they differ from the seed recipe is said in the box's
+    one-line summary, and the slide's line says where the figures come from."""
     cards = [c for c in cards if c is not None]
     if trains and not cards:
         raise ValueError("a provenance box needs at least the page's own run card")
@@ -64,11 +65,11 @@ def provenance_html(cards: Iterable[CardParts | None], *, trains: bool = True) -
             which = f"the {len(records)} records it quotes differ"
         else:
             which = f"{len(differing)} of the {len(records)} records it quotes differ"
-        besides = "Besides this page's run, " if trains else "This page trains nothing; "
-        warnings.append(
-            f"<b>Records.</b> {besides}{which} from the seed recipe (another "
-            "backbone, a copy of the data, or a changed recipe): each card in the box below says how."
-        )
+        if trains:
+            warnings.append(
+                f"<b>Records.</b> Besides this page's run, {which} from the seed recipe (another "
+                "backbone, a copy of the data, or a changed recipe): each card in the box below says how."
+            )
     title = next((c.title for c in cards if c.warnings), NOT_REAL)
     plural = f"{len(records)} record{'s' if len(records) > 1 else ''}"
     if trains:
@@ -76,7 +77,10 @@ def provenance_html(cards: Iterable[CardParts | None], *, trains: bool = True) -
         line = run.line
     else:
         summary = f"{plural}; this page trains nothing"
-        line = f"<b>Figures:</b> {plural}, full size" + (f" &middot; {NOT_REAL}" if differing else "")
+        if differing:
+            differ = f"{which[0].upper()}{which[1:]} from the seed recipe (each card says how)"
+            summary = f"&#9888; {differ}; this page trains nothing"
+        line = f"<b>Figures:</b> {plural}, full size" + (" &middot; not the seed recipe" if differing else "")
     shown = [
         {"heading": n, "rows": [*c.rows, *_made_by_row(c), *_notes_row(c, run, i == 0 and trains)]}
         for i, (c, n) in enumerate(zip(cards, names))

@@ -124,6 +124,17 @@ def test_a_chapter_page_has_one_closed_provenance_box_and_at_most_one_warning(na
     assert page.locator(".admonition.warning").count() <= 1
 
 
+#: Chapter 6's page at 1280 px when issue 24 was filed, mostly eight run cards with a warning each.
+CHAPTER_6_FIRST_HEIGHT = 12_460
+
+
+@pytest.mark.browser
+def test_chapter_6_is_a_third_of_its_first_height(pages):
+    """Issue 24.5: the page shrinks to a third. The frontier of larger backbones is chapter 6b's page."""
+    height = pages("06_doing_better").evaluate("document.body.scrollHeight")
+    assert height <= CHAPTER_6_FIRST_HEIGHT / 3, f"chapter 6 is {height} px tall at 1280 px"
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_no_code_cell_scrolls_sideways_at_1280_px(name, pages):

@@ -69,35 +69,30 @@ provenance(None, *cards)
 show_table(ladder.ladder_table(columns=ladder.JUDGED))
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **The rule**, fixed before reading the table: a change is kept when it raises validation accuracy
-# (the last epoch's, on the 1,000 held-out training images). **validation gain** is the change from
-# the row above in points, ± its standard error: each accuracy on n = 1,000 images has a standard
-# error of √(p(1−p)/n), about 1.5 points, and a difference of two such runs about 2 points.
+# **The rule**, fixed before reading the table: keep a change when it raises validation accuracy
+# (the last epoch's, on the 1,000 held-out training images). Each accuracy on n = 1,000 images has a
+# standard error √(p(1−p)/n) of about 1.5 points, so a gain carries about ± 2.
 #
-# - Fine-tuning at 10⁻⁴ with a cosine decay: +7.9 ± 2.2. At 10⁻⁵ the base hardly moves in 10 epochs.
-#   The schedule is one Keras object, `keras.optimizers.schedules.CosineDecay`, given to Adam.
-# - A 3-epoch head phase: +7.9 ± 2.2. After 10 epochs the head has memorised the training features,
-#   so the gradients that reach the unfrozen base are small.
-# - Flips and crops: −1.0 ± 2.1, a change smaller than its uncertainty: not kept. With 15 fine-tuning
-#   epochs instead of 10 (`lite0-32-better-15`) the recipe with them reached 68.0 % on validation; the
-#   run that would isolate their share, 15 epochs without them, is not measured.
-# - Mirrored test images change only how the test set is predicted, and training validates
-#   single-pass: their only evidence was the test set (+0.9 points), so they are not kept.
-# - 96 pixels: +18.9 ± 1.9; 128 pixels: +3.1 ± 1.6. ImageNet features work best near the resolution
-#   they were learnt at. 9 times the pixels (96 px) took 16.7 minutes instead of 6.6, 16 times
-#   (128 px) took 29.2.
+# - Fine-tuning at 10⁻⁴ with a cosine decay, +7.9 ± 2.2: at 10⁻⁵ the base hardly moves in 10 epochs.
+# - A 3-epoch head phase, +7.9 ± 2.2: after 10 epochs the head has memorised the training features,
+#   and the gradients that reach the unfrozen base are small.
+# - Flips and crops, −1.0 ± 2.1: inside the noise, not kept. With 15 fine-tuning epochs
+#   (`lite0-32-better-15`) they reached 68.0 % on validation; 15 epochs without them is not measured.
+# - Mirrored test images: their only evidence was the test set (+0.9 points), so they are not kept.
+# - 96 pixels, +18.9 ± 1.9, and 128 pixels, +3.1 ± 1.6: ImageNet features work best near the
+#   resolution they were learnt at. 9 times the pixels (96 px) took 16.7 minutes instead of 6.6,
+#   16 times (128 px) took 29.2.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The changes, in code
 #
-# The rate `fine_tune` compiles with (a cosine decay from 10⁻⁴), and the profile's flips and crops:
+# Phase 2's rate, a cosine decay from 10⁻⁴ given to Adam, and the profile's flips and crops:
 
 # %%
 from cifar_lessons.models import cosine_decay
 from cifar_lessons.pipeline import augmenter
-from cifar_lessons.recipe import fine_tune_rate
 
-show_code(fine_tune_rate, cosine_decay)
+show_code(cosine_decay)
 
 # %% slideshow={"slide_type": "subslide"}
 show_code(augmenter)
@@ -118,16 +113,11 @@ print(f"trained again at {len(choice.seed_tests)} seeds: test",
       f"{choice.seed_mean:.1%} ± {choice.seed_sd:.1%} (mean ± sd)")
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# **88.2 % ± 0.3 %** on the 10,000 test images (the standard error √(p(1−p)/n)), single-pass. That
-# standard error says how precisely the test set measures this one model. Trained again at seeds 1
-# and 2, the same recipe gave 87.9 % and 88.0 %: over three seeds it is **88.0 % ± 0.2 %**, the mean
-# ± standard deviation, so another student's run of it should land within about half a point. The
-# seed recipe, for comparison, is **53.5 % ± 0.4 %**, the mean ± standard deviation of three seeds
-# (the speed benchmark's runs at seeds 42, 1 and 2).
-#
-# The chosen run was trained with flips and crops, which validation did not support at 32 pixels: they
-# are in it only because the runs at 96 and 128 pixels, the only ones at those sizes, had them.
-# Whether they help at 128 pixels is not measured.
+# **88.2 % ± 0.3 %**: the standard error says how precisely 10,000 test images measure this one
+# model. Trained again at seeds 1 and 2, the same recipe gave 87.9 % and 88.0 %: over three seeds it
+# is **88.0 % ± 0.2 %**, the mean ± standard deviation, against **53.5 % ± 0.4 %**, the mean ±
+# standard deviation of three seeds of the seed recipe. Flips and crops are in it only because the
+# 96- and 128-pixel runs had them; whether they help at 128 pixels is not measured.
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # As a profile: `python -m cifar_lessons run --profile better` (offline, add

@@ -97,8 +97,9 @@ frontier.frontier_figure()
 # accuracy, and keeps every trial as a run record:
 #
 # ```bash
-# python -m cifar_lessons tune --profile better --weights imagenet --max-trials 6 \
-#   --space backbone=efficientnet_lite0,efficientnet_lite1 --space image_size=96,112,128
+# python -m cifar_lessons tune --profile better --weights imagenet \
+#   --space backbone=efficientnet_lite0,efficientnet_lite1 \
+#   --space image_size=96,112,128 --max-trials 6
 # ```
 #
 # The same command runs on several machines at once with KerasTuner's chief and workers

@@ -27,6 +27,7 @@ FRONTIER_RECORDS: tuple[str, ...] = (
     "lite0-96-better",
     "lite0-128-better",
     "lite1-112-better",
+    "lite1-128-better",
     "lite2-96-better",
 )
 

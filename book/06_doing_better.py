@@ -83,6 +83,9 @@ show_table(ladder.ladder_table(columns=ladder.JUDGED))
 #   resolution they were learnt at. 9 times the pixels (96 px) took 16.7 minutes instead of 6.6,
 #   16 times (128 px) took 29.2.
 
+# %% tags=["hide-input"] slideshow={"slide_type": "subslide"}
+ladder.validation_figure()
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The changes, in code
 #

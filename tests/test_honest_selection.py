@@ -86,3 +86,25 @@ def test_chapter_6_shows_no_test_accuracy_column():
     assert "show_table(ladder.ladder_table(columns=ladder.JUDGED))" in code
     shown = list(ladder_table(columns=JUDGED).columns)
     assert "validation accuracy" in shown and "test accuracy" not in shown and "gain" not in shown
+
+
+def test_the_ladder_figure_shows_each_judged_step_with_its_noise_and_whether_it_was_kept():
+    """Chapter 6's picture of the rule: one point per step validation judged, ± one standard error,
+    filled when kept and hollow when dropped; the step with no validation figure is not drawn."""
+    from matplotlib.colors import to_rgba
+
+    from cifar_lessons.display.ladder import validation_figure
+    from cifar_lessons.records.committed import standard_error, verdicts
+
+    judged = [v for v in verdicts() if v.validation is not None]
+    ax = validation_figure().axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [v.step.change for v in judged]
+    assert len(ax.containers) == len(judged)
+    for v, bars in zip(judged, ax.containers):
+        point, _caps, (lines,) = bars
+        assert point.get_xdata()[0] == pytest.approx(v.validation * 100)
+        (low, high), = [seg[:, 0] for seg in lines.get_segments()]
+        assert high - low == pytest.approx(2 * standard_error(v.validation, v.n_validation) * 100)
+        hollow = to_rgba(point.get_markerfacecolor()) == to_rgba("white")
+        assert hollow == (not v.kept), v.step.change
+    assert any(not v.kept for v in judged), "the ladder has a dropped step to show"

@@ -1,4 +1,5 @@
-"""Chapter 6's ladder as the book shows it: the table of its steps and accuracy against wall time.
+"""Chapter 6's ladder as the book shows it: the table of its steps, its validation figure, and accuracy
+against wall time.
 
 The steps and their records are data (:data:`cifar_lessons.records.committed.LADDER`); this is
 how they look.
@@ -13,8 +14,10 @@ from ..records.committed import (
     LADDER,
     committed,
     ladder_rows,
+    standard_error,
     step_accuracy,
     validation_accuracy,
+    verdicts,
     wall_minutes,
 )
 from .plots import accuracy_against_time
@@ -54,3 +57,45 @@ def accuracy_time_figure(steps=LADDER + EXTRA, root: Path | None = None, on: str
         title=f"Committed runs: {what.lower()} accuracy against wall time (EfficientNet-Lite0, 2 CPU cores)",
         ylabel=f"{what.lower()} accuracy (%)",
     )
+
+
+def validation_figure(steps=LADDER, root: Path | None = None):
+    """The ladder as chapter 6 judges it: each step's validation accuracy ± one standard error, in
+    the order the steps were added, kept steps filled and dropped ones hollow. A step whose bar of
+    uncertainty overlaps the one before is no evidence either way; that is the picture's point.
+    Steps with no validation figure (mirrored test images) are left out: nothing judged them."""
+    import matplotlib.pyplot as plt
+
+    judged = [v for v in verdicts(steps, root) if v.validation is not None]
+    fig, ax = plt.subplots(figsize=(8, 2.9))
+    for i, v in enumerate(judged):
+        acc, se = v.validation * 100, standard_error(v.validation, v.n_validation) * 100
+        ax.errorbar(
+            acc,
+            i,
+            xerr=se,
+            fmt="o",
+            color="tab:blue",
+            capsize=3,
+            markerfacecolor="tab:blue" if v.kept else "white",
+            markersize=7,
+        )
+        ax.annotate(
+            f"{acc:.1f} %  {v.says}",
+            (acc + se, i),
+            xytext=(6, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+            color="0.25",
+        )
+    ax.set_yticks(range(len(judged)), [v.step.change for v in judged], fontsize=8)
+    ax.invert_yaxis()
+    low = min(v.validation for v in judged) * 100
+    ax.set_xlim(low - 4, 100)
+    ax.set_xlabel(f"validation accuracy (%), ± one standard error on {judged[0].n_validation:,} images")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title("One change at a time: filled, kept; hollow, dropped", fontsize=10)
+    fig.tight_layout()
+    plt.close(fig)
+    return fig

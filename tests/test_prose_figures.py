@@ -185,7 +185,11 @@ def test_the_frontier_is_told_as_the_records_measured_it():
     lite2 = point("lite2-96-better")
     assert (f"Lite2 at 96 pixels took {lite2.minutes:.1f} minutes: {pct(lite2.validation)} on validation, "
             f"{pct(lite2.test)} ± {pct(lite2.test_se)} on the test set") in text
-    assert lite2.validation < chosen.validation
+    lite2_112 = point("lite2-112-better")
+    assert (f"At 112 pixels it took {lite2_112.minutes:.1f} minutes (the machine was also building this book for "
+            f"part of them): {pct(lite2_112.validation)} on validation, {pct(lite2_112.test)} ± "
+            f"{pct(lite2_112.test_se)} on the test set") in text
+    assert max(lite2.validation, lite2_112.validation) < chosen.validation
     best = max(point(n).test for n in FRONTIER_RECORDS if point(n).minutes <= 30)
     assert (best >= GOAL_ACCURACY) == ("No run reached the 90 % line" not in text)
     size = json.loads((REPO / "benchmarks" / "results" / "test_size" / "lite0-128-better-seed1.json").read_text())

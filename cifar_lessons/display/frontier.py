@@ -29,6 +29,7 @@ FRONTIER_RECORDS: tuple[str, ...] = (
     "lite1-112-better",
     "lite1-128-better",
     "lite2-96-better",
+    "lite2-112-better",
 )
 
 #: Where the 90 % goal and the 30-minute budget of issue 26 are drawn.

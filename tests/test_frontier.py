@@ -33,3 +33,25 @@ def test_the_figure_draws_each_record_and_the_frontier():
     assert drawn == len({r["backbone"] for r in frontier_rows()})
     assert any(line.get_label() == "frontier" for line in ax.get_lines())
     assert [r["record"] for r in frontier_rows()] == list(FRONTIER_RECORDS)
+
+
+def test_a_run_with_label_smoothing_says_so_on_the_chart_and_in_the_table(tmp_path):
+    """A point that differs from the better recipe in more than its size must not pass for it."""
+    import json
+    import shutil
+
+    from conftest import REPO
+
+    from cifar_lessons.display.frontier import frontier_figure, frontier_rows, point
+
+    for name in ("lite0-96-better", "lite0-128-better"):
+        shutil.copytree(REPO / "results" / name, tmp_path / name)
+    record = tmp_path / "lite0-128-better" / "record.json"
+    data = json.loads(record.read_text())
+    data["config"]["label_smoothing"] = 0.1
+    record.write_text(json.dumps(data))
+    names = ("lite0-96-better", "lite0-128-better")
+    assert point("lite0-96-better", tmp_path).label == "96 px"
+    assert [r["input"] for r in frontier_rows(names, tmp_path)] == ["96 px", "128 px, label smoothing 0.1"]
+    texts = [t.get_text() for t in frontier_figure(names, tmp_path).axes[0].texts]
+    assert "128 px, label smoothing 0.1" in texts and "96 px" in texts

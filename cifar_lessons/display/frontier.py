@@ -48,10 +48,17 @@ class Point:
     test: float
     n_test: int
     validation: float | None
+    label_smoothing: float = 0.0
 
     @property
     def test_se(self) -> float:
         return standard_error(self.test, self.n_test)
+
+    @property
+    def label(self) -> str:
+        """The point's label on the chart: its input size, and what else differs from the better recipe."""
+        smoothing = f", label smoothing {self.label_smoothing:g}" if self.label_smoothing else ""
+        return f"{self.image_size} px{smoothing}"
 
 
 def point(name: str, root: Path | None = None) -> Point:
@@ -65,6 +72,8 @@ def point(name: str, root: Path | None = None) -> Point:
         test=single_pass_test(rec),
         n_test=int(rec.metrics["n_test"]),
         validation=validation_accuracy(rec),
+        # Records made before the option existed have no such field: they ran without smoothing.
+        label_smoothing=float(config.get("label_smoothing", 0.0)),
     )
 
 
@@ -101,7 +110,7 @@ def frontier_figure(names: Sequence[str] = FRONTIER_RECORDS, root: Path | None =
         )
     for p in points:
         ax.annotate(
-            f"{p.image_size} px",
+            p.label,
             (p.minutes, p.test * 100),
             xytext=(5, -11),
             textcoords="offset points",
@@ -138,7 +147,7 @@ def frontier_rows(names: Sequence[str] = FRONTIER_RECORDS, root: Path | None = N
             {
                 "record": p.record,
                 "backbone": backbone_name(p.backbone),
-                "input": f"{p.image_size} px",
+                "input": p.label,
                 "validation accuracy": "none" if p.validation is None else f"{p.validation:.1%}",
                 "test accuracy": f"{p.test:.1%} ± {p.test_se:.1%}",
                 "wall time": f"{p.minutes:.1f} min",

@@ -45,7 +45,7 @@ if "google.colab" in sys.modules:
 #
 # **Before it:** [Doing better](06_doing_better.ipynb).
 #
-# **Time:** It reads committed runs, under a minute; the runs themselves took 6.6 min to 29.2 min each on 2 CPU cores. On a Colab GPU: not measured (this project's machines have none).
+# **Time:** It reads committed runs, under a minute; the runs themselves took 6.6 min to 29.8 min each on 2 CPU cores. On a Colab GPU: not measured (this project's machines have none).
 
 # %% tags=["hide-input"]
 from cifar_lessons.display import frontier, provenance, record_card

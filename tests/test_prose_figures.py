@@ -190,6 +190,8 @@ def test_the_frontier_is_told_as_the_records_measured_it():
             f"part of them): {pct(lite2_112.validation)} on validation, {pct(lite2_112.test)} ± "
             f"{pct(lite2_112.test_se)} on the test set") in text
     assert max(lite2.validation, lite2_112.validation) < chosen.validation
+    minutes = [point(n).minutes for n in FRONTIER_RECORDS]
+    assert f"the runs themselves took {min(minutes):.1f} min to {max(minutes):.1f} min each" in text
     best = max(point(n).test for n in FRONTIER_RECORDS if point(n).minutes <= 30)
     assert (best >= GOAL_ACCURACY) == ("No run reached the 90 % line" not in text)
     size = json.loads((REPO / "benchmarks" / "results" / "test_size" / "lite0-128-better-seed1.json").read_text())

@@ -190,6 +190,14 @@ def test_the_frontier_is_told_as_the_records_measured_it():
             f"part of them): {pct(lite2_112.validation)} on validation, {pct(lite2_112.test)} ± "
             f"{pct(lite2_112.test_se)} on the test set") in text
     assert max(lite2.validation, lite2_112.validation) < chosen.validation
+    smooth = point("lite1-128-better-ls")
+    assert smooth.label_smoothing == 0.1 and smooth.image_size == 128
+    assert (f"Label smoothing of 0.1 (`--label-smoothing 0.1`) on Lite1 at 128 pixels took {smooth.minutes:.1f} "
+            f"minutes: {pct(smooth.validation)} on validation, not above the same run without it, and "
+            f"{pct(smooth.test)} ± {pct(smooth.test_se)} on the test set") in text
+    assert smooth.validation <= lite1_128.validation < chosen.validation
+    lite1_size = json.loads((REPO / "benchmarks" / "results" / "test_size" / "lite1-128-better.json").read_text())
+    assert lite1_size["chosen_size"] == 128 and "validation chose 128 pixels itself" in text
     minutes = [point(n).minutes for n in FRONTIER_RECORDS]
     assert f"the runs themselves took {min(minutes):.1f} min to {max(minutes):.1f} min each" in text
     best = max(point(n).test for n in FRONTIER_RECORDS if point(n).minutes <= 30)

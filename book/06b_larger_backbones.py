@@ -74,7 +74,7 @@ show_table(pd.DataFrame(frontier.frontier_rows()))
 # ## The frontier
 #
 # Each point is one run's test accuracy, single-pass, ± one standard error; the line joins the runs
-# that no other run beats on both time and accuracy.
+# that no other run beats on both time and accuracy. The right panel enlarges the crowded top.
 
 # %% tags=["hide-input"]
 frontier.frontier_figure()

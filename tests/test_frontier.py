@@ -53,5 +53,5 @@ def test_a_run_with_label_smoothing_says_so_on_the_chart_and_in_the_table(tmp_pa
     names = ("lite0-96-better", "lite0-128-better")
     assert point("lite0-96-better", tmp_path).label == "96 px"
     assert [r["input"] for r in frontier_rows(names, tmp_path)] == ["96 px", "128 px, label smoothing 0.1"]
-    texts = [t.get_text() for t in frontier_figure(names, tmp_path).axes[0].texts]
-    assert "128 px, label smoothing 0.1" in texts and "96 px" in texts
+    texts = [t.get_text() for ax in frontier_figure(names, tmp_path).axes for t in ax.texts]
+    assert "Lite0 128 px, label smoothing 0.1" in texts and "Lite0 96 px" in texts

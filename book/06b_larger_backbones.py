@@ -60,15 +60,17 @@ provenance(None, *cards)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The runs
 #
-# The better recipe of chapter 6 (3 + 10 epochs, fine-tuning at 10⁻⁴ with a cosine decay, flips and
-# crops) on each backbone and input size; the whole run's wall time on 2 CPU cores. Lite1 and Lite2
-# are deeper than Lite0, and Lite2 also wider; at the same input size Lite1 costs about 1.35 times
-# Lite0's arithmetic, Lite2 about 1.64 times.
+# Chapter 6's better recipe on each backbone and input size, and the whole run's time on 2 CPU cores.
 
 # %% tags=["hide-input"]
 import pandas as pd
 
 show_table(pd.DataFrame(frontier.frontier_rows()))
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# The better recipe: 3 + 10 epochs, fine-tuning at 10⁻⁴ with a cosine decay, flips and crops. Lite1
+# and Lite2 are deeper than Lite0, and Lite2 also wider; at the same input size Lite1 costs about
+# 1.35 times Lite0's arithmetic, Lite2 about 1.64 times.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## The frontier

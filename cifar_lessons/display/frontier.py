@@ -102,7 +102,7 @@ def frontier_figure(names: Sequence[str] = FRONTIER_RECORDS, root: Path | None =
     best = max(p.test for p in points) * 100
     top = max(GOAL_ACCURACY * 100, best) + 1.0
     near = [p for p in points if p.test * 100 >= best - ZOOM_POINTS]
-    fig, (ax, zoom) = plt.subplots(1, 2, figsize=(11, 4.6), gridspec_kw={"width_ratios": [1, 1.25]})
+    fig, (ax, zoom) = plt.subplots(1, 2, figsize=(9.5, 4.8), gridspec_kw={"width_ratios": [1, 1.25]})
     backbones = list(dict.fromkeys(p.backbone for p in points))
     colours = dict(zip(backbones, ("tab:blue", "tab:orange", "tab:green", "tab:purple")))
     markers = dict(zip(backbones, ("o", "s", "D", "^")))
@@ -126,7 +126,7 @@ def frontier_figure(names: Sequence[str] = FRONTIER_RECORDS, root: Path | None =
         panel.axhline(GOAL_ACCURACY * 100, color="tab:red", ls="--", lw=0.8)
         panel.axvline(BUDGET_MINUTES, color="tab:red", ls=":", lw=0.8)
         panel.grid(alpha=0.3)
-        panel.set_xlabel("wall time of the whole run (minutes, 2 CPU cores)")
+        panel.set_xlabel("wall time of the whole run (min, 2 CPU cores)")
     # Left: every run; only the runs outside the zoom are labelled here.
     for p in points:
         if p not in near:
@@ -135,19 +135,19 @@ def frontier_figure(names: Sequence[str] = FRONTIER_RECORDS, root: Path | None =
                 (p.minutes, p.test * 100),
                 xytext=(5, -11),
                 textcoords="offset points",
-                fontsize=8,
+                fontsize=9,
                 color="0.3",
             )
     low = min(p.test for p in points) * 100
     ax.set_ylim(max(0, low - 3), top)
     ax.set_xlim(0, max(max(p.minutes for p in points) * 1.1, BUDGET_MINUTES * 1.2))
-    ax.text(1, GOAL_ACCURACY * 100 + 0.2, "goal: 90 %", color="tab:red", fontsize=8, va="bottom")
+    ax.text(1, GOAL_ACCURACY * 100 + 0.2, "goal: 90 %", color="tab:red", fontsize=9, va="bottom")
     ax.text(
-        BUDGET_MINUTES - 0.5, max(0, low - 3) + 0.5, "budget: 30 min", color="tab:red", fontsize=8, ha="right"
+        BUDGET_MINUTES - 0.5, max(0, low - 3) + 0.5, "budget: 30 min", color="tab:red", fontsize=9, ha="right"
     )
     ax.set_ylabel("test accuracy, single pass (%)")
     ax.set_title("Every run", fontsize=10)
-    ax.legend(fontsize=8, loc="center right")
+    ax.legend(fontsize=9, loc="center right")
     # Right: the crowded top, each label on its own line, joined to its point when it had to move.
     lo = min(p.test for p in near) * 100 - 1.0
     gap = (top - lo) / 14
@@ -164,12 +164,12 @@ def frontier_figure(names: Sequence[str] = FRONTIER_RECORDS, root: Path | None =
             xytext=(label_x, label_y),
             textcoords="data",
             va="center",
-            fontsize=8,
+            fontsize=9,
             color="0.25",
             arrowprops=dict(arrowstyle="-", color="0.6", lw=0.6),
         )
     zoom.set_ylim(lo, max(top, placed[-1] + gap))
-    zoom.set_xlim(left, right + (right - left) * 0.9)
+    zoom.set_xlim(left, right + (right - left) * 1.15)
     zoom.set_title(f"The runs within {ZOOM_POINTS:g} points of the best, enlarged", fontsize=10)
     fig.suptitle("Accuracy against compute: each committed run once, ± one standard error", fontsize=11)
     fig.tight_layout()

@@ -55,3 +55,11 @@ def test_a_run_with_label_smoothing_says_so_on_the_chart_and_in_the_table(tmp_pa
     assert [r["input"] for r in frontier_rows(names, tmp_path)] == ["96 px", "128 px, label smoothing 0.1"]
     texts = [t.get_text() for ax in frontier_figure(names, tmp_path).axes for t in ax.texts]
     assert "Lite0 128 px, label smoothing 0.1" in texts and "Lite0 96 px" in texts
+
+
+def test_labels_stack_bottom_up_at_least_a_gap_apart_in_the_order_given():
+    from cifar_lessons.display.plots import stacked_label_heights
+
+    # 88.8 is 0.6 above 88.2 and stays; 89.0 is only 0.2 above 88.8, so it moves up to 88.8 + 0.5.
+    assert stacked_label_heights([88.2, 89.0, 88.8], 0.5) == pytest.approx([88.2, 89.3, 88.8])
+    assert stacked_label_heights([], 0.5) == []

@@ -3,7 +3,7 @@
 Each committed recipe run is a point: the whole run's wall minutes on 2 CPU cores, and its
 single-pass test accuracy with its standard error. The frontier joins the runs that no other run
 beats on both counts, faster *and* at least as accurate: what a reader with a time budget should
-choose from. The choice of a recipe is still made on validation (chapter 6b's table); this chart
+choose from. The choice of a recipe is still made on validation (chapter 6's table); this chart
 only shows what the measured runs cost and gave, once each.
 """
 
@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from ..backbones import backbone_name
 from ..records.committed import committed, single_pass_test, standard_error, validation_accuracy, wall_minutes
+from .plots import stacked_label_heights
 
 #: The recipe runs the frontier shows: Lite0's better recipe at 32, 96 and 128 px, the larger
 #: backbones, and Lite1 at 128 px with label smoothing (its label says so). The 128 px run's other
@@ -107,6 +108,8 @@ def frontier_figure(names: Sequence[str] = FRONTIER_RECORDS, root: Path | None =
     colours = dict(zip(backbones, ("tab:blue", "tab:orange", "tab:green", "tab:purple")))
     markers = dict(zip(backbones, ("o", "s", "D", "^")))
     front = pareto_front([p.minutes for p in points], [p.test for p in points])
+    xs = [points[i].minutes for i in front]
+    ys = [points[i].test * 100 for i in front]
     for panel in (ax, zoom):
         for b in backbones:
             mine = [p for p in points if p.backbone == b]
@@ -120,8 +123,6 @@ def frontier_figure(names: Sequence[str] = FRONTIER_RECORDS, root: Path | None =
                 label=backbone_name(b),
                 zorder=3,
             )
-        xs = [points[i].minutes for i in front]
-        ys = [points[i].test * 100 for i in front]
         panel.step(xs, ys, where="post", color="0.4", lw=1, ls="-", zorder=2, label="frontier")
         panel.axhline(GOAL_ACCURACY * 100, color="tab:red", ls="--", lw=0.8)
         panel.axvline(BUDGET_MINUTES, color="tab:red", ls=":", lw=0.8)
@@ -153,11 +154,9 @@ def frontier_figure(names: Sequence[str] = FRONTIER_RECORDS, root: Path | None =
     gap = (top - lo) / 14
     left, right = min(p.minutes for p in near) - 1.5, max(max(p.minutes for p in near), BUDGET_MINUTES) + 1.0
     label_x = right + 0.5
-    placed: list[float] = []
-    for p in sorted(near, key=lambda p: p.test):
+    placed = stacked_label_heights([p.test * 100 for p in near], gap)
+    for p, label_y in zip(near, placed):
         y = p.test * 100
-        label_y = max(y, placed[-1] + gap) if placed else y
-        placed.append(label_y)
         zoom.annotate(
             f"{backbone_name(p.backbone).removeprefix('EfficientNet-')} {p.label}",
             (p.minutes, y),
@@ -168,7 +167,7 @@ def frontier_figure(names: Sequence[str] = FRONTIER_RECORDS, root: Path | None =
             color="0.25",
             arrowprops=dict(arrowstyle="-", color="0.6", lw=0.6),
         )
-    zoom.set_ylim(lo, max(top, placed[-1] + gap))
+    zoom.set_ylim(lo, max(top, max(placed) + gap))
     zoom.set_xlim(left, right + (right - left) * 1.15)
     zoom.set_title(f"The runs within {ZOOM_POINTS:g} points of the best, enlarged", fontsize=10)
     fig.suptitle("Accuracy against compute: each committed run once, ± one standard error", fontsize=11)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.pyplot as plt
+
 from ..records.committed import (
     EXTRA,
     LADDER,
@@ -64,8 +66,6 @@ def validation_figure(steps=LADDER, root: Path | None = None):
     the order the steps were added, kept steps filled and dropped ones hollow. A step whose bar of
     uncertainty overlaps the one before is no evidence either way; that is the picture's point.
     Steps with no validation figure (mirrored test images) are left out: nothing judged them."""
-    import matplotlib.pyplot as plt
-
     judged = [v for v in verdicts(steps, root) if v.validation is not None]
     fig, ax = plt.subplots(figsize=(8, 2.9))
     for i, v in enumerate(judged):

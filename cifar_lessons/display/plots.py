@@ -299,6 +299,18 @@ def curves_side_by_side(histories: Sequence[dict], titles: Sequence[str], ncols:
     return fig
 
 
+def stacked_label_heights(heights: Sequence[float], gap: float) -> list[float]:
+    """Where to write labels beside points at ``heights`` so that no two are closer than ``gap``:
+    placed bottom up, each at its point's height or just above the label below it. Returned in the
+    order of ``heights``."""
+    placed = [0.0] * len(heights)
+    last = None
+    for i in sorted(range(len(heights)), key=lambda i: heights[i]):
+        placed[i] = heights[i] if last is None else max(heights[i], last + gap)
+        last = placed[i]
+    return placed
+
+
 def accuracy_against_time(
     minutes: Sequence[float],
     accuracy: Sequence[float],
@@ -311,11 +323,9 @@ def accuracy_against_time(
     ax.scatter(minutes, np.array(accuracy) * 100, s=45, color="tab:blue", zorder=3)
     span = (max(accuracy) - min(accuracy)) * 100 or 1.0
     gap = span / 11  # labels at least this far apart vertically, placed bottom up
-    placed: list[float] = []
+    placed = stacked_label_heights([a * 100 for a in accuracy], gap)
     for i in np.argsort(accuracy):
-        y = accuracy[i] * 100
-        label_y = max(y, placed[-1] + gap) if placed else y
-        placed.append(label_y)
+        y, label_y = accuracy[i] * 100, placed[i]
         moved = label_y - y > gap / 3  # a moved label starts further right, clear of its neighbours' points
         ax.annotate(
             labels[i],

@@ -43,7 +43,7 @@ def provenance_html(cards: Iterable[CardParts | None], *, trains: bool = True) -
     the records it quotes differ too, when they do. What each record differs in is a row of its card,
     inside the box, so that a page quoting eight records still shows one short warning.
 
-    ``trains=False`` is a page that runs nothing of its own and only reads records (chapter 6): it
+    ``trains=False`` is a page that runs nothing of its own and only reads records (chapters 6 and 6b): it
     has no run card and no run that could fall short of the real result, so it shows no warning box.
     The records are full-size results; that they differ from the seed recipe is said in the box's
     one-line summary, and the slide's line says where the figures come from."""

@@ -116,8 +116,9 @@ EXECUTE = textwrap.dedent("""
 
 @pytest.mark.skipif(not SHARED_CIFAR.exists(), reason="needs ../shared/data/cifar10-jpeg.tar.gz")
 def test_chapters_run_from_a_folder_outside_the_repository(compat_python, tmp_path):
-    """Chapters 3, 4 and 6 and the Fashion-MNIST companion, top to bottom, as Colab runs them."""
-    chapters = ["03_training_the_head", "04_fine_tuning", "06_doing_better", "00b_fashion_from_scratch"]
+    """Chapters 3, 4, 6 and 6b and the Fashion-MNIST companion, top to bottom, as Colab runs them."""
+    chapters = ["03_training_the_head", "04_fine_tuning", "06_doing_better", "06b_larger_backbones",
+                "00b_fashion_from_scratch"]
     work = tmp_path / "content"
     work.mkdir()
     for name in chapters:
